@@ -1,0 +1,59 @@
+"""The ordering rule: worst multiple of an SLO threshold first."""
+
+from __future__ import annotations
+
+from tui.config import Slo
+from tui.model import ModelHealth
+from tui.severity import Level, assess, rank
+
+SLO = Slo(p99_s=5.0, error_5xx_ratio=0.01, rate_429_ratio=0.05)
+
+
+def h(
+    name: str,
+    p99: float | None = 1.0,
+    e5: float | None = 0.0,
+    r429: float | None = 0.0,
+    rps: float = 1.0,
+) -> ModelHealth:
+    return ModelHealth(name, p99_s=p99, error_5xx_ratio=e5, rate_429_ratio=r429, rps=rps)
+
+
+def test_worst_signal_decides() -> None:
+    a = assess(h("m", p99=6.0, e5=0.05), SLO)
+    assert a.worst == "error_5xx_ratio"
+    assert a.severity == 5.0
+    assert a.level == Level.BREACH
+
+
+def test_warning_band() -> None:
+    assert assess(h("m", p99=4.2), SLO).level == Level.WARN
+    assert assess(h("m", p99=3.9), SLO).level == Level.OK
+
+
+def test_no_data_is_its_own_level() -> None:
+    a = assess(h("m", p99=None, e5=None, r429=None), SLO)
+    assert a.level == Level.NO_DATA
+    assert a.worst is None
+
+
+def test_rank_worst_first_then_busier_then_name() -> None:
+    models = [
+        h("quiet-ok"),
+        h("low-volume-5xx", e5=0.2, rps=2.0),
+        h("slow", p99=7.5, rps=500.0),
+        h("b-tied", p99=6.0, rps=10.0),
+        h("a-tied", p99=6.0, rps=10.0),
+        h("busy-tied", p99=6.0, rps=99.0),
+    ]
+    order = [m.model for m in rank(models, SLO)]
+    assert order == ["low-volume-5xx", "slow", "busy-tied", "a-tied", "b-tied", "quiet-ok"]
+
+
+def test_latency_is_never_a_mean() -> None:
+    # The pane judges p99; a model with a fine median but a bad tail still breaches.
+    m = ModelHealth(
+        "tail", p50_s=0.4, p95_s=1.0, p99_s=30.0, error_5xx_ratio=0.0, rate_429_ratio=0.0
+    )
+    assert assess(m, SLO).worst == "p99_s"
+    assert assess(m, SLO).level == Level.BREACH

@@ -1,0 +1,236 @@
+"""The ``warroom`` command: the cockpit by default, plus headless sub-commands.
+
+    warroom [--demo [--scenario NAME] | --prometheus URL]      the cockpit
+    warroom snapshot --json [source options]                    one refresh as JSON
+    warroom simulate --port P [--scenario NAME]                 serve the simulator's /metrics
+    warroom scenarios                                           list the demo scenarios
+
+Every user-facing failure is one sentence on stderr: exit 2 for bad configuration or
+arguments, 1 for a data source that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tui.clock import Clock, FrozenClock, SimClock, WallClock
+from tui.config import Config, load_config
+from tui.durations import parse_duration
+from tui.errors import ConfigError, WarroomError
+from tui.sources.base import HealthSource
+
+DEFAULT_DEMO_AT = "10m"
+"""Where the demo starts: far enough in for the scripted incident to be under way, with
+its onset still inside the history plot."""
+
+
+def _duration_arg(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than zero")
+    return value
+
+
+def _source_options() -> argparse.ArgumentParser:
+    # SUPPRESS keeps a sub-command's defaults from overwriting options given before it.
+    p = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    g = p.add_argument_group("data source")
+    g.add_argument("--demo", action="store_true", help="use the built-in simulated fleet")
+    g.add_argument("--scenario", help="demo incident to play (see `warroom scenarios`)")
+    g.add_argument("--seed", type=int, help="demo random seed (default 7)")
+    g.add_argument("--models", type=int, help="demo fleet size in models (default 12)")
+    g.add_argument("--gpus", type=int, help="demo fleet size in GPUs (default ~4 per model)")
+    g.add_argument("--speed", type=_positive_float, help="demo clock speed-up (default 1)")
+    g.add_argument(
+        "--at", type=_duration_arg, help=f"start the demo this far in (default {DEFAULT_DEMO_AT})"
+    )
+    g.add_argument("--prometheus", metavar="URL", help="Prometheus base URL ($PROMETHEUS_URL)")
+    c = p.add_argument_group("configuration")
+    c.add_argument("--config", type=Path, help="config file (default $XDG_CONFIG_HOME/warroom/…)")
+    c.add_argument("--refresh", metavar="SECONDS", help="refresh interval in seconds")
+    c.add_argument("--window", help="PromQL rate window, e.g. 5m")
+    c.add_argument("--context", help="cluster name shown in the header")
+    c.add_argument("--profile", help="metric-name profile: generic, istio, ingress-nginx")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _source_options()
+    parser = argparse.ArgumentParser(
+        prog="warroom",
+        description="The terminal cockpit for whoever is on call for an LLM inference platform.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    snap = sub.add_parser(
+        "snapshot", parents=[common], help="print one refresh (what the panes show) and exit"
+    )
+    snap.add_argument("--json", action="store_true", help="one JSON object (the stable format)")
+    sim = sub.add_parser("simulate", help="serve the simulated fleet's /metrics for Prometheus")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, required=True, help="port (0 picks a free one)")
+    sim.add_argument("--scenario", default="healthy")
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--models", type=int, default=12)
+    sim.add_argument("--gpus", type=int, default=None)
+    sim.add_argument("--speed", type=_positive_float, default=1.0)
+    sim.add_argument("--at", type=_duration_arg, default=0.0, help="start this far in")
+    sub.add_parser("scenarios", help="list the demo scenarios")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        match args.command:
+            case "simulate":
+                return _simulate(args)
+            case "scenarios":
+                return _list_scenarios()
+            case "snapshot":
+                return _snapshot(args)
+            case _:
+                return _cockpit(args)
+    except ConfigError as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 2
+    except WarroomError as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def load(args: argparse.Namespace) -> Config:
+    opt = vars(args)
+    flags: dict[tuple[str, ...], Any] = {
+        ("prometheus", "url"): opt.get("prometheus"),
+        ("refresh_s",): opt.get("refresh"),
+        ("window",): opt.get("window"),
+        ("context",): opt.get("context"),
+        ("metrics", "profile"): opt.get("profile"),
+    }
+    return load_config(opt.get("config"), flags=flags)
+
+
+def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource, Clock]:
+    """The source the options ask for, and the clock that ages its data."""
+    opt = vars(args)
+    if opt.get("demo"):
+        from tui.sources.demo import DemoSource
+
+        at_s = opt.get("at", parse_duration(DEFAULT_DEMO_AT))
+        epoch = float(int(time.time() - at_s))
+        clock: Clock = SimClock(epoch, at_s=at_s, speed=opt.get("speed", 1.0))
+        if args.command == "snapshot":
+            clock = FrozenClock(epoch + at_s)
+        try:
+            source = DemoSource(
+                opt.get("scenario", "healthy"),
+                models=opt.get("models", 12),
+                gpus=opt.get("gpus"),
+                seed=opt.get("seed", 7),
+                clock=clock,
+                epoch=epoch,
+                window_s=config.window_s,
+                history_s=config.history_s,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return source, clock
+    demo_only = [
+        f"--{k}" for k in ("scenario", "seed", "models", "gpus", "speed", "at") if k in opt
+    ]
+    if demo_only:
+        raise ConfigError(f"{', '.join(demo_only)} only apply with --demo.")
+    if config.prometheus.url is None:
+        raise ConfigError(
+            "No Prometheus URL is set: pass --prometheus URL, set PROMETHEUS_URL, "
+            "or try the simulated fleet with --demo."
+        )
+    from tui.sources.prometheus import PrometheusSource
+
+    return PrometheusSource(config), WallClock()
+
+
+def _cockpit(args: argparse.Namespace) -> int:
+    config = load(args)
+    source, clock = build_source(args, config)
+    from tui.app import WarroomApp
+
+    context = "demo (simulated fleet)" if vars(args).get("demo") else config.context
+    app = WarroomApp(source, config, clock=clock, context=context)
+    app.run()
+    return app.return_code or 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from tui.headless import snapshot_json, snapshot_table
+
+    config = load(args)
+    source, _ = build_source(args, config)
+
+    async def once() -> Any:
+        try:
+            return await source.refresh()
+        finally:
+            await source.aclose()
+
+    snap = asyncio.run(once())
+    if args.json:
+        json.dump(snapshot_json(snap, config.slo), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(snapshot_table(snap, config.slo))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from tui.sim.exporter import serve
+
+    try:
+        serve(
+            host=args.host,
+            port=args.port,
+            scenario=args.scenario,
+            models=args.models,
+            gpus=args.gpus,
+            seed=args.seed,
+            at_s=args.at,
+            speed=args.speed,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise WarroomError(f"Cannot serve on {args.host}:{args.port}: {exc.strerror}.") from None
+    return 0
+
+
+def _list_scenarios() -> int:
+    from tui.sim.scenarios import SCENARIOS
+
+    width = max(len(n) for n in SCENARIOS)
+    for name, scenario in SCENARIOS.items():
+        print(f"{name:<{width}}  {scenario.summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

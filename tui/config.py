@@ -1,0 +1,247 @@
+"""The one configuration model: TOML file, then environment, then command-line flags.
+
+Each layer is validated on its own before it is merged, so a bad value is reported
+against the place it came from: the file and key, the environment variable, or the
+flag. Every failure is a `ConfigError` carrying one sentence; the CLI prints it and
+exits 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from tui.durations import parse_duration
+from tui.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrometheusSettings(_Strict):
+    url: str | None = None
+    """Base URL, e.g. ``https://prometheus.monitoring:9090``; None means no Prometheus."""
+    bearer_token: SecretStr | None = None
+    bearer_token_file: Path | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_file: Path | None = None
+    insecure_skip_verify: bool = False
+    timeout_s: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("url")
+    @classmethod
+    def _url_has_scheme(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"{v!r} must start with http:// or https://")
+        return v.rstrip("/")
+
+
+class Slo(_Strict):
+    """Thresholds a model is judged against. A value at or above ``warn_fraction`` of its
+    threshold is a warning; at or above the threshold it is a breach."""
+
+    p99_s: float = Field(default=5.0, gt=0)
+    error_5xx_ratio: float = Field(default=0.01, gt=0, le=1)
+    rate_429_ratio: float = Field(default=0.05, gt=0, le=1)
+    ttft_p99_s: float = Field(default=1.0, gt=0)
+    queue_depth: float = Field(default=20.0, gt=0)
+    warn_fraction: float = Field(default=0.8, gt=0, le=1)
+
+
+class MetricProfile(_Strict):
+    """Metric and label names for one deployment's spelling. ``profile`` picks a built-in
+    set; any field given beside it overrides that one name."""
+
+    profile: Literal["generic", "istio", "ingress-nginx"] = "generic"
+    requests_total: str = "http_requests_total"
+    model_label: str = "model"
+    status_label: str = "status_code"
+    latency_bucket: str = "http_request_duration_seconds_bucket"
+    latency_unit_s: float = Field(default=1.0, gt=0)
+    """Seconds per unit of the latency histogram's ``le`` (0.001 for millisecond buckets)."""
+    rejections_total: str = "gateway_ratelimit_rejections_total"
+    """Counter of 429s with an API-key label; the gateway's rate limiter exports it."""
+    api_key_label: str = "api_key_id"
+    server_model_label: str = "model_name"
+    ttft_bucket: str = "vllm:time_to_first_token_seconds_bucket"
+    queue_waiting: str = "vllm:num_requests_waiting"
+    matchers: dict[str, str] = Field(default_factory=dict)
+    """Extra label matchers added to every gateway series, e.g. ``{namespace = "inference"}``."""
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "generic": {},
+    "istio": {
+        "requests_total": "istio_requests_total",
+        "model_label": "destination_workload",
+        "status_label": "response_code",
+        "latency_bucket": "istio_request_duration_milliseconds_bucket",
+        "latency_unit_s": 0.001,
+        "matchers": {"reporter": "destination"},
+    },
+    "ingress-nginx": {
+        "requests_total": "nginx_ingress_controller_requests",
+        "model_label": "service",
+        "status_label": "status",
+        "latency_bucket": "nginx_ingress_controller_request_duration_seconds_bucket",
+    },
+}
+
+
+class Config(_Strict):
+    prometheus: PrometheusSettings = PrometheusSettings()
+    refresh_s: float = Field(default=2.0, ge=0.5, le=300)
+    window: str = "5m"
+    """Rate window for every PromQL ``rate()``."""
+    history: str = "30m"
+    """How far back the history plot reaches."""
+    context: str | None = None
+    """Name shown in the header for the cluster being watched (e.g. ``prod-us-east``)."""
+    slo: Slo = Slo()
+    metrics: MetricProfile = MetricProfile()
+
+    @field_validator("window", "history")
+    @classmethod
+    def _is_duration(cls, v: str) -> str:
+        if parse_duration(v) < 1:
+            raise ValueError(f"{v!r} is shorter than one second")
+        return v
+
+    @property
+    def window_s(self) -> float:
+        return parse_duration(self.window)
+
+    @property
+    def history_s(self) -> float:
+        return parse_duration(self.history)
+
+
+ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "PROMETHEUS_URL": ("prometheus", "url"),
+    "PROMETHEUS_BEARER_TOKEN": ("prometheus", "bearer_token"),
+    "PROMETHEUS_BEARER_TOKEN_FILE": ("prometheus", "bearer_token_file"),
+    "PROMETHEUS_USERNAME": ("prometheus", "username"),
+    "PROMETHEUS_PASSWORD": ("prometheus", "password"),
+    "PROMETHEUS_CA_FILE": ("prometheus", "ca_file"),
+    "WARROOM_REFRESH_S": ("refresh_s",),
+    "WARROOM_WINDOW": ("window",),
+    "WARROOM_CONTEXT": ("context",),
+    "WARROOM_PROFILE": ("metrics", "profile"),
+}
+
+
+def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "warroom" / "config.toml"
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] = os.environ,
+    flags: Mapping[tuple[str, ...], Any] | None = None,
+) -> Config:
+    """Build the config from file, environment and flags (later wins).
+
+    ``path`` None means ``$WARROOM_CONFIG`` or the XDG default, which may be absent;
+    a path the user named must exist. ``flags`` maps a key path to its value and the
+    flag that set it is named in errors by its key path.
+    """
+    explicit = path is not None or "WARROOM_CONFIG" in env
+    file = path or Path(env.get("WARROOM_CONFIG") or default_config_path(env))
+    layers: list[tuple[str, dict[str, Any], dict[tuple[str, ...], str]]] = []
+
+    file_data = _read_toml(file, must_exist=explicit)
+    layers.append((str(file), file_data, {}))
+
+    env_data: dict[str, Any] = {}
+    env_names: dict[tuple[str, ...], str] = {}
+    for name, key in ENV_KEYS.items():
+        if env.get(name):
+            _set(env_data, key, env[name])
+            env_names[key] = name
+    layers.append(("environment", env_data, env_names))
+
+    flag_data: dict[str, Any] = {}
+    flag_names: dict[tuple[str, ...], str] = {}
+    for key, value in (flags or {}).items():
+        if value is not None:
+            _set(flag_data, key, value)
+            flag_names[key] = "--" + key[-1].replace("_", "-")
+    layers.append(("command line", flag_data, flag_names))
+
+    merged: dict[str, Any] = {}
+    for origin, data, names in layers:
+        _validate(data, origin, names)
+        merged = _merge(merged, data)
+    return _validate(merged, "configuration", {})
+
+
+def _read_toml(file: Path, *, must_exist: bool) -> dict[str, Any]:
+    try:
+        with file.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"Config file {file} does not exist.") from None
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {file} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Config file {file} cannot be read: {exc.strerror}.") from None
+
+
+def _validate(data: dict[str, Any], origin: str, names: dict[tuple[str, ...], str]) -> Config:
+    try:
+        return Config.model_validate(_expand_profile(data))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = tuple(str(p) for p in err["loc"])
+        dotted = ".".join(key) or "(top level)"
+        msg = _reason(err)
+        if key in names:
+            raise ConfigError(f"{names[key]} is invalid: {msg}.") from None
+        if origin in ("environment", "command line", "configuration"):
+            raise ConfigError(f"Setting {dotted} is invalid: {msg}.") from None
+        raise ConfigError(f"Config file {origin}: key {dotted} is invalid: {msg}.") from None
+
+
+def _reason(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "no such setting"
+    msg = str(err["msg"])
+    msg = msg.removeprefix("Value error, ")
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _expand_profile(data: dict[str, Any]) -> dict[str, Any]:
+    """Fill the metric names of the chosen built-in profile under the user's overrides."""
+    metrics = data.get("metrics")
+    if not isinstance(metrics, dict) or metrics.get("profile") not in PROFILES:
+        return data
+    return {**data, "metrics": {**PROFILES[metrics["profile"]], **metrics}}
+
+
+def _set(tree: dict[str, Any], key: tuple[str, ...], value: Any) -> None:
+    for part in key[:-1]:
+        tree = tree.setdefault(part, {})
+    tree[key[-1]] = value
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "matchers":
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out

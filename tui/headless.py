@@ -1,0 +1,66 @@
+"""`warroom snapshot`: the numbers the panes show, for scripts and for pasting.
+
+The JSON keys are a contract: later capabilities add keys beside these, never rename
+them. Models come worst first by `tui.severity.rank`, exactly as on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.config import Slo
+from tui.format import fmt_latency, fmt_queue, fmt_ratio, fmt_rps
+from tui.model import ModelHealth, Snapshot
+from tui.severity import assess, rank
+
+
+def snapshot_json(snap: Snapshot, slo: Slo) -> dict[str, Any]:
+    def model_entry(m: ModelHealth) -> dict[str, Any]:
+        verdict = assess(m, slo)
+        return {
+            **m.as_json(),
+            "severity": round(verdict.severity, 4),
+            "worst_signal": verdict.worst,
+        }
+
+    return {
+        "taken_at": snap.taken_at.isoformat().replace("+00:00", "Z"),
+        "source": snap.source,
+        "stale": snap.stale,
+        "stale_since": (
+            snap.stale_since.isoformat().replace("+00:00", "Z") if snap.stale_since else None
+        ),
+        "error": snap.error,
+        "queries": snap.queries,
+        "models": [model_entry(m) for m in rank(snap.models, slo)],
+        "aggregate": model_entry(snap.aggregate),
+        "rate_limited_keys": [k.as_json() for k in snap.rate_limited_keys],
+        **snap.extras,
+    }
+
+
+def snapshot_table(snap: Snapshot, slo: Slo) -> str:
+    header = ("model", "p50", "p95", "p99", "ttft p99", "req/s", "5xx", "429", "queue")
+    rows = [header]
+    for m in (*rank(snap.models, slo), snap.aggregate):
+        rows.append(
+            (
+                m.model,
+                fmt_latency(m.p50_s),
+                fmt_latency(m.p95_s),
+                fmt_latency(m.p99_s),
+                fmt_latency(m.ttft_p99_s),
+                fmt_rps(m.rps),
+                fmt_ratio(m.error_5xx_ratio),
+                fmt_ratio(m.rate_429_ratio),
+                fmt_queue(m.queue_depth),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [f"{snap.source} at {snap.taken_at:%Y-%m-%d %H:%M:%S} UTC"]
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,78 @@
+"""How sick a model is: one clear rule, used to order the pane and colour its cells.
+
+Each judged signal (p99 latency, 5xx ratio, 429 ratio) is divided by its SLO
+threshold. A model's severity is the worst of those multiples: 2.0 means some signal
+is at twice its threshold. Rows sort by severity, worst first; ties by request rate
+(the busier model hurts more people), then by name so the order is stable.
+TTFT and queue depth are flagged in their cells but do not reorder the pane: they
+explain a latency breach rather than being one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from tui.config import Slo
+from tui.model import ModelHealth
+
+
+class Level(IntEnum):
+    NO_DATA = -1
+    OK = 0
+    WARN = 1
+    BREACH = 2
+
+
+SIGNALS = ("p99_s", "error_5xx_ratio", "rate_429_ratio")
+"""Signals that decide severity, in the order they are named when tied."""
+FLAGGED = ("ttft_p99_s", "queue_depth")
+"""Signals that are coloured against a threshold but do not decide order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    severity: float
+    """Worst multiple of its SLO threshold among `SIGNALS`; 0.0 with no data."""
+    level: Level
+    worst: str | None
+    """The signal behind ``severity`` (a field name of `ModelHealth`), None with no data."""
+
+
+def threshold(slo: Slo, signal: str) -> float:
+    return float(getattr(slo, signal))
+
+
+def level_of(value: float | None, limit: float, slo: Slo) -> Level:
+    if value is None:
+        return Level.NO_DATA
+    if value >= limit:
+        return Level.BREACH
+    if value >= limit * slo.warn_fraction:
+        return Level.WARN
+    return Level.OK
+
+
+def signal_level(health: ModelHealth, signal: str, slo: Slo) -> Level:
+    return level_of(getattr(health, signal), threshold(slo, signal), slo)
+
+
+def assess(health: ModelHealth, slo: Slo) -> Assessment:
+    worst: str | None = None
+    severity = 0.0
+    for signal in SIGNALS:
+        value = getattr(health, signal)
+        if value is None:
+            continue
+        multiple = value / threshold(slo, signal)
+        if worst is None or multiple > severity:
+            worst, severity = signal, multiple
+    if worst is None:
+        return Assessment(0.0, Level.NO_DATA, None)
+    return Assessment(severity, level_of(severity, 1.0, slo), worst)
+
+
+def rank(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
+    """Models worst first by the rule in this module's docstring."""
+    return sorted(models, key=lambda m: (-assess(m, slo).severity, -(m.rps or 0.0), m.model))

@@ -1,0 +1,32 @@
+"""The one protocol every health source implements (the demo simulator, Prometheus).
+
+A source reads; it never renders and never keeps stale data: when a refresh cannot be
+completed it raises `SourceError` with one sentence, and the caller (`tui.tracker`)
+keeps the last good values and marks them stale with their age.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tui.model import HistoryPoint, Snapshot
+
+
+class HealthSource(Protocol):
+    description: str
+    """Shown in the header and as ``source`` in JSON, e.g. ``prometheus http://prom:9090``."""
+
+    async def refresh(self) -> Snapshot:
+        """Read every model's health now: a fixed number of queries, whatever the fleet size.
+
+        Raises `tui.errors.SourceError` when the data cannot be read or makes no sense.
+        """
+        ...
+
+    async def history(self) -> dict[str, list[HistoryPoint]]:
+        """Per-model history over the configured window (oldest first), keyed by model name,
+        with `tui.model.AGGREGATE` for the whole API. Used once to backfill the plot;
+        later points come from `refresh`. Raises `SourceError` like `refresh`."""
+        ...
+
+    async def aclose(self) -> None: ...

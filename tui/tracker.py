@@ -1,0 +1,93 @@
+"""The snapshot layer between sources and widgets: what the screen should show now.
+
+A source either delivers a whole fresh snapshot or fails with one sentence. The
+tracker turns that stream into what an engineer can trust: the last good values stay
+on screen when a refresh fails, marked stale with the time they were read; a model
+whose series vanish is carried forward, marked stale, rather than silently dropped;
+and each model's history for the plot grows with every fresh refresh.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from datetime import datetime
+
+from tui.model import HistoryPoint, ModelHealth, Snapshot
+
+_MAX_POINTS = 720
+"""Cap per model so a long incident cannot grow memory without bound."""
+
+
+class HealthTracker:
+    def __init__(self, history_s: float) -> None:
+        self.history_s = history_s
+        self.current: Snapshot | None = None
+        self.history: dict[str, deque[HistoryPoint]] = {}
+        self._last_fresh: dict[str, datetime] = {}
+
+    def backfill(self, points: dict[str, list[HistoryPoint]]) -> None:
+        """Seed the plots from the source's history; points already held win."""
+        for model, series in points.items():
+            held = self.history.get(model)
+            first_held = held[0].at if held else float("inf")
+            older = [p for p in series if p.at < first_held]
+            merged = deque(older, maxlen=_MAX_POINTS)
+            if held:
+                merged.extend(held)
+            self.history[model] = merged
+        self._trim()
+
+    def accept(self, fresh: Snapshot) -> Snapshot:
+        """Take a successful refresh; returns the snapshot to show."""
+        for m in (*fresh.models, fresh.aggregate):
+            self._last_fresh[m.model] = fresh.taken_at
+        seen = {m.model for m in fresh.models}
+        carried: list[ModelHealth] = []
+        if self.current is not None:
+            carried = [m.marked_stale() for m in self.current.models if m.model not in seen]
+        stale_since = min((self._last_fresh[m.model] for m in carried), default=None)
+        shown = replace(fresh, models=(*fresh.models, *carried), stale_since=stale_since)
+        self.current = shown
+        at = fresh.taken_at.timestamp()
+        for m in (*fresh.models, fresh.aggregate):
+            self._append(m.model, HistoryPoint(at, m.p99_s, m.error_5xx_ratio, m.rate_429_ratio))
+        self._trim(now=at)
+        return shown
+
+    def fail(self, reason: str) -> Snapshot | None:
+        """Record a failed refresh; returns the last good data marked stale, or None if
+        there never was any."""
+        if self.current is None:
+            return None
+        prev = self.current
+        stale_since = min(
+            (self._last_fresh.get(m.model, prev.taken_at) for m in prev.models),
+            default=prev.taken_at,
+        )
+        shown = replace(
+            prev,
+            models=tuple(m.marked_stale() for m in prev.models),
+            aggregate=prev.aggregate.marked_stale(),
+            error=reason,
+            stale_since=min(stale_since, prev.stale_since or stale_since),
+        )
+        self.current = shown
+        return shown
+
+    def points(self, model: str) -> list[HistoryPoint]:
+        return list(self.history.get(model, ()))
+
+    def _append(self, model: str, point: HistoryPoint) -> None:
+        series = self.history.setdefault(model, deque(maxlen=_MAX_POINTS))
+        if series and series[-1].at >= point.at:
+            return
+        series.append(point)
+
+    def _trim(self, now: float | None = None) -> None:
+        for series in self.history.values():
+            if not series:
+                continue
+            horizon = (now if now is not None else series[-1].at) - self.history_s
+            while series and series[0].at < horizon:
+                series.popleft()

@@ -1,0 +1,206 @@
+"""The per-model health pane: one row per model, worst first, the whole API on top.
+
+Threshold state is shown by a symbol as well as a colour (✖ breach, ▲ warning, ✓ fine,
+? no data) so the pane reads on a monochrome terminal and to colour-blind eyes. A
+refresh rewrites only the cells whose text changed and re-sorts rows in place, so a
+quiet fleet costs almost nothing to redraw over SSH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+from tui.config import Slo
+from tui.format import NO_DATA, fmt_latency, fmt_queue, fmt_ratio, fmt_rps
+from tui.model import AGGREGATE, ModelHealth, Snapshot
+from tui.severity import Level, assess, rank, signal_level
+
+SYMBOL = {Level.BREACH: "✖", Level.WARN: "▲", Level.OK: "✓", Level.NO_DATA: "?"}
+STYLE = {Level.BREACH: "bold red", Level.WARN: "yellow", Level.OK: "green", Level.NO_DATA: "dim"}
+
+# (column key, header, field, formatter, judged against an SLO)
+_Column = tuple[str, str, str, Callable[[float | None], str], bool]
+COLUMNS: tuple[_Column, ...] = (
+    ("p50", "p50", "p50_s", fmt_latency, False),
+    ("p95", "p95", "p95_s", fmt_latency, False),
+    ("p99", "p99", "p99_s", fmt_latency, True),
+    ("ttft", "TTFT p99", "ttft_p99_s", fmt_latency, True),
+    ("rps", "req/s", "rps", fmt_rps, False),
+    ("5xx", "5xx", "error_5xx_ratio", fmt_ratio, True),
+    ("429", "429", "rate_429_ratio", fmt_ratio, True),
+    ("queue", "queue", "queue_depth", fmt_queue, True),
+)
+
+SORTS: tuple[tuple[str, str | None], ...] = (
+    ("severity", None),
+    ("p99", "p99_s"),
+    ("5xx", "error_5xx_ratio"),
+    ("429", "rate_429_ratio"),
+    ("req/s", "rps"),
+    ("name", "model"),
+)
+"""Sort orders the `s` key cycles through: (label, ModelHealth field or None for severity)."""
+
+COMPACT_BELOW = 100
+"""Table width (cells) under which the p50 and p95 columns are dropped."""
+
+
+def cell(
+    health: ModelHealth, field: str, fmt: Callable[[float | None], str], slo: Slo | None
+) -> Text:
+    value = getattr(health, field)
+    text = fmt(value)
+    if value is None:
+        return Text(NO_DATA, style="dim", justify="right")
+    if slo is None:
+        return Text(text, justify="right")
+    level = signal_level(health, field, slo)
+    if level in (Level.BREACH, Level.WARN):
+        return Text(f"{text}{SYMBOL[level]}", style=STYLE[level], justify="right")
+    return Text(f"{text} ", justify="right")
+
+
+class HealthTable(DataTable[Text]):
+    """Renders a `Snapshot`; it never reads a source."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "cycle_sort", "Sort"),
+    ]
+
+    DEFAULT_CSS = """
+    HealthTable { height: 1fr; }
+    HealthTable > .datatable--fixed { text-style: bold; }
+    """
+
+    class ModelSelected(Message):
+        """The highlighted row changed to ``model`` (`AGGREGATE` for the whole API)."""
+
+        def __init__(self, model: str) -> None:
+            super().__init__()
+            self.model = model
+
+    class SortChanged(Message):
+        def __init__(self, label: str) -> None:
+            super().__init__()
+            self.label = label
+
+    def __init__(self, slo: Slo, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_rows=1)
+        self.slo = slo
+        self.sort_index = 0
+        self._shown: dict[tuple[str, str], Text] = {}
+        self._order: list[str] = []
+        self._snapshot: Snapshot | None = None
+        self.compact = False
+
+    @property
+    def sort_label(self) -> str:
+        return SORTS[self.sort_index][0]
+
+    @property
+    def selected_model(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        return key.value
+
+    def on_mount(self) -> None:
+        self._build_columns()
+
+    def on_resize(self) -> None:
+        if (self.size.width < COMPACT_BELOW) != self.compact:
+            self._build_columns()
+            if self._snapshot is not None:
+                self.show(self._snapshot)
+
+    def _build_columns(self) -> None:
+        """Lay the columns out for the width; narrow terminals drop p50 and p95, never
+        p99 or the error ratios."""
+        self.compact = self.size.width < COMPACT_BELOW
+        self.clear(columns=True)
+        self._shown.clear()
+        self._order = []
+        self.add_column(Text(" "), key="state", width=1)
+        self.add_column(Text("model"), key="model", width=22 if self.compact else 26)
+        for key, header, _, _, _ in self._columns():
+            self.add_column(Text(header, justify="right"), key=key)
+
+    def _columns(self) -> tuple[_Column, ...]:
+        if self.compact:
+            return tuple(c for c in COLUMNS if c[0] not in ("p50", "p95"))
+        return COLUMNS
+
+    def show(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        rows = [snapshot.aggregate, *self._ordered(snapshot.models)]
+        present = {m.model for m in rows}
+        for key in [k for k in self.rows if k.value not in present]:
+            self.remove_row(key)
+            self._shown = {k: v for k, v in self._shown.items() if k[0] != key.value}
+        for health in rows:
+            self._render_row(health)
+        order = [m.model for m in rows]
+        if order != self._order:
+            selected = self.selected_model
+            position = {name: i for i, name in enumerate(order)}
+            # DataTable sorts on cell values, not row keys: map each row's model cell
+            # (the very object this widget stored) back to its place in the order.
+            by_cell = {id(self._shown[(name, "model")]): i for name, i in position.items()}
+            self.sort("model", key=lambda c: by_cell[id(c)])
+            self._order = order
+            if selected in position:
+                self.move_cursor(row=position[selected], animate=False)
+
+    def _ordered(self, models: Sequence[ModelHealth]) -> list[ModelHealth]:
+        field = SORTS[self.sort_index][1]
+        if field is None:
+            return rank(models, self.slo)
+        if field == "model":
+            return sorted(models, key=lambda m: m.model)
+        return sorted(models, key=lambda m: (-(getattr(m, field) or -1.0), m.model))
+
+    def _render_row(self, health: ModelHealth) -> None:
+        verdict = assess(health, self.slo)
+        name = "Σ all models" if health.model == AGGREGATE else health.model
+        name_style = "bold" if health.model == AGGREGATE else ""
+        if health.stale:
+            name, name_style = f"{name} (stale)", "dim italic"
+        cells: dict[str, Text] = {
+            "state": Text(SYMBOL[verdict.level], style=STYLE[verdict.level]),
+            "model": Text(name, style=name_style, overflow="ellipsis", no_wrap=True),
+        }
+        for key, _, field, fmt, judged in self._columns():
+            # Queue depth is a per-server threshold: summed over the fleet it means nothing.
+            if health.model == AGGREGATE and field == "queue_depth":
+                judged = False
+            cells[key] = cell(health, field, fmt, self.slo if judged else None)
+        if health.stale:
+            for t in cells.values():
+                t.stylize("dim")
+        row_key = health.model
+        if row_key not in self.rows:
+            self.add_row(*cells.values(), key=row_key)
+            for col, text in cells.items():
+                self._shown[(row_key, col)] = text
+            return
+        for col, text in cells.items():
+            if self._shown.get((row_key, col)) != text:
+                self.update_cell(row_key, col, text)
+                self._shown[(row_key, col)] = text
+
+    def action_cycle_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.post_message(self.SortChanged(self.sort_label))
+        if self._snapshot is not None:
+            self.show(self._snapshot)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if isinstance(event.row_key, RowKey) and event.row_key.value is not None:
+            self.post_message(self.ModelSelected(event.row_key.value))

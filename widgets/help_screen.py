@@ -1,0 +1,57 @@
+"""`?`: every key, and how to read the pane."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# warroom keys
+
+| key | does |
+|---|---|
+| ↑ ↓ PgUp PgDn Home End | move the selection; the plots follow it |
+| s | cycle the sort: severity, p99, 5xx, 429, req/s, name |
+| r | refresh now |
+| ? | this help |
+| q | quit |
+
+# Reading the pane
+
+* **One row per model**, the whole API (**Σ all models**) pinned on top. A sick
+  low-volume model can hide in the aggregate: always read the split.
+* **Severity** is the worst of p99 ÷ its SLO, 5xx ratio ÷ its SLO and 429 ratio ÷ its
+  SLO. Rows sort worst first; ties go to the busier model.
+* **✖** at or over the threshold, **▲** within 80 % of it, **✓** fine, **?** no data.
+  TTFT p99 and queue depth are flagged the same way but do not change the order.
+* Latency is always a percentile from the histogram, never a mean.
+* **STALE** in the top line: the last refresh failed, the numbers are the last good
+  ones, and the age counts how old they are.
+
+Press escape or ? to close.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "dismiss", "Close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,62 @@
+"""The line at the top: where the data comes from, which cluster, and how old it is.
+
+When a refresh fails the line says so in one sentence and counts the age of what is
+still on screen, so nobody acts on numbers they think are live.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.durations import human_age
+from tui.model import Snapshot
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: auto; max-height: 3; padding: 0 1; background: $panel; }
+    StatusBar.-stale { background: $warning-muted; }
+    StatusBar.-error { background: $error-muted; }
+    """
+
+    def __init__(self, source: str, context: str | None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.context = context or "–"
+        self._text: Text | None = None
+
+    def show(
+        self,
+        snapshot: Snapshot | None,
+        now: float,
+        *,
+        error: str | None = None,
+        breaching: int = 0,
+        sort: str = "severity",
+    ) -> None:
+        """Redraw only when the words change: the age ticks once a second, not per frame."""
+        sep = (" │ ", "dim")
+        line = Text.assemble(("warroom", "bold"), sep, (self.source, "bold"), sep, self.context)
+        if snapshot is None:
+            line.append("  waiting for first data…" if error is None else "  no data yet")
+        else:
+            read_at = snapshot.stale_since or snapshot.taken_at
+            age = human_age(now - read_at.timestamp())
+            line.append_text(Text.assemble(sep, f"{snapshot.taken_at:%H:%M:%S}Z "))
+            if snapshot.stale:
+                line.append(f"⚠ STALE {age}", style="bold")
+            else:
+                line.append(f"{age} old")
+            line.append_text(Text.assemble(sep, f"{breaching}/{len(snapshot.models)} breaching"))
+            if sort != "severity":
+                line.append_text(Text.assemble(sep, f"sort {sort}"))
+        reason = error or (snapshot.error if snapshot else None)
+        if reason:
+            line.append("\n⚠ ", style="bold")
+            line.append(reason)
+        self.set_class(bool(snapshot and snapshot.stale), "-stale")
+        self.set_class(bool(reason) and not (snapshot and snapshot.stale), "-error")
+        if line != self._text:
+            self._text = line
+            self.update(line)
