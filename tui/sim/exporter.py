@@ -1,0 +1,227 @@
+"""``warroom simulate``: the simulated fleet's ``/metrics``, for a real Prometheus to scrape.
+
+One endpoint speaks for the whole fleet: the gateway, every vLLM engine and every
+dcgm-exporter, under their real metric and label names. The body is always the text
+format 0.0.4, whatever the scraper asks for: prometheus-client's OpenMetrics output
+would make Prometheus 2.42 store ``vllm:`` names as ``vllm_`` (see FIELD-NOTES).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from tui.sim.engine import Engine, HistogramSample
+from tui.sim.fleet import GPU_PRODUCT, NAMESPACE, build_fleet
+from tui.sim.scenarios import scenario as find_scenario
+
+XID_MESSAGES = {
+    0: "",
+    31: "GPU memory page fault",
+    43: "GPU stopped processing",
+    79: "GPU has fallen off the bus",
+}
+DCGM_LABELS = [
+    "gpu",
+    "UUID",
+    "device",
+    "pci_bus_id",
+    "modelName",
+    "Hostname",
+    "container",
+    "namespace",
+    "pod",
+]
+
+
+def _buckets(h: HistogramSample) -> list[tuple[str, float]]:
+    # Exported counts are whole requests, as a real counter's are; flooring keeps the
+    # buckets cumulative because the engine's are.
+    return [
+        ("+Inf" if math.isinf(le) else f"{le:g}", math.floor(c))
+        for le, c in zip(h.bounds, h.counts, strict=True)
+    ]
+
+
+class FleetCollector(Collector):
+    """Reads the engine at the simulated time of each scrape."""
+
+    def __init__(self, engine: Engine, now_s: Callable[[], float]) -> None:
+        self._engine = engine
+        self._now_s = now_s
+        self._lock = threading.Lock()
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            self._engine.advance(self._now_s())
+            sample = self._engine.sample()
+            pods = self._engine.pods()
+            gpus = self._engine.gpus()
+        fleet = self._engine.fleet
+
+        requests = CounterMetricFamily(
+            "http_requests", "Requests answered by the inference gateway.",
+            labels=["model", "status_code"],
+        )  # fmt: skip
+        latency = HistogramMetricFamily(
+            "http_request_duration_seconds",
+            "Gateway request duration, every status code.",
+            labels=["model"],
+        )
+        ttft = HistogramMetricFamily(
+            "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.",
+            labels=["model_name", "engine"],
+        )  # fmt: skip
+        e2e = HistogramMetricFamily(
+            "vllm:e2e_request_latency_seconds", "Histogram of end to end request latency.",
+            labels=["model_name", "engine"],
+        )  # fmt: skip
+        for name, m in sample.models.items():
+            for status, count in m.requests.items():
+                requests.add_metric([name, status], math.floor(count))
+            latency.add_metric([name], _buckets(m.latency), m.latency.sum)
+            ttft.add_metric([name, "0"], _buckets(m.ttft), m.ttft.sum)
+            e2e.add_metric([name, "0"], _buckets(m.e2e), m.e2e.sum)
+        yield from (requests, latency, ttft, e2e)
+
+        rejections = CounterMetricFamily(
+            "gateway_ratelimit_rejections", "Requests the gateway's rate limiter answered 429.",
+            labels=["api_key_id", "tenant"],
+        )  # fmt: skip
+        for key in fleet.keys:
+            rejections.add_metric(
+                [key.key_id, key.tenant], math.floor(sample.rejections[key.key_id])
+            )
+        yield rejections
+
+        pod_labels = ["model_name", "engine", "namespace", "pod"]
+        waiting = GaugeMetricFamily(
+            "vllm:num_requests_waiting", "Requests waiting to be processed.", labels=pod_labels
+        )
+        running = GaugeMetricFamily(
+            "vllm:num_requests_running", "Requests running on the GPU.", labels=pod_labels
+        )
+        kv = GaugeMetricFamily(
+            "vllm:kv_cache_usage_perc", "KV-cache usage, 1 means 100 percent.", labels=pod_labels
+        )
+        for p in pods:
+            labels = [p.model, "0", NAMESPACE, p.pod]
+            waiting.add_metric(labels, round(p.waiting))
+            running.add_metric(labels, p.running)
+            kv.add_metric(labels, round(p.kv_cache_usage, 4))
+        yield from (waiting, running, kv)
+
+        util = GaugeMetricFamily(
+            "DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).", labels=DCGM_LABELS
+        )
+        used = GaugeMetricFamily(
+            "DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", labels=DCGM_LABELS
+        )
+        free = GaugeMetricFamily(
+            "DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", labels=DCGM_LABELS
+        )
+        temp = GaugeMetricFamily(
+            "DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", labels=DCGM_LABELS
+        )
+        power = GaugeMetricFamily(
+            "DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).", labels=DCGM_LABELS
+        )
+        xid = GaugeMetricFamily(
+            "DCGM_FI_DEV_XID_ERRORS", "Value of the last XID error encountered.",
+            labels=[*DCGM_LABELS, "err_code", "err_msg"],
+        )  # fmt: skip
+        for g in gpus:
+            labels = [
+                str(g.gpu.index), g.gpu.uuid, g.gpu.device, g.gpu.pci_bus_id, GPU_PRODUCT,
+                g.gpu.node, "vllm", NAMESPACE, g.gpu.pod,
+            ]  # fmt: skip
+            util.add_metric(labels, round(g.util_ratio * 100))
+            used.add_metric(labels, g.fb_used_mib)
+            free.add_metric(labels, g.fb_free_mib)
+            temp.add_metric(labels, g.temp_c)
+            power.add_metric(labels, g.power_w)
+            xid.add_metric([*labels, str(g.xid), XID_MESSAGES.get(g.xid, "")], g.xid)
+        yield from (util, used, free, temp, power, xid)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    registry: CollectorRegistry
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/metrics":
+            body = b"warroom simulator: metrics at /metrics\n"
+            self._send(404 if self.path != "/" else 200, "text/plain; charset=utf-8", body)
+            return
+        self._send(200, CONTENT_TYPE_LATEST, generate_latest(self.registry))
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # a scrape every second would bury everything else on stderr
+
+
+def make_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    scenario: str = "healthy",
+    models: int = 12,
+    gpus: int | None = None,
+    seed: int = 7,
+    at_s: float = 0.0,
+    speed: float = 1.0,
+) -> tuple[ThreadingHTTPServer, Engine]:
+    """A server (not yet serving) for the fleet; ValueError for a bad scenario or size."""
+    fleet = build_fleet(models, gpus, seed)
+    engine = Engine(fleet, find_scenario(scenario), start_s=at_s)
+    started = time.monotonic()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FleetCollector(engine, lambda: at_s + (time.monotonic() - started) * speed))
+    handler = type("FleetHandler", (_Handler,), {"registry": registry})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server, engine
+
+
+def serve(**options: object) -> None:
+    """Serve until interrupted, printing where, so a script can read the port."""
+    server, engine = make_server(**options)  # type: ignore[arg-type]
+    host, port = server.server_address[:2]
+    fleet = engine.fleet
+    print(
+        f"warroom simulate: {engine.scenario.name}, {len(fleet.models)} models, "
+        f"{len(fleet.gpus)} GPUs at http://{host}:{port}/metrics",
+        flush=True,
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        sys.stdout.flush()

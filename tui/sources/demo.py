@@ -1,0 +1,219 @@
+"""The embedded default: `HealthSource` over the in-process simulated fleet.
+
+Figures are computed the way PromQL computes them from the exporter's series: counter
+increases over the rate window, ratios of status-code rates, and Prometheus's own
+``histogram_quantile`` over bucket increases. So ``warroom --demo`` and a Prometheus
+scraping ``warroom simulate`` show the same numbers for the same scenario.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict, deque
+
+from tui.clock import Clock, utc
+from tui.histogram import histogram_quantile
+from tui.model import AGGREGATE, HistoryPoint, KeyRejections, ModelHealth, Snapshot
+from tui.sim.engine import Engine, Sample
+from tui.sim.fleet import build_fleet
+from tui.sim.scenarios import scenario as find_scenario
+
+SAMPLE_S = 5.0
+"""How often the demo "scrapes" its counters, in simulated seconds."""
+HISTORY_STEP_S = 10.0
+TOP_KEYS = 5
+"""As many keys as the Prometheus source's ``topk`` asks for."""
+ERROR_STATUSES = ("500", "503")
+
+
+class DemoSource:
+    def __init__(
+        self,
+        scenario: str = "healthy",
+        *,
+        models: int = 12,
+        gpus: int | None = None,
+        seed: int = 7,
+        clock: Clock,
+        epoch: float,
+        window_s: float = 300.0,
+        history_s: float = 1800.0,
+    ) -> None:
+        """Raises ValueError with one sentence for an unknown scenario or a bad fleet size."""
+        self.scenario = find_scenario(scenario)
+        self.fleet = build_fleet(models, gpus, seed)
+        self.description = f"demo {self.scenario.name} · {len(self.fleet.models)} models"
+        self._clock = clock
+        self._epoch = epoch
+        self._window_s = window_s
+        self._history_s = history_s
+        # Only the last history-plus-window matters to anything shown; integrating from
+        # there keeps a late --at cheap.
+        start = max(0.0, self._sim_now() - history_s - window_s)
+        self.engine = Engine(self.fleet, self.scenario, start_s=start)
+        self._ring: deque[Sample] = deque()
+        self._history: dict[str, list[HistoryPoint]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def _sim_now(self) -> float:
+        return max(0.0, self._clock.now() - self._epoch)
+
+    async def refresh(self) -> Snapshot:
+        # Catching up after a pause integrates many steps: off the event loop.
+        return await asyncio.to_thread(self.refresh_now)
+
+    async def history(self) -> dict[str, list[HistoryPoint]]:
+        return await asyncio.to_thread(self.history_now)
+
+    async def aclose(self) -> None:
+        pass
+
+    def refresh_now(self) -> Snapshot:
+        with self._lock:
+            now = self._catch_up(self._sim_now())
+            old = self._window_start(now.t)
+            queue = self._queue_by_model()
+        models, aggregate = figures(old, now, queue)
+        return Snapshot(
+            taken_at=utc(self._epoch + now.t),
+            source=self.description,
+            models=models,
+            aggregate=aggregate,
+            rate_limited_keys=rate_limited_keys(old, now),
+        )
+
+    def history_now(self) -> dict[str, list[HistoryPoint]]:
+        with self._lock:
+            now = self._catch_up(self._sim_now()).t
+            since = now - self._history_s
+            return {
+                m: [p for p in pts if p.at - self._epoch >= since]
+                for m, pts in self._history.items()
+            }
+
+    def _catch_up(self, t: float) -> Sample:
+        """Advance to ``t`` taking a sample every `SAMPLE_S`; the sample at ``t``."""
+        next_at = (self._ring[-1].t if self._ring else self.engine.t) + SAMPLE_S
+        if not self._ring:
+            self._ring.append(self.engine.sample())
+        while next_at <= t:
+            self.engine.advance(next_at)
+            sample = self.engine.sample()
+            self._ring.append(sample)
+            if sample.t % HISTORY_STEP_S == 0:
+                self._record_history(sample)
+            next_at += SAMPLE_S
+        horizon = t - self._window_s - SAMPLE_S
+        while len(self._ring) > 2 and self._ring[1].t <= horizon:
+            self._ring.popleft()
+        self.engine.advance(t)
+        return self.engine.sample()
+
+    def _window_start(self, t: float) -> Sample:
+        """The latest sample at least a window before ``t`` (the oldest if none is)."""
+        chosen = self._ring[0]
+        for sample in self._ring:
+            if sample.t > t - self._window_s:
+                break
+            chosen = sample
+        return chosen
+
+    def _record_history(self, sample: Sample) -> None:
+        old = self._window_start(sample.t)
+        if old.t >= sample.t:
+            return
+        models, aggregate = figures(old, sample, {}, p99_only=True)
+        at = self._epoch + sample.t
+        for health in (*models, aggregate):
+            points = self._history[health.model]
+            points.append(
+                HistoryPoint(at, health.p99_s, health.error_5xx_ratio, health.rate_429_ratio)
+            )
+            if len(points) > 2 * self._history_s / HISTORY_STEP_S:
+                del points[: len(points) // 2]
+
+    def _queue_by_model(self) -> dict[str, float]:
+        queue: dict[str, float] = defaultdict(float)
+        for pod in self.engine.pods():
+            queue[pod.model] += round(pod.waiting)
+        return queue
+
+
+def figures(
+    old: Sample, new: Sample, queue: dict[str, float], *, p99_only: bool = False
+) -> tuple[tuple[ModelHealth, ...], ModelHealth]:
+    """Every model's health and the whole API's over the interval between two samples.
+
+    ``p99_only`` skips the other quantiles: history plots show only p99, and at 200
+    models the quantiles are most of the cost of backfilling them.
+    """
+    dt = new.t - old.t
+    models = []
+    totals: dict[str, float] = defaultdict(float)
+    latency: list[list[tuple[float, float]]] = []
+    ttft: list[list[tuple[float, float]]] = []
+    for name, now in new.models.items():
+        then = old.models[name]
+        increase = {s: now.requests[s] - then.requests[s] for s in now.requests}
+        for status, n in increase.items():
+            totals[status] += n
+        model_latency = now.latency.minus(then.latency)
+        model_ttft = now.ttft.minus(then.ttft)
+        latency.append(model_latency)
+        ttft.append(model_ttft)
+        models.append(
+            _health(name, dt, increase, model_latency, model_ttft, queue.get(name), p99_only)
+        )
+    aggregate = _health(
+        AGGREGATE,
+        dt,
+        totals,
+        _sum_buckets(latency),
+        _sum_buckets(ttft),
+        sum(queue.values()) if queue else None,
+        p99_only,
+    )
+    return tuple(models), aggregate
+
+
+def rate_limited_keys(old: Sample, new: Sample) -> tuple[KeyRejections, ...]:
+    dt = new.t - old.t
+    if dt <= 0:
+        return ()
+    rates = {k: (v - old.rejections[k]) / dt for k, v in new.rejections.items()}
+    total = sum(rates.values())
+    top = sorted(((k, r) for k, r in rates.items() if r > 0), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(KeyRejections(k, r, r / total) for k, r in top[:TOP_KEYS])
+
+
+def _health(
+    model: str,
+    dt: float,
+    increase: dict[str, float],
+    latency: list[tuple[float, float]],
+    ttft: list[tuple[float, float]],
+    queue: float | None,
+    p99_only: bool = False,
+) -> ModelHealth:
+    total = sum(increase.values())
+    if dt <= 0 or total <= 0:
+        return ModelHealth(model=model, rps=0.0 if dt > 0 else None, queue_depth=queue)
+    return ModelHealth(
+        model=model,
+        p50_s=None if p99_only else histogram_quantile(0.5, latency),
+        p95_s=None if p99_only else histogram_quantile(0.95, latency),
+        p99_s=histogram_quantile(0.99, latency),
+        ttft_p99_s=None if p99_only else histogram_quantile(0.99, ttft),
+        rps=total / dt,
+        error_5xx_ratio=sum(increase.get(s, 0.0) for s in ERROR_STATUSES) / total,
+        rate_429_ratio=increase.get("429", 0.0) / total,
+        queue_depth=queue,
+    )
+
+
+def _sum_buckets(per_model: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """``sum by (le)``: every model's histogram shares the same bounds."""
+    if not per_model:
+        return []
+    return [(le, sum(b[i][1] for b in per_model)) for i, (le, _) in enumerate(per_model[0])]
