@@ -28,6 +28,9 @@ from widgets.history_plots import HistoryPlots
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.status_bar import StatusBar
 
+DETAIL_MIN_ROWS = 13
+"""Plots (10), the 429-by-key line and the border above them."""
+
 
 class WarroomApp(App[int]):
     CSS_PATH = "app.tcss"
@@ -94,7 +97,12 @@ class WarroomApp(App[int]):
             self.last_error = str(exc)
             snapshot = self.tracker.fail(self.last_error)
         if snapshot is not None:
-            self.query_one(HealthTable).show(snapshot)
+            table = self.query_one(HealthTable)
+            first = table.row_count == 0
+            table.show(snapshot)
+            if first and table.row_count > 1:
+                # Open on the worst model, not the aggregate: its plot is what matters.
+                table.move_cursor(row=1, animate=False)
             self.query_one(KeyRejectionsLine).show(snapshot.rate_limited_keys)
             self._paint_plots()
         self._paint_status()
@@ -109,9 +117,19 @@ class WarroomApp(App[int]):
             sort=self.query_one(HealthTable).sort_label,
         )
 
+    def on_resize(self) -> None:
+        # The table takes the rows it needs but leaves the plots at least DETAIL_MIN_ROWS:
+        # CSS cannot cap an auto height by a sibling's minimum.
+        chrome = 2  # status line and footer
+        self.query_one(HealthTable).styles.max_height = max(
+            6, self.size.height - chrome - DETAIL_MIN_ROWS
+        )
+
     def _paint_plots(self) -> None:
+        name = "Σ all models" if self.selected == AGGREGATE else self.selected
+        self.query_one("#detail").border_title = f"history · {name}"
         self.query_one(HistoryPlots).show(
-            "Σ all models" if self.selected == AGGREGATE else self.selected,
+            name,
             self.tracker.points(self.selected),
             self.clock.now(),
             self.config.history_s,

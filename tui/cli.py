@@ -150,7 +150,8 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
                 clock=clock,
                 epoch=epoch,
                 window_s=config.window_s,
-                history_s=config.history_s,
+                # A snapshot shows no plot: skip integrating the history it would need.
+                history_s=0.0 if args.command == "snapshot" else config.history_s,
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
@@ -175,7 +176,7 @@ def _cockpit(args: argparse.Namespace) -> int:
     source, clock = build_source(args, config)
     from tui.app import WarroomApp
 
-    context = "demo (simulated fleet)" if vars(args).get("demo") else config.context
+    context = "simulated" if vars(args).get("demo") else config.context
     app = WarroomApp(source, config, clock=clock, context=context)
     app.run()
     return app.return_code or 0

@@ -92,7 +92,9 @@ class HealthTable(DataTable[Text]):
             self.label = label
 
     def __init__(self, slo: Slo, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_rows=1)
+        # The aggregate row is pinned once it exists: DataTable (8.2) cannot render a
+        # fixed row that is not there yet.
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_rows=0)
         self.slo = slo
         self.sort_index = 0
         self._shown: dict[tuple[str, str], Text] = {}
@@ -146,6 +148,7 @@ class HealthTable(DataTable[Text]):
             self._shown = {k: v for k, v in self._shown.items() if k[0] != key.value}
         for health in rows:
             self._render_row(health)
+        self.fixed_rows = 1
         order = [m.model for m in rows]
         if order != self._order:
             selected = self.selected_model

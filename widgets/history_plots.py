@@ -57,7 +57,7 @@ class SignalPlot(PlotextPlot):
 
 class HistoryPlots(Horizontal):
     DEFAULT_CSS = """
-    HistoryPlots { height: 12; }
+    HistoryPlots { height: 1fr; min-height: 10; }
     """
 
     def compose(self) -> ComposeResult:

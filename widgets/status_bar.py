@@ -37,7 +37,9 @@ class StatusBar(Static):
     ) -> None:
         """Redraw only when the words change: the age ticks once a second, not per frame."""
         sep = (" │ ", "dim")
-        line = Text.assemble(("warroom", "bold"), sep, (self.source, "bold"), sep, self.context)
+        # At 80 columns every cell counts: the product name goes before any figure does.
+        brand = ("warroom", "bold") if self.size.width >= 100 else ""
+        line = Text.assemble(brand, sep if brand else "", (self.source, "bold"), sep, self.context)
         if snapshot is None:
             line.append("  waiting for first data…" if error is None else "  no data yet")
         else:
