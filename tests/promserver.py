@@ -1,0 +1,232 @@
+"""A real Prometheus server for tests and benchmarks: Debian's ``prometheus`` binary.
+
+Two ways to get data into it: scrape live targets (``targets=``), or start it on a data
+directory backfilled from an OpenMetrics file with ``promtool`` (`backfill`). Nothing here
+sleeps a fixed time: readiness and data are polled against a deadline, and a timeout
+says what was awaited and shows the end of Prometheus's log.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+INSTALL_HINT = (
+    "Install Debian's prometheus package (apt-get install -y --no-install-recommends "
+    "prometheus), which provides both prometheus and promtool."
+)
+
+
+class PrometheusUnavailable(RuntimeError):
+    """The binaries are missing or the server did not come up."""
+
+
+def binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise PrometheusUnavailable(f"{name} is not on PATH. {INSTALL_HINT}")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def backfill(openmetrics: str, data_dir: Path) -> Path:
+    """Write ``openmetrics`` (ending ``# EOF``, timestamps in seconds) into TSDB blocks
+    under ``data_dir`` and return it."""
+    if not openmetrics.rstrip().endswith("# EOF"):
+        raise ValueError("an OpenMetrics file must end with '# EOF'")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    source = data_dir.parent / f"{data_dir.name}.om"
+    source.write_text(openmetrics, encoding="utf-8")
+    done = subprocess.run(
+        [
+            binary("promtool"),
+            *("tsdb", "create-blocks-from", "openmetrics"),
+            str(source),
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise PrometheusUnavailable(
+            f"promtool could not backfill {source}: {done.stderr.strip() or done.stdout.strip()}"
+        )
+    return data_dir
+
+
+@dataclass
+class PromServer:
+    """One running Prometheus; `stop` kills it (also safe to call twice)."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    log: Path
+    _client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._client = httpx.Client(base_url=self.url, timeout=10)
+
+    def query(self, expr: str, at: float | None = None) -> dict[str, Any]:
+        """``data`` of an instant query; raises AssertionError on an error answer."""
+        form = {"query": expr}
+        if at is not None:
+            form["time"] = f"{at:.3f}"
+        body = self._client.post("/api/v1/query", data=form).json()
+        if body.get("status") != "success":
+            raise AssertionError(f"Prometheus rejected {expr!r}: {body}")
+        return dict(body["data"])
+
+    def vector(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        data = self.query(expr, at)
+        if data["resultType"] != "vector":
+            raise AssertionError(f"{expr!r} gave a {data['resultType']}, not a vector")
+        return list(data["result"])
+
+    def wait_for(
+        self,
+        expr: str,
+        *,
+        timeout_s: float = 60.0,
+        ready: Callable[[list[dict[str, Any]]], bool] = bool,
+        what: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Poll ``expr`` until ``ready(result)`` holds; return that result."""
+        deadline = time.monotonic() + timeout_s
+        last: object = None
+        while True:
+            self._check_alive()
+            try:
+                result = self.vector(expr)
+            except (httpx.HTTPError, AssertionError) as exc:
+                last = exc
+            else:
+                if ready(result):
+                    return result
+                last = result
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"Prometheus at {self.url} had no {what or 'data'} for {expr!r} after "
+                    f"{timeout_s:g}s; last answer: {str(last)[:500]}\n{self.log_tail()}"
+                )
+            time.sleep(0.25)
+
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._check_alive()
+            try:
+                if self._client.get("/-/ready").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise PrometheusUnavailable(
+                    f"Prometheus at {self.url} was not ready after {timeout_s:g}s.\n"
+                    f"{self.log_tail()}"
+                )
+            time.sleep(0.05)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no Prometheus log)"
+        return "Prometheus log (end):\n" + "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        self._client.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def _check_alive(self) -> None:
+        code = self.process.poll()
+        if code is not None:
+            raise PrometheusUnavailable(f"Prometheus exited with code {code}.\n{self.log_tail()}")
+
+
+def start_prometheus(
+    workdir: Path,
+    *,
+    targets: Sequence[str] = (),
+    data_dir: Path | None = None,
+    scrape_interval: str = "1s",
+    extra_args: Sequence[str] = (),
+    ready_timeout_s: float = 30.0,
+) -> PromServer:
+    """Start Prometheus with its files under ``workdir`` and wait until it is ready.
+
+    ``targets`` are ``host:port`` scraped every ``scrape_interval`` (job ``warroom``);
+    ``data_dir`` (e.g. a copy of a `backfill`) is used in place of a fresh one.
+    The caller must `PromServer.stop` it.
+    """
+    prometheus = binary("prometheus")
+    workdir.mkdir(parents=True, exist_ok=True)
+    if data_dir is None:
+        data_dir = workdir / "data"
+        data_dir.mkdir()
+    config = workdir / "prometheus.yml"
+    config.write_text(_config_yaml(targets, scrape_interval), encoding="utf-8")
+    port = free_port()
+    log = workdir / "prometheus.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                prometheus,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={data_dir}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=1d",
+                *extra_args,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    server = PromServer(f"http://127.0.0.1:{port}", process, data_dir, log)
+    try:
+        server.wait_ready(ready_timeout_s)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _config_yaml(targets: Sequence[str], scrape_interval: str) -> str:
+    lines = [
+        "global:",
+        f"  scrape_interval: {scrape_interval}",
+        f"  evaluation_interval: {scrape_interval}",
+        "scrape_configs:",
+    ]
+    if not targets:
+        return "\n".join([*lines[:-1], "scrape_configs: []", ""])
+    lines += [
+        "  - job_name: warroom",
+        f"    scrape_interval: {scrape_interval}",
+        f"    scrape_timeout: {scrape_interval}",
+        "    static_configs:",
+        "      - targets: [" + ", ".join(f'"{t}"' for t in targets) + "]",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,510 @@
+"""Per-model health read from Prometheus over its HTTP API.
+
+A refresh sends the fixed query set of `tui.sources.promql` concurrently, all evaluated
+at one instant so the figures agree with each other, and folds the results into one
+`Snapshot`. Every failure becomes a `SourceError` whose sentence names what went wrong
+and what to try, and never carries a credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import ssl
+from collections import defaultdict
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import httpx
+
+from tui.clock import Clock, WallClock, utc
+from tui.config import Config
+from tui.errors import ConfigError, SourceError
+from tui.model import AGGREGATE, HistoryPoint, KeyRejections, ModelHealth, Snapshot
+from tui.sources.promql import (
+    LATENCY_QUANTILES,
+    QUANTILE_LABEL,
+    RATE_LIMITED_STATUS,
+    TOTAL_LABEL,
+    build_queries,
+)
+
+HISTORY_POINTS = 60
+"""Points per history plot: enough for a terminal-wide sparkline, cheap to fetch."""
+NO_KEY = "(no key)"
+"""Shown for 429s the rate limiter could not attribute to an API key."""
+
+_QUANTILE_FIELDS = dict(zip(LATENCY_QUANTILES, ("p50_s", "p95_s", "p99_s"), strict=True))
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    labels: dict[str, str]
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    labels: dict[str, str]
+    points: list[tuple[float, float | None]]
+
+
+def _number(text: Any) -> float | None:
+    """A sample value as Prometheus writes it (a string); NaN and ±Inf mean no data."""
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def display_url(url: str) -> str:
+    """``url`` without any ``user:password@`` part, fit to show on screen and in logs."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return url
+    return str(parsed.copy_with(username=None, password=None)).rstrip("/")
+
+
+class PrometheusSource:
+    """`HealthSource` backed by a Prometheus (or Prometheus-compatible) query API."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        settings = config.prometheus
+        if settings.url is None:
+            raise ConfigError(
+                "No Prometheus URL is configured; set PROMETHEUS_URL or [prometheus] url."
+            )
+        try:
+            self._queries = build_queries(config.metrics, config.window)
+        except ValueError as exc:
+            raise ConfigError(f"The metric profile cannot be used: {exc}.") from None
+        self._config = config
+        self._clock = clock or WallClock()
+        self._url = display_url(settings.url)
+        self._timeout_s = settings.timeout_s
+        self.description = f"prometheus {self._url}"
+
+        self._secrets: list[str] = []
+        headers: dict[str, str] = {}
+        token = self._bearer_token()
+        if token:
+            self._secrets.append(token)
+            headers["Authorization"] = f"Bearer {token}"
+        auth: httpx.BasicAuth | None = None
+        if settings.username is not None:
+            password = settings.password.get_secret_value() if settings.password else ""
+            if password:
+                self._secrets += [password, _basic_credentials(settings.username, password)]
+            auth = httpx.BasicAuth(settings.username, password)
+        parsed_url = httpx.URL(settings.url)
+        if parsed_url.password:
+            # httpx sends these as basic auth: its header encodes the password as base64.
+            self._secrets += [
+                parsed_url.password,
+                _basic_credentials(parsed_url.username, parsed_url.password),
+            ]
+
+        self._client = httpx.AsyncClient(
+            base_url=settings.url,
+            headers=headers,
+            auth=auth,
+            verify=self._tls(),
+            timeout=settings.timeout_s,
+            transport=transport,
+        )
+
+    @property
+    def queries(self) -> Mapping[str, str]:
+        """The instant queries one refresh sends, by name."""
+        return self._queries.instant
+
+    @property
+    def range_queries(self) -> Mapping[str, str]:
+        """The range queries `history` sends, by name."""
+        return self._queries.range
+
+    def _bearer_token(self) -> str | None:
+        settings = self._config.prometheus
+        if settings.bearer_token is not None:
+            return settings.bearer_token.get_secret_value().strip() or None
+        if settings.bearer_token_file is None:
+            return None
+        path = settings.bearer_token_file
+        try:
+            return path.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(
+                f"The Prometheus bearer token file {path} cannot be read "
+                f"({exc.strerror or exc}); check prometheus.bearer_token_file."
+            ) from None
+
+    def _tls(self) -> ssl.SSLContext | bool:
+        settings = self._config.prometheus
+        if settings.insecure_skip_verify:
+            return False
+        if settings.ca_file is None:
+            return True
+        try:
+            return ssl.create_default_context(cafile=str(settings.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"The Prometheus CA file {settings.ca_file} cannot be loaded "
+                f"({getattr(exc, 'strerror', None) or exc}); check prometheus.ca_file."
+            ) from None
+
+    async def refresh(self) -> Snapshot:
+        at = self._clock.now()
+        names = list(self._queries.instant)
+        results = await _gather(
+            self._instant(name, self._queries.instant[name], at) for name in names
+        )
+        by_name = dict(zip(names, results, strict=True))
+        models, aggregate = self._health(by_name)
+        return Snapshot(
+            taken_at=utc(at),
+            source=self.description,
+            models=models,
+            aggregate=aggregate,
+            rate_limited_keys=self._keys(by_name["rejected_keys"]),
+            queries=len(names),
+        )
+
+    async def history(self) -> dict[str, list[HistoryPoint]]:
+        end = self._clock.now()
+        span = self._config.history_s
+        # Finer than the rate window adds points that only repeat each other.
+        step = max(1, round(max(span / HISTORY_POINTS, self._config.window_s / 10)))
+        names = list(self._queries.range)
+        results = await _gather(
+            self._range(name, self._queries.range[name], end - span, end, step) for name in names
+        )
+        by_name = dict(zip(names, results, strict=True))
+        model_label = self._config.metrics.model_label
+        rows: dict[str, dict[float, dict[str, float | None]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        fields = {
+            "p99": "p99_s",
+            "error_5xx": "error_5xx_ratio",
+            "rate_429": "rate_429_ratio",
+        }
+        for name, field in fields.items():
+            for series in by_name[name]:
+                model = series.labels.get(model_label)
+                if model is None:
+                    continue
+                for at, value in series.points:
+                    rows[model][at][field] = _scaled(value, field, self._unit)
+            for series in by_name[f"{name}_all"]:
+                for at, value in series.points:
+                    rows[AGGREGATE][at][field] = _scaled(value, field, self._unit)
+        return {
+            model: [
+                HistoryPoint(
+                    at=at,
+                    p99_s=values.get("p99_s"),
+                    error_5xx_ratio=values.get("error_5xx_ratio"),
+                    rate_429_ratio=values.get("rate_429_ratio"),
+                )
+                for at, values in sorted(points.items())
+            ]
+            for model, points in rows.items()
+        }
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    @property
+    def _unit(self) -> float:
+        return self._config.metrics.latency_unit_s
+
+    # -- folding results into domain types -------------------------------------------
+
+    def _health(
+        self, results: Mapping[str, list[_Sample]]
+    ) -> tuple[tuple[ModelHealth, ...], ModelHealth]:
+        profile = self._config.metrics
+        fields: dict[str, dict[str, float | None]] = defaultdict(dict)
+
+        for sample in results["latency"]:
+            model = sample.labels.get(profile.model_label)
+            field = _QUANTILE_FIELDS.get(sample.labels.get(QUANTILE_LABEL, ""))
+            if model is not None and field is not None:
+                fields[model][field] = _times(sample.value, self._unit)
+        for sample in results["ttft"]:
+            model = sample.labels.get(profile.server_model_label)
+            if model is not None:
+                fields[model]["ttft_p99_s"] = sample.value
+        queue_total: float | None = None
+        for sample in results["queue"]:
+            model = sample.labels.get(profile.server_model_label)
+            if model is not None:
+                fields[model]["queue_depth"] = sample.value
+            queue_total = _add(queue_total, sample.value)
+
+        per_model: dict[str, _StatusRates] = defaultdict(_StatusRates)
+        overall = _StatusRates()
+        for sample in results["requests"]:
+            status = sample.labels.get(profile.status_label, "")
+            model = sample.labels.get(profile.model_label)
+            if model is not None:
+                per_model[model].add(status, sample.value)
+            overall.add(status, sample.value)
+        for model, rates in per_model.items():
+            fields[model].update(rates.fields())
+
+        aggregate: dict[str, float | None] = {}
+        for sample in results["latency_all"]:
+            field = _QUANTILE_FIELDS.get(sample.labels.get(QUANTILE_LABEL, ""))
+            if field is not None:
+                aggregate[field] = _times(sample.value, self._unit)
+        for sample in results["ttft_all"]:
+            aggregate["ttft_p99_s"] = sample.value
+        aggregate["queue_depth"] = queue_total
+        if results["requests"]:
+            aggregate.update(overall.fields())
+
+        models = tuple(ModelHealth(model=m, **f) for m, f in fields.items())  # type: ignore[arg-type]
+        return models, ModelHealth(model=AGGREGATE, **aggregate)  # type: ignore[arg-type]
+
+    def _keys(self, samples: list[_Sample]) -> tuple[KeyRejections, ...]:
+        label = self._config.metrics.api_key_label
+        total: float | None = None
+        keys: list[tuple[str, float]] = []
+        for sample in samples:
+            if TOTAL_LABEL in sample.labels:
+                total = sample.value
+            elif sample.value is not None and sample.value > 0:
+                keys.append((sample.labels.get(label) or NO_KEY, sample.value))
+        # The total comes from the same evaluation; without it, the keys shown are all
+        # there is to share between.
+        denominator = total if total else sum(rate for _, rate in keys)
+        keys.sort(key=lambda kv: (-kv[1], kv[0]))
+        return tuple(
+            KeyRejections(api_key=key, rate=rate, share=rate / denominator if denominator else 0.0)
+            for key, rate in keys
+        )
+
+    # -- HTTP ------------------------------------------------------------------------
+
+    async def _instant(self, name: str, query: str, at: float) -> list[_Sample]:
+        data = await self._call(name, "/api/v1/query", {"query": query, "time": _ts(at)})
+        try:
+            return [
+                _Sample(_labels(item), _number(item["value"][1]))
+                for item in self._result(name, data, "vector")
+            ]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise self._malformed(name, "vector") from None
+
+    async def _range(
+        self, name: str, query: str, start: float, end: float, step: int
+    ) -> list[_Series]:
+        form = {"query": query, "start": _ts(start), "end": _ts(end), "step": str(step)}
+        data = await self._call(name, "/api/v1/query_range", form)
+        try:
+            return [
+                _Series(_labels(item), [(float(t), _number(v)) for t, v in item["values"]])
+                for item in self._result(name, data, "matrix")
+            ]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise self._malformed(name, "matrix") from None
+
+    def _result(self, name: str, data: dict[str, Any], expected: str) -> list[Any]:
+        kind = data.get("resultType")
+        result = data.get("result")
+        if kind != expected:
+            raise self._error(
+                f"Prometheus at {self._url} answered the {name} query with a "
+                f"{kind or 'result of unknown type'} instead of a {expected}; "
+                "check that the URL points at a Prometheus-compatible query API."
+            )
+        if not isinstance(result, list):
+            raise self._malformed(name, expected)
+        return result
+
+    def _malformed(self, name: str, expected: str) -> SourceError:
+        return self._error(
+            f"Prometheus at {self._url} answered the {name} query with a malformed "
+            f"{expected}; check that the URL points at a Prometheus-compatible query API."
+        )
+
+    async def _call(self, name: str, path: str, form: dict[str, str]) -> dict[str, Any]:
+        # Prometheus gives up at the same deadline as the client, so a slow query does
+        # not keep running on the server after nobody waits for it.
+        form = {**form, "timeout": f"{self._timeout_s:g}"}
+        try:
+            response = await self._client.post(path, data=form)
+        except httpx.TimeoutException:
+            raise self._error(
+                f"Prometheus at {self._url} did not answer the {name} query within "
+                f"{self._timeout_s:g}s; raise prometheus.timeout_s or shorten the window."
+            ) from None
+        except httpx.ConnectError as exc:
+            raise self._error(self._connect_failure(exc)) from None
+        except httpx.HTTPError as exc:
+            raise self._error(
+                f"The request to Prometheus at {self._url} for the {name} query failed "
+                f"({type(exc).__name__}: {exc}); check the URL and the network."
+            ) from None
+
+        status = response.status_code
+        if status in (401, 403):
+            raise self._error(
+                f"Prometheus at {self._url} refused the credentials (HTTP {status}); "
+                "check the bearer token or username and password in the config."
+            )
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if isinstance(body, dict) and body.get("status") == "error":
+            error_type = body.get("errorType") or "error"
+            error = str(body.get("error") or "no detail given").rstrip(".")
+            raise self._error(
+                f"Prometheus at {self._url} could not evaluate the {name} query "
+                f"(HTTP {status}, {error_type}: {error}); check the metric profile, "
+                "the window and Prometheus's query limits."
+            )
+        if status >= 400:
+            raise self._error(
+                f"Prometheus at {self._url} answered HTTP {status} to the {name} query; "
+                "check that the URL points at Prometheus and that it is healthy."
+            )
+        if body is None:
+            kind = response.headers.get("content-type", "unknown type")
+            raise self._error(
+                f"Prometheus at {self._url} answered the {name} query with something "
+                f"that is not JSON ({kind}); check that the URL points at Prometheus "
+                "and not at a login page or proxy."
+            )
+        data = body.get("data") if isinstance(body, dict) else None
+        if (
+            not isinstance(body, dict)
+            or body.get("status") != "success"
+            or not isinstance(data, dict)
+        ):
+            raise self._error(
+                f"Prometheus at {self._url} answered the {name} query with JSON that is "
+                "not a query result; check that the URL points at a Prometheus query API."
+            )
+        return data
+
+    def _connect_failure(self, exc: httpx.ConnectError) -> str:
+        for cause in _causes(exc):
+            if isinstance(cause, ssl.SSLError):
+                return (
+                    f"TLS with Prometheus at {self._url} failed ({_reason(cause)}); "
+                    "set prometheus.ca_file to its CA, or insecure_skip_verify."
+                )
+            if isinstance(cause, ConnectionRefusedError):
+                break
+        else:
+            if "refused" not in str(exc).lower():
+                return (
+                    f"Cannot connect to Prometheus at {self._url} ({_reason(exc)}); "
+                    "check PROMETHEUS_URL and the network."
+                )
+        return (
+            f"Prometheus at {self._url} refused the connection; "
+            "is it running and is PROMETHEUS_URL right?"
+        )
+
+    def _error(self, sentence: str) -> SourceError:
+        # Longest first: a password can be part of the base64 text that also holds it.
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            sentence = sentence.replace(secret, "***")
+        # Text quoted from the server may span lines; the sentence must stay on one.
+        return SourceError(" ".join(sentence.split()))
+
+
+class _StatusRates:
+    """Request rates of one model (or the whole API) split by status code."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.errors = 0.0
+        self.limited = 0.0
+
+    def add(self, status: str, rate: float | None) -> None:
+        if rate is None:
+            return
+        self.total += rate
+        if status.startswith("5"):
+            self.errors += rate
+        elif status == RATE_LIMITED_STATUS:
+            self.limited += rate
+
+    def fields(self) -> dict[str, float | None]:
+        if self.total <= 0:
+            return {"rps": self.total, "error_5xx_ratio": None, "rate_429_ratio": None}
+        return {
+            "rps": self.total,
+            "error_5xx_ratio": self.errors / self.total,
+            "rate_429_ratio": self.limited / self.total,
+        }
+
+
+async def _gather(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Run ``calls`` concurrently; raise the first failure (in query order) once all end.
+
+    Waiting for all keeps no request running behind the caller's back.
+    """
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[T], results)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        yield cause
+        cause = cause.__cause__ or cause.__context__
+
+
+def _basic_credentials(username: str, password: str) -> str:
+    """The base64 text of a basic-auth header, as httpx writes it: a secret as well."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def _labels(item: dict[str, Any]) -> dict[str, str]:
+    labels = item["metric"]
+    if not isinstance(labels, dict):
+        raise TypeError("labels are not an object")
+    return labels
+
+
+def _times(value: float | None, unit: float) -> float | None:
+    return None if value is None else value * unit
+
+
+def _scaled(value: float | None, field: str, unit: float) -> float | None:
+    return _times(value, unit) if field == "p99_s" else value
+
+
+def _add(total: float | None, value: float | None) -> float | None:
+    if value is None:
+        return total
+    return value if total is None else total + value
+
+
+def _ts(unix: float) -> str:
+    return f"{unix:.3f}"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.rstrip(".")

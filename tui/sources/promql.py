@@ -1,0 +1,186 @@
+"""PromQL text for the Prometheus source: pure string building, no I/O.
+
+Every refresh sends the same fixed set of queries, each grouped ``by`` the model label,
+so the cost of a refresh grows with the series Prometheus reads, never with the number
+of round trips. Query names are stable: the source parses results by name and tests pin
+the exact strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tui.config import MetricProfile
+from tui.durations import parse_duration, promql_duration
+
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+LATENCY_QUANTILES = ("0.5", "0.95", "0.99")
+"""Quantiles of the gateway latency histogram, as written into the ``quantile`` label."""
+QUANTILE_LABEL = "quantile"
+TOTAL_LABEL = "warroom_total"
+"""Marks the one series in the rejected-keys result that carries the total 429 rate
+rather than one key's: a label no exporter uses, so it cannot collide with a key."""
+TOP_KEYS = 5
+ERROR_STATUS_RE = "5.."
+RATE_LIMITED_STATUS = "429"
+
+# vLLM's own metrics arrive as ``vllm:x`` or ``vllm_x`` depending on the client library
+# and exposition format that wrote them (see FIELD-NOTES), so those names match both.
+_BOTH_SPELLINGS_PREFIX = "vllm:"
+
+# Go's strconv.Unquote (which PromQL uses for double-quoted strings) rejects raw
+# newlines and would reinterpret backslashes; every other control character is escaped
+# too so a label value never changes how the line reads in a log or a terminal.
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_label_value(value: str) -> str:
+    """``value`` ready to sit between double quotes in PromQL, meaning exactly ``value``."""
+    out: list[str] = []
+    for ch in value:
+        code = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            # A lone surrogate is not a character Prometheus could store or match.
+            raise ValueError(f"label value {value!r} is not valid Unicode")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def check_label_name(name: str) -> str:
+    if not LABEL_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid Prometheus label name")
+    return name
+
+
+def check_metric_name(name: str) -> str:
+    if not METRIC_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid Prometheus metric name")
+    return name
+
+
+def selector(
+    metric: str,
+    matchers: Mapping[str, str] | None = None,
+    *,
+    regex: Mapping[str, str] | None = None,
+) -> str:
+    """A series selector: ``metric{a="x",b=~"y"}``, labels in name order.
+
+    ``matchers`` are equality matchers, ``regex`` are ``=~`` matchers (the regex text is
+    escaped as a string, not as a pattern). A ``vllm:`` name matches both spellings.
+    """
+    check_metric_name(metric)
+    parts: list[str] = []
+    if metric.startswith(_BOTH_SPELLINGS_PREFIX):
+        rest = metric.removeprefix(_BOTH_SPELLINGS_PREFIX)
+        parts.append(f'__name__=~"vllm[:_]{escape_label_value(rest)}"')
+        name = ""
+    else:
+        name = metric
+    terms = [(k, "=", v) for k, v in (matchers or {}).items()]
+    terms += [(k, "=~", v) for k, v in (regex or {}).items()]
+    for label, op, value in sorted(terms):
+        check_label_name(label)
+        parts.append(f'{label}{op}"{escape_label_value(value)}"')
+    if not parts:
+        return name
+    return f"{name}{{{','.join(parts)}}}"
+
+
+def _by(*labels: str) -> str:
+    return ", ".join(check_label_name(label) for label in labels)
+
+
+def _quantile(q: str, bucket_rates: str) -> str:
+    return f"histogram_quantile({q}, {bucket_rates})"
+
+
+def _tagged_quantiles(bucket_rates: str) -> str:
+    """The three latency quantiles in one query, each series tagged ``quantile="q"``.
+
+    One query instead of three keeps the refresh at a fixed, small count; the three
+    label sets differ only by the tag, so ``or`` keeps all of them.
+    """
+    return " or ".join(
+        f'label_replace({_quantile(q, bucket_rates)}, "{QUANTILE_LABEL}", "{q}", "", "")'
+        for q in LATENCY_QUANTILES
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySet:
+    """The PromQL a refresh and a history backfill send, by name."""
+
+    instant: dict[str, str]
+    range: dict[str, str]
+
+
+def build_queries(profile: MetricProfile, window: str) -> QuerySet:
+    """All queries for ``profile`` with rate window ``window`` (e.g. ``5m`` or ``90s``).
+
+    Raises ValueError naming the bad metric or label name in the profile.
+    """
+    w = promql_duration(parse_duration(window))
+    model = profile.model_label
+    server_model = profile.server_model_label
+    gateway = dict(profile.matchers)
+
+    def rate(
+        metric: str,
+        matchers: Mapping[str, str] | None = None,
+        regex: Mapping[str, str] | None = None,
+    ) -> str:
+        return f"rate({selector(metric, matchers, regex=regex)}[{w}])"
+
+    latency_by_model = f"sum by ({_by(model, 'le')}) ({rate(profile.latency_bucket, gateway)})"
+    latency_all = f"sum by (le) ({rate(profile.latency_bucket, gateway)})"
+    ttft_by_model = f"sum by ({_by(server_model, 'le')}) ({rate(profile.ttft_bucket)})"
+    ttft_all = f"sum by (le) ({rate(profile.ttft_bucket)})"
+    keys = f"sum by ({_by(profile.api_key_label)}) ({rate(profile.rejections_total)})"
+    keys_total = f"sum({rate(profile.rejections_total)})"
+
+    instant = {
+        "latency": _tagged_quantiles(latency_by_model),
+        "latency_all": _tagged_quantiles(latency_all),
+        "requests": (
+            f"sum by ({_by(model, profile.status_label)}) ({rate(profile.requests_total, gateway)})"
+        ),
+        "ttft": _quantile("0.99", ttft_by_model),
+        "ttft_all": _quantile("0.99", ttft_all),
+        "queue": f"sum by ({_by(server_model)}) ({selector(profile.queue_waiting)})",
+        "rejected_keys": (
+            f"topk({TOP_KEYS}, {keys}) or "
+            f'label_replace({keys_total}, "{TOTAL_LABEL}", "true", "", "")'
+        ),
+    }
+
+    status = profile.status_label
+    requests = rate(profile.requests_total, gateway)
+    errors = rate(profile.requests_total, gateway, {status: ERROR_STATUS_RE})
+    limited = rate(profile.requests_total, {**gateway, status: RATE_LIMITED_STATUS})
+
+    def ratio(part: str, by: str) -> str:
+        # A model with traffic but no matching status has no ``part`` series at all; the
+        # ``or 0 * total`` fills in a zero so the ratio reads 0, not "no data".
+        grouping = f"sum by ({by}) " if by else "sum"
+        total = f"{grouping}({requests})"
+        return f"({grouping}({part}) or 0 * {total}) / {total}"
+
+    range_ = {
+        "p99": _quantile("0.99", latency_by_model),
+        "p99_all": _quantile("0.99", latency_all),
+        "error_5xx": ratio(errors, _by(model)),
+        "error_5xx_all": ratio(errors, ""),
+        "rate_429": ratio(limited, _by(model)),
+        "rate_429_all": ratio(limited, ""),
+    }
+    return QuerySet(instant=instant, range=range_)
