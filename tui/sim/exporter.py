@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -167,7 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = b"warroom simulator: metrics at /metrics\n"
             self._send(404 if self.path != "/" else 200, "text/plain; charset=utf-8", body)
             return
-        self._send(200, CONTENT_TYPE_LATEST, generate_latest(self.registry))
+        self._send(200, CONTENT_TYPE_PLAIN_0_0_4, generate_latest(self.registry))
 
     def _send(self, status: int, content_type: str, body: bytes) -> None:
         self.send_response(status)

@@ -1,0 +1,145 @@
+"""How much one refresh costs against a real Prometheus, at 10 and at 200 models.
+
+For each fleet size: start `warroom simulate` and Debian's Prometheus scraping it every
+second, wait until rates exist, then time
+
+- a warroom refresh (`PrometheusSource.refresh`: every query, concurrently, parsed into
+  a Snapshot), counting the HTTP requests it really sends, and
+- the raw PromQL: the very same query strings sent concurrently with a bare httpx
+  client, bodies read but not parsed.
+
+The ratio of the two is warroom's own overhead. Run from the repository root:
+
+    .venv/bin/python bench/refresh.py [--rounds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from promserver import start_prometheus  # noqa: E402
+
+from tui.clock import WallClock  # noqa: E402
+from tui.config import load_config  # noqa: E402
+from tui.sources.prometheus import PrometheusSource  # noqa: E402
+
+FLEETS = ((10, 40), (200, 1024))
+WINDOW = "30s"
+
+
+class Counting(httpx.AsyncHTTPTransport):
+    """The real transport, counting requests: the figure is what went over the wire."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return await super().handle_async_request(request)
+
+
+async def measure(url: str, rounds: int) -> dict[str, float]:
+    config = load_config(None, env={}, flags={("prometheus", "url"): url, ("window",): WINDOW})
+    transport = Counting()
+    source = PrometheusSource(config, clock=WallClock(), transport=transport)
+    queries = list(source.queries.values())
+    raw = httpx.AsyncClient(base_url=url, timeout=30)
+
+    async def raw_round() -> None:
+        at = f"{time.time():.3f}"
+        responses = await asyncio.gather(
+            *(raw.post("/api/v1/query", data={"query": q, "time": at}) for q in queries)
+        )
+        for r in responses:
+            r.raise_for_status()
+            r.read()
+
+    refresh_s: list[float] = []
+    raw_s: list[float] = []
+    per_refresh: set[int] = set()
+    models = 0
+    await source.refresh()  # warm connections and Prometheus's caches for both
+    await raw_round()
+    for _ in range(rounds):
+        # Alternate so drift in Prometheus's load hits both the same.
+        start = time.perf_counter()
+        await raw_round()
+        raw_s.append(time.perf_counter() - start)
+        before = transport.requests
+        start = time.perf_counter()
+        snap = await source.refresh()
+        refresh_s.append(time.perf_counter() - start)
+        per_refresh.add(transport.requests - before)
+        models = len(snap.models)
+    await source.aclose()
+    await raw.aclose()
+    if len(per_refresh) != 1:
+        raise SystemExit(f"queries per refresh varied between rounds: {sorted(per_refresh)}")
+    return {
+        "models": models,
+        "queries": per_refresh.pop(),
+        "refresh_ms": statistics.median(refresh_s) * 1000,
+        "refresh_p95_ms": statistics.quantiles(refresh_s, n=20)[-1] * 1000,
+        "raw_ms": statistics.median(raw_s) * 1000,
+        "raw_p95_ms": statistics.quantiles(raw_s, n=20)[-1] * 1000,
+    }
+
+
+def run_fleet(models: int, gpus: int, rounds: int, workdir: Path) -> dict[str, float]:
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "tui", "simulate", "--port", "0", "--scenario", "gpu-oom",
+         "--models", str(models), "--gpus", str(gpus), "--at", "10m", "--speed", "10"],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    server = None
+    try:
+        assert sim.stdout is not None
+        target = sim.stdout.readline().rsplit("http://", 1)[1].split("/")[0]
+        server = start_prometheus(workdir, targets=[target], scrape_interval="1s")
+        server.wait_for(
+            f"count(rate(http_requests_total[{WINDOW}]) > 0)",
+            ready=lambda r: bool(r) and float(r[0]["value"][1]) >= models,
+            timeout_s=90,
+            what="a rate for every model",
+        )
+        return asyncio.run(measure(server.url, rounds))
+    finally:
+        if server is not None:
+            server.stop()
+        sim.terminate()
+        sim.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    print(f"{'models':>6} {'GPUs':>5} {'queries/refresh':>15} {'refresh ms (p50/p95)':>21} "
+          f"{'raw PromQL ms (p50/p95)':>24} {'refresh/raw':>11}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for models, gpus in FLEETS:
+            r = run_fleet(models, gpus, args.rounds, Path(tmp) / f"m{models}")
+            print(
+                f"{r['models']:>6} {gpus:>5} {r['queries']:>15} "
+                f"{r['refresh_ms']:>12.1f} / {r['refresh_p95_ms']:<6.1f} "
+                f"{r['raw_ms']:>15.1f} / {r['raw_p95_ms']:<6.1f} "
+                f"{r['refresh_ms'] / r['raw_ms']:>10.2f}x",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
