@@ -29,7 +29,10 @@ def test_human_age() -> None:
 
 def test_formats() -> None:
     assert fmt_latency(0.85) == "850ms"
-    assert fmt_latency(12.3) == "12.30s"
+    assert fmt_latency(2.345) == "2.35s"
+    assert fmt_latency(12.34) == "12.3s"
+    assert fmt_latency(123.4) == "123s"
+    assert all(len(fmt_latency(s)) <= 5 for s in (0.9994, 9.994, 99.94, 999.4))
     assert fmt_latency(None) == "–"
     assert fmt_ratio(0.2) == "20.0%"
     assert fmt_ratio(0.0042) == "0.42%"

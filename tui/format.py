@@ -10,8 +10,11 @@ def fmt_latency(seconds: float | None) -> str:
         return NO_DATA
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
-    if seconds < 100:
+    # Never more than five characters, so a figure and its symbol fit a six-cell column.
+    if seconds < 10:
         return f"{seconds:.2f}s"
+    if seconds < 100:
+        return f"{seconds:.1f}s"
     return f"{seconds:.0f}s"
 
 

@@ -25,17 +25,20 @@ from tui.severity import Level, assess, rank, signal_level
 SYMBOL = {Level.BREACH: "✖", Level.WARN: "▲", Level.OK: "✓", Level.NO_DATA: "?"}
 STYLE = {Level.BREACH: "bold red", Level.WARN: "yellow", Level.OK: "green", Level.NO_DATA: "dim"}
 
-# (column key, header, field, formatter, judged against an SLO)
-_Column = tuple[str, str, str, Callable[[float | None], str], bool]
+# (column key, header, field, formatter, judged against an SLO, width). Widths are fixed,
+# wide enough for the longest figure with its symbol ("9.99s✖", "100.0%✖"): DataTable 8.2
+# measures auto widths only on idle, and a paint before that drew rows at the header's
+# width ("2.3" for "2.34s"); columns that never move also keep the eye steady.
+_Column = tuple[str, str, str, Callable[[float | None], str], bool, int]
 COLUMNS: tuple[_Column, ...] = (
-    ("p50", "p50", "p50_s", fmt_latency, False),
-    ("p95", "p95", "p95_s", fmt_latency, False),
-    ("p99", "p99", "p99_s", fmt_latency, True),
-    ("ttft", "TTFT p99", "ttft_p99_s", fmt_latency, True),
-    ("rps", "req/s", "rps", fmt_rps, False),
-    ("5xx", "5xx", "error_5xx_ratio", fmt_ratio, True),
-    ("429", "429", "rate_429_ratio", fmt_ratio, True),
-    ("queue", "queue", "queue_depth", fmt_queue, True),
+    ("p50", "p50", "p50_s", fmt_latency, False, 6),
+    ("p95", "p95", "p95_s", fmt_latency, False, 6),
+    ("p99", "p99", "p99_s", fmt_latency, True, 6),
+    ("ttft", "TTFT p99", "ttft_p99_s", fmt_latency, True, 8),
+    ("rps", "req/s", "rps", fmt_rps, False, 5),
+    ("5xx", "5xx", "error_5xx_ratio", fmt_ratio, True, 7),
+    ("429", "429", "rate_429_ratio", fmt_ratio, True, 7),
+    ("queue", "queue", "queue_depth", fmt_queue, True, 5),
 )
 
 SORTS: tuple[tuple[str, str | None], ...] = (
@@ -131,8 +134,8 @@ class HealthTable(DataTable[Text]):
         self._order = []
         self.add_column(Text(" "), key="state", width=1)
         self.add_column(Text("model"), key="model", width=22 if self.compact else 26)
-        for key, header, _, _, _ in self._columns():
-            self.add_column(Text(header, justify="right"), key=key)
+        for key, header, _, _, _, width in self._columns():
+            self.add_column(Text(header, justify="right"), key=key, width=width)
 
     def _columns(self) -> tuple[_Column, ...]:
         if self.compact:
@@ -179,7 +182,7 @@ class HealthTable(DataTable[Text]):
             "state": Text(SYMBOL[verdict.level], style=STYLE[verdict.level]),
             "model": Text(name, style=name_style, overflow="ellipsis", no_wrap=True),
         }
-        for key, _, field, fmt, judged in self._columns():
+        for key, _, field, fmt, judged, _ in self._columns():
             # Queue depth is a per-server threshold: summed over the fleet it means nothing.
             if health.model == AGGREGATE and field == "queue_depth":
                 judged = False

@@ -7,6 +7,7 @@ catch. plotext draws with braille dots, which read well in a terminal over SSH.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
@@ -15,6 +16,19 @@ from textual_plotext import PlotextPlot
 
 from tui.config import Slo
 from tui.model import HistoryPoint
+
+
+def y_ticks(top: float, slo: float) -> list[float]:
+    """Round ticks from 0 to ``top`` (steps of 1, 2, 2.5 or 5 times a power of ten), plus the
+    SLO itself unless a tick sits close to it: the red line should meet a label that
+    says its value, not a tick of 5.2 beside a line at 5."""
+    raw = top / 4
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    ticks = [i * step for i in range(int(top / step) + 1)]
+    if all(abs(t - slo) > step / 3 for t in ticks):
+        ticks.append(slo)
+    return sorted(round(t, 10) for t in ticks)
 
 
 class SignalPlot(PlotextPlot):
@@ -44,8 +58,10 @@ class SignalPlot(PlotextPlot):
         limit = slo * self.scale
         plt.title(f"{self.title} (SLO {limit:g})")
         plt.xlim(-window_s / 60, 0)
-        top = max([*ys, limit * 1.25]) if ys else limit * 1.25
+        top = max([*(y * 1.1 for y in ys), limit * 1.25])
         plt.ylim(0, top)
+        ticks = y_ticks(top, limit)
+        plt.yticks(ticks, [f"{t:g}" for t in ticks])
         plt.horizontal_line(limit, color="red")
         if xs:
             plt.plot(xs, ys, marker="braille", color="cyan")
