@@ -1,0 +1,62 @@
+"""A deterministic cockpit over the simulated fleet, for Pilot tests, snapshots and the
+README's screenshots.
+
+The clock is frozen at a fixed instant, so every figure, age and timestamp on screen is
+the same on every run and every day; the config ignores the developer's own environment
+and XDG file; timers are off (``live=False``), so the only refresh is the one on mount.
+
+Imported as ``demo_app``: pytest puts ``tests/`` on ``sys.path`` (rootdir-relative
+"prepend" import mode, no ``__init__.py``), and ``scripts/screenshots.py`` does the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from tui.app import WarroomApp
+from tui.clock import FrozenClock
+from tui.config import load_config
+from tui.sources.base import HealthSource
+from tui.sources.demo import DemoSource
+
+EPOCH = 1_795_000_000.0
+"""A fixed instant for the scenario's start, so SVGs never change with the date."""
+AT_S = 600.0
+"""Ten minutes into the scenario: incidents start at 3 min and are in full swing by now."""
+
+
+def frozen_demo_app(
+    scenario: str,
+    *,
+    at_s: float = AT_S,
+    wrap: Callable[[DemoSource], HealthSource] | None = None,
+) -> WarroomApp:
+    """The app over ``scenario``, frozen ``at_s`` seconds in; the terminal size is the
+    caller's (``run_test(size=...)``). ``wrap`` may put a test double around the real
+    simulator."""
+    config = load_config(None, env={})
+    clock = FrozenClock(EPOCH + at_s)
+    demo = DemoSource(
+        scenario,
+        clock=clock,
+        epoch=EPOCH,
+        window_s=config.window_s,
+        history_s=config.history_s,
+    )
+    source = wrap(demo) if wrap else demo
+    return WarroomApp(source, config, clock=clock, context="simulated", live=False)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait for the history-load and refresh workers, then for the screen to settle.
+
+    New rows reach the screen in steps (the table measures them on idle, then the layout
+    grows it and adds its scrollbar), so one pause is not always enough for a screenshot.
+    """
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    await pilot.pause()

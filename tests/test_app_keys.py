@@ -1,0 +1,260 @@
+"""Pilot tests: what each key does to the cockpit, over the frozen simulated fleet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from demo_app import settle
+from textual.widgets import Markdown
+
+from tui.app import WarroomApp
+from tui.clock import FrozenClock
+from tui.errors import SourceError
+from tui.model import AGGREGATE, HistoryPoint, ModelHealth, Snapshot
+from tui.sources.demo import DemoSource
+from widgets.health_table import SORTS, HealthTable
+from widgets.help_screen import HelpScreen
+from widgets.status_bar import StatusBar
+
+AppFactory = Callable[..., WarroomApp]
+SIZE = (120, 40)
+REFUSED = "Prometheus at http://x refused the connection; is it running?"
+
+
+class Counting:
+    """The real simulator, counting refreshes."""
+
+    def __init__(self, inner: DemoSource) -> None:
+        self.inner = inner
+        self.description = inner.description
+        self.refreshes = 0
+
+    async def refresh(self) -> Snapshot:
+        self.refreshes += 1
+        return await self.inner.refresh()
+
+    async def history(self) -> dict[str, list[HistoryPoint]]:
+        return await self.inner.history()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class FailsAfterFirst(Counting):
+    """The real simulator for one refresh, then a backend that refuses every connection."""
+
+    async def refresh(self) -> Snapshot:
+        if self.refreshes >= 1:
+            self.refreshes += 1
+            raise SourceError(REFUSED)
+        return await super().refresh()
+
+
+def sick_model(app: WarroomApp) -> str:
+    source = getattr(app.source, "inner", app.source)
+    assert isinstance(source, DemoSource)
+    model = source.scenario.expected(source.fleet).model
+    assert model is not None
+    return model
+
+
+def row_order(table: HealthTable) -> list[str]:
+    """Row keys (model names, `AGGREGATE` for Σ) top to bottom as displayed."""
+    return [
+        table.coordinate_to_cell_key((row, 0)).row_key.value or "" for row in range(table.row_count)
+    ]
+
+
+def counting(app: WarroomApp) -> Counting:
+    assert isinstance(app.source, Counting)
+    return app.source
+
+
+def advance(app: WarroomApp, seconds: float) -> None:
+    """Let simulated time pass; nothing refreshes until a key asks (timers are off)."""
+    assert isinstance(app.clock, FrozenClock)
+    app.clock.at += seconds
+
+
+def status(app: WarroomApp) -> str:
+    return str(app.query_one(StatusBar).render())
+
+
+def history_title(app: WarroomApp) -> str:
+    return str(app.query_one("#detail").border_title)
+
+
+def shown(app: WarroomApp) -> dict[str, ModelHealth]:
+    """What the screen shows now, by model: the tracker's current snapshot."""
+    snapshot = app.tracker.current
+    assert snapshot is not None
+    return {m.model: m for m in (snapshot.aggregate, *snapshot.models)}
+
+
+async def test_opens_on_the_worst_model_under_the_aggregate(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom")
+    sick = sick_model(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(HealthTable)
+        order = row_order(table)
+        assert order[0] == AGGREGATE
+        assert order[1] == sick
+        assert str(table.get_row_at(0)[1]) == "Σ all models"
+        assert table.cursor_row == 1
+        assert table.selected_model == sick
+        assert app.selected == sick
+        assert history_title(app) == f"history · {sick}"
+        assert "1/12 breaching" in status(app)
+        assert "0s old" in status(app)
+        assert "STALE" not in status(app)
+
+
+async def test_healthy_fleet_has_nothing_breaching(make_app: AppFactory) -> None:
+    app = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(HealthTable)
+        assert table.row_count == 13
+        assert row_order(table)[0] == AGGREGATE
+        assert "0/12 breaching" in status(app)
+        assert all(str(table.get_row_at(r)[0]) == "✓" for r in range(table.row_count))
+
+
+async def test_arrows_move_the_selection_and_the_plots_follow(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(HealthTable)
+        order = row_order(table)
+
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.cursor_row == 2
+        assert app.selected == order[2]
+        assert history_title(app) == f"history · {order[2]}"
+
+        await pilot.press("up", "up")
+        await pilot.pause()
+        assert table.cursor_row == 0
+        assert app.selected == AGGREGATE
+        assert history_title(app) == "history · Σ all models"
+
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.selected == order[1] == sick_model(app)
+        assert history_title(app) == f"history · {order[1]}"
+
+
+async def test_s_cycles_the_sort_and_back_to_severity(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom")
+    sick = sick_model(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(HealthTable)
+        by_severity = row_order(table)
+        assert "sort" not in status(app)
+
+        await pilot.press("s")
+        await pilot.pause()
+        assert "sort p99" in status(app)
+        order = row_order(table)
+        assert order[0] == AGGREGATE
+        health = shown(app)
+        p99s = [health[m].p99_s or 0.0 for m in order[1:]]
+        assert p99s == sorted(p99s, reverse=True)
+        assert order != by_severity, "p99 order should differ from severity in gpu-oom"
+        # The selection stays on the model, wherever the sort moved it.
+        assert table.selected_model == sick
+        assert table.cursor_row == order.index(sick)
+
+        for label, _ in SORTS[2:]:
+            await pilot.press("s")
+            await pilot.pause()
+            assert f"sort {label}" in status(app)
+            assert row_order(table)[0] == AGGREGATE
+
+        await pilot.press("s")
+        await pilot.pause()
+        assert table.sort_label == "severity"
+        assert "sort" not in status(app)
+        assert row_order(table) == by_severity
+
+
+async def test_question_mark_opens_help_and_escape_closes_it(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "cycle the sort" in app.screen.query_one(Markdown).source
+
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.focused is app.query_one(HealthTable)
+
+        # q inside the help closes the help, not the app.
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.is_running
+
+
+async def test_q_quits(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
+async def test_r_refreshes_now(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom", wrap=Counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert counting(app).refreshes == 1
+        assert "11:16:40Z 0s old" in status(app)
+
+        advance(app, 60)
+        await pilot.press("r")
+        await settle(pilot)
+        assert counting(app).refreshes == 2
+        assert app.last_error is None
+        assert "11:17:40Z 0s old" in status(app)
+        assert row_order(app.query_one(HealthTable))[1] == sick_model(app)
+
+
+async def test_failed_refresh_keeps_last_good_values_marked_stale(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom", wrap=FailsAfterFirst)
+    sick = sick_model(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(HealthTable)
+        before = shown(app)[sick]
+        assert not before.stale
+        assert "STALE" not in status(app)
+
+        advance(app, 30)
+        await pilot.press("r")
+        await settle(pilot)
+        assert counting(app).refreshes == 2
+
+        text = status(app)
+        assert "⚠ STALE 30s" in text  # the age of what is on screen, not of the failure
+        assert REFUSED in text
+        assert "11:16:40Z" in text  # when the shown data was read
+        assert app.query_one(StatusBar).has_class("-stale")
+
+        after = shown(app)[sick]
+        assert after.stale
+        assert after.error_5xx_ratio == before.error_5xx_ratio
+        assert after.p99_s == before.p99_s
+        order = row_order(table)
+        assert order[1] == sick
+        assert str(table.get_row(sick)[1]) == f"{sick} (stale)"
+        assert str(table.get_row(AGGREGATE)[1]) == "Σ all models (stale)"
+        assert str(table.get_row(sick)[table.get_column_index("5xx")]).startswith("20.1%")

@@ -1,0 +1,24 @@
+"""Screen snapshots of the cockpit over the frozen simulated fleet, at the smallest
+terminal it supports (80x24, an SSH session) and a large war-room one (200x50).
+
+The clock is frozen and the timers are off, so every figure, timestamp and age is the
+same on every run. Regenerate after an intended change with
+``pytest tests/test_snapshots.py --snapshot-update`` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from demo_app import frozen_demo_app, settle
+from textual.pilot import Pilot
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((200, 50), id="200x50")]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("scenario", ["healthy", "gpu-oom"])
+def test_cockpit(snap_compare, scenario: str, size: tuple[int, int]) -> None:
+    async def wait(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+
+    assert snap_compare(frozen_demo_app(scenario), terminal_size=size, run_before=wait)
