@@ -26,7 +26,7 @@ from tui.durations import parse_duration
 from tui.errors import ConfigError, WarroomError
 from tui.sources.base import HealthSource
 
-DEFAULT_DEMO_AT = "10m"
+DEFAULT_DEMO_AT = "20m"
 """Where the demo starts: far enough in for the scripted incident to be under way, with
 its onset still inside the history plot."""
 
