@@ -28,6 +28,7 @@ from promserver import PromServer, backfill, free_port, start_prometheus
 from tui.clock import FrozenClock, utc
 from tui.config import Config, load_config
 from tui.errors import ConfigError, SourceError
+from tui.histogram import histogram_quantile
 from tui.model import AGGREGATE, ModelHealth, Snapshot
 from tui.sources.prometheus import NO_KEY, PrometheusSource
 from tui.sources.promql import build_queries
@@ -75,16 +76,11 @@ QUANTILE_REL = 1e-6
 
 
 def bucket_quantile(q: float, les: Sequence[str], counts: Sequence[float]) -> float:
-    """What the buckets imply: linear interpolation inside the bucket holding rank q."""
-    rank = q * counts[-1]
-    lower, below = 0.0, 0.0
-    for le, count in zip(les, counts, strict=True):
-        if count >= rank:
-            if le == "+Inf":
-                return lower
-            return lower + (float(le) - lower) * (rank - below) / (count - below)
-        lower, below = float(le), count
-    raise AssertionError("no bucket holds the rank")
+    """What the buckets imply, by PromQL's interpolation (`tui.histogram`, itself tested
+    against hand-worked cases in test_sim)."""
+    value = histogram_quantile(q, [(float(le), c) for le, c in zip(les, counts, strict=True)])
+    assert value is not None
+    return value
 
 
 def summed(*rows: Sequence[float]) -> list[float]:

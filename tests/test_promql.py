@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tui.config import PROFILES, MetricProfile
+from tui.histogram import histogram_quantile
 from tui.sources.promql import (
     QuerySet,
     build_queries,
@@ -341,16 +342,11 @@ KEYS = {  # (api_key_id, tenant): rejections per minute
 
 
 def bucket_quantile(q: float, les: Sequence[str], counts: Sequence[float]) -> float:
-    """The quantile the buckets imply by linear interpolation (as histogram_quantile)."""
-    rank = q * counts[-1]
-    lower, below = 0.0, 0.0
-    for le, count in zip(les, counts, strict=True):
-        if count >= rank:
-            if le == "+Inf":
-                return lower
-            return lower + (float(le) - lower) * (rank - below) / (count - below)
-        lower, below = float(le), count
-    raise AssertionError("no bucket holds the rank")
+    """What the buckets imply, by PromQL's interpolation (`tui.histogram`, itself tested
+    against hand-worked cases in test_sim)."""
+    value = histogram_quantile(q, [(float(le), c) for le, c in zip(les, counts, strict=True)])
+    assert value is not None
+    return value
 
 
 def ppm(x: float) -> int:

@@ -13,9 +13,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -26,7 +27,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from tui.sim.engine import Engine, HistogramSample
+from tui.sim.engine import Engine, GpuGauges, HistogramSample, PodGauges
 from tui.sim.fleet import GPU_PRODUCT, NAMESPACE, build_fleet
 from tui.sim.scenarios import scenario as find_scenario
 
@@ -36,6 +37,19 @@ XID_MESSAGES = {
     43: "GPU stopped processing",
     79: "GPU has fallen off the bus",
 }
+POD_GAUGES: tuple[tuple[str, str, Callable[[PodGauges], float]], ...] = (
+    ("vllm:num_requests_waiting", "Requests waiting to be processed.", lambda p: round(p.waiting)),
+    ("vllm:num_requests_running", "Requests running on the GPU.", lambda p: p.running),
+    ("vllm:kv_cache_usage_perc", "KV-cache usage, 1 means 100 percent.",
+     lambda p: round(p.kv_cache_usage, 4)),
+)  # fmt: skip
+DCGM_GAUGES: tuple[tuple[str, str, Callable[[GpuGauges], float]], ...] = (
+    ("DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).", lambda g: round(g.util_ratio * 100)),
+    ("DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", lambda g: g.fb_used_mib),
+    ("DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", lambda g: g.fb_free_mib),
+    ("DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", lambda g: g.temp_c),
+    ("DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).", lambda g: g.power_w),
+)
 DCGM_LABELS = [
     "gpu",
     "UUID",
@@ -110,53 +124,36 @@ class FleetCollector(Collector):
         yield rejections
 
         pod_labels = ["model_name", "engine", "namespace", "pod"]
-        waiting = GaugeMetricFamily(
-            "vllm:num_requests_waiting", "Requests waiting to be processed.", labels=pod_labels
+        yield from _gauges(
+            POD_GAUGES, pod_labels, [([p.model, "0", NAMESPACE, p.pod], p) for p in pods]
         )
-        running = GaugeMetricFamily(
-            "vllm:num_requests_running", "Requests running on the GPU.", labels=pod_labels
-        )
-        kv = GaugeMetricFamily(
-            "vllm:kv_cache_usage_perc", "KV-cache usage, 1 means 100 percent.", labels=pod_labels
-        )
-        for p in pods:
-            labels = [p.model, "0", NAMESPACE, p.pod]
-            waiting.add_metric(labels, round(p.waiting))
-            running.add_metric(labels, p.running)
-            kv.add_metric(labels, round(p.kv_cache_usage, 4))
-        yield from (waiting, running, kv)
 
-        util = GaugeMetricFamily(
-            "DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).", labels=DCGM_LABELS
-        )
-        used = GaugeMetricFamily(
-            "DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", labels=DCGM_LABELS
-        )
-        free = GaugeMetricFamily(
-            "DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", labels=DCGM_LABELS
-        )
-        temp = GaugeMetricFamily(
-            "DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", labels=DCGM_LABELS
-        )
-        power = GaugeMetricFamily(
-            "DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).", labels=DCGM_LABELS
-        )
+        rows = [
+            ([str(g.gpu.index), g.gpu.uuid, g.gpu.device, g.gpu.pci_bus_id, GPU_PRODUCT,
+              g.gpu.node, "vllm", NAMESPACE, g.gpu.pod], g)
+            for g in gpus
+        ]  # fmt: skip
+        yield from _gauges(DCGM_GAUGES, DCGM_LABELS, rows)
         xid = GaugeMetricFamily(
             "DCGM_FI_DEV_XID_ERRORS", "Value of the last XID error encountered.",
             labels=[*DCGM_LABELS, "err_code", "err_msg"],
         )  # fmt: skip
-        for g in gpus:
-            labels = [
-                str(g.gpu.index), g.gpu.uuid, g.gpu.device, g.gpu.pci_bus_id, GPU_PRODUCT,
-                g.gpu.node, "vllm", NAMESPACE, g.gpu.pod,
-            ]  # fmt: skip
-            util.add_metric(labels, round(g.util_ratio * 100))
-            used.add_metric(labels, g.fb_used_mib)
-            free.add_metric(labels, g.fb_free_mib)
-            temp.add_metric(labels, g.temp_c)
-            power.add_metric(labels, g.power_w)
+        for labels, g in rows:
             xid.add_metric([*labels, str(g.xid), XID_MESSAGES.get(g.xid, "")], g.xid)
-        yield from (util, used, free, temp, power, xid)
+        yield xid
+
+
+def _gauges(
+    specs: tuple[tuple[str, str, Callable[[Any], float]], ...],
+    labels: list[str],
+    rows: Iterable[tuple[list[str], Any]],
+) -> list[GaugeMetricFamily]:
+    """One gauge family per (name, help, value of a row) spec, one sample per row."""
+    families = [GaugeMetricFamily(name, text, labels=labels) for name, text, _ in specs]
+    for values, row in rows:
+        for family, (_, _, value) in zip(families, specs, strict=True):
+            family.add_metric(values, value(row))
+    return families
 
 
 class _Handler(BaseHTTPRequestHandler):
