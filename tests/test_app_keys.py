@@ -14,6 +14,7 @@ from tui.model import AGGREGATE, HistoryPoint, ModelHealth, Snapshot
 from tui.sources.demo import DemoSource
 from widgets.health_table import SORTS, HealthTable
 from widgets.help_screen import HelpScreen
+from widgets.history_plots import HistoryPlots
 from widgets.status_bar import StatusBar
 
 AppFactory = Callable[..., WarroomApp]
@@ -81,7 +82,7 @@ def status(app: WarroomApp) -> str:
 
 
 def history_title(app: WarroomApp) -> str:
-    return str(app.query_one("#detail").border_title)
+    return str(app.query_one(HistoryPlots).border_title)
 
 
 def shown(app: WarroomApp) -> dict[str, ModelHealth]:

@@ -126,10 +126,8 @@ class WarroomApp(App[int]):
         )
 
     def _paint_plots(self) -> None:
-        name = "Σ all models" if self.selected == AGGREGATE else self.selected
-        self.query_one("#detail").border_title = f"history · {name}"
         self.query_one(HistoryPlots).show(
-            name,
+            self.selected,
             self.tracker.points(self.selected),
             self.clock.now(),
             self.config.history_s,

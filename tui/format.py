@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from tui.model import AGGREGATE
+
 NO_DATA = "–"
+AGGREGATE_LABEL = "Σ all models"
+"""How the whole API's row and plots are named on screen."""
+
+
+def model_label(model: str) -> str:
+    """A model's name as the screen shows it; the aggregate gets its Σ label."""
+    return AGGREGATE_LABEL if model == AGGREGATE else model
 
 
 def fmt_latency(seconds: float | None) -> str:

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from tui.config import Slo
-from tui.format import NO_DATA, fmt_latency, fmt_queue, fmt_ratio, fmt_rps
+from tui.format import NO_DATA, fmt_latency, fmt_queue, fmt_ratio, fmt_rps, model_label
 from tui.model import AGGREGATE, ModelHealth, Snapshot
 from tui.severity import Level, assess, rank, signal_level
 
@@ -174,7 +174,7 @@ class HealthTable(DataTable[Text]):
 
     def _render_row(self, health: ModelHealth) -> None:
         verdict = assess(health, self.slo)
-        name = "Σ all models" if health.model == AGGREGATE else health.model
+        name = model_label(health.model)
         name_style = "bold" if health.model == AGGREGATE else ""
         if health.stale:
             name, name_style = f"{name} (stale)", "dim italic"

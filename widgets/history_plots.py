@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual_plotext import PlotextPlot
 
 from tui.config import Slo
+from tui.format import model_label
 from tui.model import HistoryPoint
 
 
@@ -73,7 +74,12 @@ class SignalPlot(PlotextPlot):
 
 class HistoryPlots(Horizontal):
     DEFAULT_CSS = """
-    HistoryPlots { height: 1fr; min-height: 10; }
+    HistoryPlots {
+        height: 1fr;
+        min-height: 11;
+        border-top: solid $primary-darken-2;
+        border-title-align: left;
+    }
     """
 
     def compose(self) -> ComposeResult:
@@ -84,7 +90,7 @@ class HistoryPlots(Horizontal):
     def show(
         self, model: str, points: Sequence[HistoryPoint], now: float, window_s: float, slo: Slo
     ) -> None:
-        self.border_title = f"history · {model}"
+        self.border_title = f"history · {model_label(model)}"
         limits = {
             "p99_s": slo.p99_s,
             "error_5xx_ratio": slo.error_5xx_ratio,
