@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tui.clock import FrozenClock
 from tui.config import Slo
 from tui.histogram import histogram_quantile
-from tui.model import Snapshot
+from tui.model import AGGREGATE, Snapshot
 from tui.severity import Level, assess, rank
 from tui.sim.engine import Engine
 from tui.sim.exporter import make_server
@@ -257,3 +257,11 @@ def test_exporter_counters_are_whole_numbers_and_grow(exporter: str) -> None:
 
 def test_exporter_answers_404_elsewhere(exporter: str) -> None:
     assert httpx.get(f"{exporter}/nope").status_code == 404
+
+
+def test_demo_history_at_any_start_instant() -> None:
+    """A live demo starts at a fractional simulated second; its plots still fill."""
+    source = demo("gpu-oom", at_s=3600.37)
+    points = source.history_now()[AGGREGATE]
+    assert len(points) >= 170  # 30 minutes at one point per 10 s, give or take the edges
+    assert points[-1].at >= EPOCH + 3600.37 - 10

@@ -9,6 +9,7 @@ scraping ``warroom simulate`` show the same numbers for the same scenario.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections import defaultdict, deque
 
@@ -49,8 +50,10 @@ class DemoSource:
         self._window_s = window_s
         self._history_s = history_s
         # Only the last history-plus-window matters to anything shown; integrating from
-        # there keeps a late --at cheap.
-        start = max(0.0, self._sim_now() - history_s - window_s)
+        # there keeps a late --at cheap. Starting on a whole history step puts samples on
+        # the instants `_catch_up` records history at, whatever the clock read.
+        earliest = self._sim_now() - history_s - window_s
+        start = max(0.0, math.floor(earliest / HISTORY_STEP_S) * HISTORY_STEP_S)
         self.engine = Engine(self.fleet, self.scenario, start_s=start)
         self._ring: deque[Sample] = deque()
         self._history: dict[str, list[HistoryPoint]] = defaultdict(list)
