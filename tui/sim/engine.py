@@ -173,6 +173,8 @@ class Engine:
         self.t = start_s
         self._models = {m.name: _ModelState() for m in fleet.models}
         self._rejections = {k.key_id: 0.0 for k in fleet.keys}
+        self._conditions: dict[str, Conditions] = {}
+        self._conditions_at = -1.0
 
     def advance(self, t: float) -> None:
         """Move to simulated time ``t``; moving backwards is ignored (counters only grow)."""
@@ -224,7 +226,14 @@ class Engine:
         )
 
     def conditions(self, model: ServedModel) -> Conditions:
-        return self.scenario.conditions(self.fleet, model, self.t)
+        """The scenario at the current time, evaluated once per model however many gauge
+        families a scrape reads from it."""
+        if self._conditions_at != self.t:
+            self._conditions = {}
+            self._conditions_at = self.t
+        if model.name not in self._conditions:
+            self._conditions[model.name] = self.scenario.conditions(self.fleet, model, self.t)
+        return self._conditions[model.name]
 
     def pods(self) -> list[PodGauges]:
         out = []

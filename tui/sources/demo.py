@@ -19,12 +19,11 @@ from tui.model import AGGREGATE, HistoryPoint, KeyRejections, ModelHealth, Snaps
 from tui.sim.engine import Engine, Sample
 from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import scenario as find_scenario
+from tui.sources.promql import RATE_LIMITED_STATUS, TOP_KEYS
 
 SAMPLE_S = 5.0
 """How often the demo "scrapes" its counters, in simulated seconds."""
 HISTORY_STEP_S = 10.0
-TOP_KEYS = 5
-"""As many keys as the Prometheus source's ``topk`` asks for."""
 ERROR_STATUSES = ("500", "503")
 
 
@@ -210,7 +209,7 @@ def _health(
         ttft_p99_s=None if p99_only else histogram_quantile(0.99, ttft),
         rps=total / dt,
         error_5xx_ratio=sum(increase.get(s, 0.0) for s in ERROR_STATUSES) / total,
-        rate_429_ratio=increase.get("429", 0.0) / total,
+        rate_429_ratio=increase.get(RATE_LIMITED_STATUS, 0.0) / total,
         queue_depth=queue,
     )
 
