@@ -103,14 +103,21 @@ class DemoSource:
             self.engine.advance(next_at)
             sample = self.engine.sample()
             self._ring.append(sample)
+            # Trim as we go: a long catch-up (building the history) would otherwise hold
+            # every sample and rescan them all for each history point.
+            self._trim(sample.t)
             if sample.t % HISTORY_STEP_S == 0:
                 self._record_history(sample)
             next_at += SAMPLE_S
+        self._trim(t)
+        self.engine.advance(t)
+        return self.engine.sample()
+
+    def _trim(self, t: float) -> None:
+        """Drop samples no window ending at ``t`` or later can start from."""
         horizon = t - self._window_s - SAMPLE_S
         while len(self._ring) > 2 and self._ring[1].t <= horizon:
             self._ring.popleft()
-        self.engine.advance(t)
-        return self.engine.sample()
 
     def _window_start(self, t: float) -> Sample:
         """The latest sample at least a window before ``t`` (the oldest if none is)."""
