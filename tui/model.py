@@ -75,6 +75,115 @@ class HistoryPoint:
     rate_429_ratio: float | None
 
 
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class GpuProcess:
+    """A process holding GPU memory, as NVML lists it (DCGM does not)."""
+
+    pid: int
+    name: str | None
+    used_bytes: float | None
+
+    def as_json(self) -> dict[str, object]:
+        return {"pid": self.pid, "name": self.name, "used_bytes": _whole(self.used_bytes)}
+
+
+@dataclass(frozen=True, slots=True)
+class GpuState:
+    """One GPU as the grid shows it, from DCGM (fleet-wide) or NVML (this host).
+
+    ``model`` is the served model (from the pod's vLLM series), not the GPU product;
+    ``None`` for a GPU no model server holds.
+    """
+
+    node: str
+    gpu: int
+    """Index on its node (dcgm-exporter's ``gpu`` label, NVML's device index)."""
+    uuid: str
+    model: str | None = None
+    pod: str | None = None
+    namespace: str | None = None
+    product: str | None = None
+    """E.g. ``NVIDIA H100 80GB HBM3`` (dcgm-exporter's ``modelName``)."""
+    util_ratio: float | None = None
+    mem_used_bytes: float | None = None
+    mem_total_bytes: float | None = None
+    temp_c: float | None = None
+    power_w: float | None = None
+    xid: int | None = None
+    """The last XID code reported since the driver loaded (0: none; None: not known)."""
+    processes: tuple[GpuProcess, ...] = ()
+    """NVML only: processes using this GPU."""
+    stale: bool = False
+
+    @property
+    def mem_ratio(self) -> float | None:
+        if self.mem_used_bytes is None or not self.mem_total_bytes:
+            return None
+        return self.mem_used_bytes / self.mem_total_bytes
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "gpu": self.gpu,
+            "uuid": self.uuid,
+            "model": self.model,
+            "pod": self.pod,
+            "namespace": self.namespace,
+            "product": self.product,
+            "util_ratio": _finite(self.util_ratio),
+            "mem_used_bytes": _whole(self.mem_used_bytes),
+            "mem_total_bytes": _whole(self.mem_total_bytes),
+            "temp_c": _finite(self.temp_c),
+            "power_w": _finite(self.power_w),
+            "xid": self.xid,
+            "processes": [p.as_json() for p in self.processes],
+            "stale": self.stale,
+        }
+
+
+EVENT_KINDS = ("oom", "oomkilled", "xid")
+"""``oom``: a CUDA out-of-memory error in a model server's log; ``oomkilled``: a
+container the kernel killed for host memory; ``xid``: a new XID code on a GPU."""
+
+
+@dataclass(frozen=True, slots=True)
+class GpuEvent:
+    """Something that went wrong on a GPU or its pod, at a known time."""
+
+    at: datetime
+    """Timezone-aware UTC: when it happened (the log line's or termination's own time,
+    or the sample at which a new XID code was first seen)."""
+    kind: str
+    """One of `EVENT_KINDS`."""
+    detail: str
+    """One line, e.g. ``XID 43 (GPU stopped processing)`` or the log line itself."""
+    node: str | None = None
+    gpu: int | None = None
+    pod: str | None = None
+    model: str | None = None
+    namespace: str | None = None
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """Identity for de-duplication: the same event read twice is one event."""
+        return (self.at, self.kind, self.node, self.gpu, self.pod, self.detail)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "time": iso_utc(self.at),
+            "kind": self.kind,
+            "node": self.node,
+            "gpu": self.gpu,
+            "pod": self.pod,
+            "namespace": self.namespace,
+            "model": self.model,
+            "detail": self.detail,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything one refresh learned. Models are unordered here; `severity.rank` orders them."""
@@ -93,6 +202,12 @@ class Snapshot:
     """When the oldest carried-over value was last read fresh; None when nothing is stale."""
     queries: int = 0
     """PromQL queries this refresh sent (0 for the demo): constant whatever the fleet size."""
+    gpus: tuple[GpuState, ...] = ()
+    """Every GPU the GPU source reported, in no particular order."""
+    events: tuple[GpuEvent, ...] = ()
+    """GPU events this refresh learned of (new XID codes); older ones are the tracker's."""
+    gpu_error: str | None = None
+    """One sentence: why GPU data is missing or partial (e.g. no NVML on this host)."""
     extras: dict[str, object] = field(default_factory=dict)
     """Room for later capabilities to add keys beside the ones above, never renaming them."""
 
@@ -107,6 +222,15 @@ class Snapshot:
             if m.model == name:
                 return m
         return None
+
+
+def iso_utc(at: datetime) -> str:
+    """``2026-11-23T10:00:05Z``: the one way times are written in JSON."""
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None or not math.isfinite(value) else round(value)
 
 
 def _finite(value: float | None) -> float | None:

@@ -210,9 +210,10 @@ def build_fleet(models: int = 12, gpus: int | None = None, seed: int = 7) -> Fle
         pods: list[str] = []
         model_gpus: list[Gpu] = []
         for g in range(count):
-            if g % per_pod == 0:
-                pods.append(f"vllm-{_dns_label(name)}-{template_hash}-{_hex(5, seed, name, g)}")
             node_no, index = divmod(slot, GPUS_PER_NODE)
+            # A pod lives on one node: a tensor-parallel pair never straddles two.
+            if g % per_pod == 0 or index == 0:
+                pods.append(f"vllm-{_dns_label(name)}-{template_hash}-{_hex(5, seed, name, g)}")
             uuid = _hex(32, seed, "gpu", slot)
             model_gpus.append(
                 Gpu(

@@ -63,6 +63,26 @@ class Expectation:
     """Every model the incident touches."""
 
 
+@dataclass(frozen=True, slots=True)
+class Termination:
+    """A model-server container ending, as its pod's ``lastState.terminated`` shows it."""
+
+    at_s: float
+    reason: str
+    """``Error`` (the engine died, e.g. on a CUDA OOM) or ``OOMKilled`` (host memory)."""
+    exit_code: int
+
+
+@dataclass(frozen=True, slots=True)
+class CudaOom:
+    """A CUDA out-of-memory error the model server logs."""
+
+    at_s: float
+    device: int
+    """CUDA device index inside the pod: the pod's GPUs in index order."""
+    tried_gib: float
+
+
 def ramp(t: float) -> float:
     """0 before the onset, rising linearly to 1 over `RAMP_S`."""
     return min(1.0, max(0.0, (t - ONSET_S) / RAMP_S))
@@ -117,6 +137,18 @@ class Scenario:
         """The last XID code dcgm-exporter reports for ``gpu`` (0: none since boot)."""
         return 0
 
+    def terminations(
+        self, fleet: Fleet, model: ServedModel, pod: str, t: float
+    ) -> tuple[Termination, ...]:
+        """Every time ``pod``'s model-server container ended up to ``t``, oldest first."""
+        return ()
+
+    def cuda_ooms(
+        self, fleet: Fleet, model: ServedModel, pod: str, t: float
+    ) -> tuple[CudaOom, ...]:
+        """Every CUDA OOM ``pod`` logged up to ``t``, oldest first."""
+        return ()
+
     def expected(self, fleet: Fleet) -> Expectation:
         return Expectation()
 
@@ -163,6 +195,48 @@ class GpuOom(Scenario):
         if position == 1 and t >= ONSET_S + 75:
             return 43
         return 0
+
+    first_oom_s = ONSET_S + 20
+    oom_every_s = 45.0
+    """Each sick pod logs a CUDA OOM this often once the incident is under way."""
+    first_crash_s = ONSET_S + 60
+    oomkilled_s = ONSET_S + 150
+    """The engine, swapping KV cache to host memory, is OOMKilled once; it crashes on CUDA
+    OOMs every `crash_every_s` after that."""
+    crash_every_s = 120.0
+
+    def cuda_ooms(
+        self, fleet: Fleet, model: ServedModel, pod: str, t: float
+    ) -> tuple[CudaOom, ...]:
+        if model is not self.sick(fleet) or t < self.first_oom_s:
+            return ()
+        devices = sum(1 for g in model.gpus if g.pod == pod) or 1
+        # Pods of one model do not fail in lockstep: each starts a little later.
+        offset = 10 * model.pods.index(pod) % self.oom_every_s
+        count = int((t - self.first_oom_s - offset) // self.oom_every_s) + 1
+        return tuple(
+            CudaOom(
+                at_s=self.first_oom_s + offset + k * self.oom_every_s,
+                device=k % devices,
+                tried_gib=round(0.5 + 3 * stable_fraction(fleet.seed, pod, k), 2),
+            )
+            for k in range(max(0, count))
+        )
+
+    def terminations(
+        self, fleet: Fleet, model: ServedModel, pod: str, t: float
+    ) -> tuple[Termination, ...]:
+        if model is not self.sick(fleet) or t < self.first_crash_s:
+            return ()
+        out = [Termination(self.first_crash_s, "Error", 1)]
+        if t >= self.oomkilled_s:
+            out.append(Termination(self.oomkilled_s, "OOMKilled", 137))
+            crashes = int((t - self.oomkilled_s) // self.crash_every_s)
+            out += [
+                Termination(self.oomkilled_s + k * self.crash_every_s, "Error", 1)
+                for k in range(1, crashes + 1)
+            ]
+        return tuple(out)
 
     def expected(self, fleet: Fleet) -> Expectation:
         sick = self.sick(fleet).name
