@@ -250,12 +250,15 @@ async def test_query_count_is_fixed_whatever_the_fleet(
     for at in (T_MID, T_END):
         src = PrometheusSource(config, clock=FrozenClock(at))
         try:
+            first = await src.refresh()
             snap = await src.refresh()
         finally:
             await src.aclose()
+        # The first refresh also reads the XID history once; every later one the same set.
+        assert first.queries == expected + 1
         counts[len(snap.models)] = snap.queries
     assert counts == {3: expected, 2: expected}
-    assert expected == 7
+    assert expected == 9
 
 
 @pytest.mark.prometheus
@@ -617,15 +620,20 @@ async def test_requests_are_evaluated_at_the_clock_instant(
         snap = await src.refresh()
     finally:
         await src.aclose()
-    assert snap.queries == 7
+    # 9 instant queries, and the XID history once on the first refresh.
+    assert snap.queries == 10
     assert snap.models == ()
     assert snap.rate_limited_keys == ()
     assert snap.aggregate == ModelHealth(AGGREGATE)
-    forms = [r["form"] for r in fake.requests]
-    assert {r["path"] for r in fake.requests} == {"/api/v1/query"}
-    assert sorted(f["query"][0] for f in forms) == sorted(src.queries.values())
-    assert {f["time"][0] for f in forms} == {f"{T_END:.3f}"}
-    assert {f["timeout"][0] for f in forms} == {"5"}
+    instant = [r["form"] for r in fake.requests if r["path"] == "/api/v1/query"]
+    ranged = [r["form"] for r in fake.requests if r["path"] == "/api/v1/query_range"]
+    assert sorted(f["query"][0] for f in instant) == sorted(src.queries.values())
+    assert {f["time"][0] for f in instant} == {f"{T_END:.3f}"}
+    assert [f["end"][0] for f in ranged] == [f"{T_END:.3f}"]
+    # A vector where the XID history needs a matrix costs the GPU grid, not the panes.
+    assert snap.gpus == ()
+    assert snap.gpu_error is not None and "xid_history" in snap.gpu_error
+    assert {f["timeout"][0] for f in instant + ranged} == {"5"}
 
 
 async def test_unattributed_rejections_and_non_finite_values(

@@ -60,6 +60,22 @@ GENERIC_INSTANT = {
         '"true", "", "")'
     ),
 }
+GPU_BY = "Hostname, hostname, gpu, UUID, modelName, pod, namespace"
+GENERIC_INSTANT["gpus"] = " or ".join(
+    f'label_replace(max by ({GPU_BY}) ({name}), "warroom_field", "{field}", "", "")'
+    for field, name in (
+        ("util", "DCGM_FI_DEV_GPU_UTIL"),
+        ("fb_used", "DCGM_FI_DEV_FB_USED"),
+        ("fb_free", "DCGM_FI_DEV_FB_FREE"),
+        ("temp", "DCGM_FI_DEV_GPU_TEMP"),
+        ("power", "DCGM_FI_DEV_POWER_USAGE"),
+        ("xid", "DCGM_FI_DEV_XID_ERRORS"),
+    )
+)
+GENERIC_INSTANT["pod_models"] = (
+    'group by (namespace, pod, model_name) ({__name__=~"vllm[:_]num_requests_running"})'
+)
+GENERIC_XID_HISTORY = f"max by ({GPU_BY}) (DCGM_FI_DEV_XID_ERRORS) != 0"
 GENERIC_RANGE = {
     "p99": f"histogram_quantile(0.99, {LATENCY_BY_MODEL})",
     "p99_all": f"histogram_quantile(0.99, {LATENCY_ALL})",
@@ -95,7 +111,9 @@ def test_latency_query_is_pinned() -> None:
 
 def test_every_generic_query_is_pinned() -> None:
     q = build_queries(GENERIC, "5m")
-    assert q == QuerySet(instant=GENERIC_INSTANT, range=GENERIC_RANGE)
+    assert q == QuerySet(
+        instant=GENERIC_INSTANT, range=GENERIC_RANGE, xid_history=GENERIC_XID_HISTORY
+    )
 
 
 def test_window_is_written_as_a_promql_duration() -> None:
@@ -138,7 +156,7 @@ def test_number_of_queries_is_fixed(profile: str, window: str) -> None:
     q = build_queries(MetricProfile(**PROFILES[profile]), window)
     assert sorted(q.instant) == sorted(GENERIC_INSTANT)
     assert sorted(q.range) == sorted(GENERIC_RANGE)
-    assert len(q.instant) == 7
+    assert len(q.instant) == 9
     assert len(q.range) == 6
 
 
@@ -503,3 +521,44 @@ def test_istio_queries_compute_per_workload_figures(tmp_path: Path) -> None:
         (scaled(q.range["error_5xx"]), [(labels(destination_workload="w"), ppm(0.05))]),
     ]
     run_rules_test(tmp_path, series, tests)
+
+
+def test_gpu_query_tags_each_gauge_and_keeps_either_host_label(tmp_path: Path) -> None:
+    """Released dcgm-exporter says ``Hostname``, newer main ``hostname``: both come
+    through; the labels the grid does not need are dropped; an idle GPU (empty pod) stays."""
+    q = build_queries(GENERIC, "5m").instant
+    common = {"gpu": "3", "UUID": "GPU-a", "modelName": "H100", "device": "nvidia3"}
+    old = {**common, "Hostname": "n1", "pod": "p1", "namespace": "inference"}
+    new = {"gpu": "0", "UUID": "GPU-b", "modelName": "H100", "hostname": "n2"}
+    series = {
+        labels("DCGM_FI_DEV_GPU_UTIL", **old): "87+0x10",
+        labels("DCGM_FI_DEV_FB_USED", **old): "81000+0x10",
+        labels("DCGM_FI_DEV_XID_ERRORS", **old, err_code="43", err_msg="x"): "43+0x10",
+        labels("DCGM_FI_DEV_GPU_UTIL", **new): "5+0x10",
+        labels("vllm:num_requests_running", model_name="m", namespace="inference", pod="p1"): (
+            "3+0x10"
+        ),
+    }
+    kept = {k: v for k, v in old.items() if k != "device"}
+    tests = [
+        (
+            q["gpus"],
+            [
+                (labels(**kept, warroom_field="util"), 87),
+                (labels(**kept, warroom_field="fb_used"), 81000),
+                (labels(**kept, warroom_field="xid"), 43),
+                (labels(**new, warroom_field="util"), 5),
+            ],
+        ),
+        (q["pod_models"], [(labels(model_name="m", namespace="inference", pod="p1"), 1)]),
+    ]
+    run_rules_test(tmp_path, series, tests)
+
+
+def test_xid_history_keeps_only_gpus_with_a_code(tmp_path: Path) -> None:
+    xid = build_queries(GENERIC, "5m").xid_history
+    series = {
+        labels("DCGM_FI_DEV_XID_ERRORS", Hostname="n1", gpu="0", UUID="a"): "0 0 0 31+0x7",
+        labels("DCGM_FI_DEV_XID_ERRORS", Hostname="n1", gpu="1", UUID="b"): "0+0x10",
+    }
+    run_rules_test(tmp_path, series, [(xid, [(labels(Hostname="n1", UUID="a", gpu="0"), 31)])])

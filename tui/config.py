@@ -57,6 +57,35 @@ class Slo(_Strict):
     warn_fraction: float = Field(default=0.8, gt=0, le=1)
 
 
+class DcgmNames(_Strict):
+    """dcgm-exporter's gauge names (its defaults) and any matchers to narrow them."""
+
+    util: str = "DCGM_FI_DEV_GPU_UTIL"
+    fb_used: str = "DCGM_FI_DEV_FB_USED"
+    fb_free: str = "DCGM_FI_DEV_FB_FREE"
+    temp: str = "DCGM_FI_DEV_GPU_TEMP"
+    power: str = "DCGM_FI_DEV_POWER_USAGE"
+    xid: str = "DCGM_FI_DEV_XID_ERRORS"
+    matchers: dict[str, str] = Field(default_factory=dict)
+    """E.g. ``{cluster = "prod-us-east"}`` when one Prometheus watches several clusters."""
+
+
+class KubernetesSettings(_Strict):
+    """Where pod status and model-server logs are read for OOM evidence."""
+
+    enabled: bool | None = None
+    """None: on when a kubeconfig or in-cluster credentials are found."""
+    kubeconfig: Path | None = None
+    """Default: ``$KUBECONFIG`` or ``~/.kube/config``."""
+    context: str | None = None
+    log_tail_lines: int = Field(default=200, ge=1, le=5000)
+    max_log_pods: int = Field(default=4, ge=1, le=50)
+    """Pods whose logs one evidence read may fetch: the sickest models' first."""
+    interval_s: float = Field(default=15.0, ge=2, le=600)
+    """How often pod status and logs are read while a model's 5xx is up."""
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
 class MetricProfile(_Strict):
     """Metric and label names for one deployment's spelling. ``profile`` picks a built-in
     set; any field given beside it overrides that one name."""
@@ -76,6 +105,11 @@ class MetricProfile(_Strict):
     queue_waiting: str = "vllm:num_requests_waiting"
     matchers: dict[str, str] = Field(default_factory=dict)
     """Extra label matchers added to every gateway series, e.g. ``{namespace = "inference"}``."""
+    running: str = "vllm:num_requests_running"
+    """A per-pod model-server gauge with the model label: maps each pod to its model."""
+    pod_label: str = "pod"
+    namespace_label: str = "namespace"
+    dcgm: DcgmNames = DcgmNames()
 
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -108,6 +142,11 @@ class Config(_Strict):
     """Name shown in the header for the cluster being watched (e.g. ``prod-us-east``)."""
     slo: Slo = Slo()
     metrics: MetricProfile = MetricProfile()
+    gpu_source: Literal["auto", "dcgm", "nvml", "none"] = "auto"
+    """``auto``: DCGM series from the health source, else NVML when this host has GPUs."""
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    state_dir: Path | None = None
+    """Where incident timelines are kept; default ``$XDG_STATE_HOME/warroom``."""
 
     @field_validator("window", "history")
     @classmethod
@@ -136,6 +175,8 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
     "WARROOM_WINDOW": ("window",),
     "WARROOM_CONTEXT": ("context",),
     "WARROOM_PROFILE": ("metrics", "profile"),
+    "WARROOM_GPU_SOURCE": ("gpu_source",),
+    "WARROOM_KUBE_CONTEXT": ("kubernetes", "context"),
 }
 
 

@@ -10,13 +10,48 @@ and each model's history for the plot grows with every fresh refresh.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from tui.model import HistoryPoint, ModelHealth, Snapshot
+from tui.model import GpuEvent, GpuState, HistoryPoint, ModelHealth, Snapshot
 
 _MAX_POINTS = 720
 """Cap per model so a long incident cannot grow memory without bound."""
+_MAX_EVENTS = 2000
+
+
+class EventLog:
+    """GPU events learned so far, oldest first, each once however often it is read."""
+
+    def __init__(self, limit: int = _MAX_EVENTS) -> None:
+        self._events: deque[GpuEvent] = deque(maxlen=limit)
+        self._keys: set[tuple[object, ...]] = set()
+
+    def add(self, events: Iterable[GpuEvent]) -> list[GpuEvent]:
+        """Take ``events``; returns the ones not seen before, oldest first."""
+        new = []
+        last = self._events[-1].at if self._events else None
+        for event in sorted(events, key=lambda e: e.at):
+            if event.key in self._keys:
+                continue
+            if len(self._events) == self._events.maxlen:
+                self._keys.discard(self._events[0].key)
+            self._events.append(event)
+            self._keys.add(event.key)
+            new.append(event)
+        if new and last is not None and new[0].at < last:
+            # Log lines and terminations arrive after the XIDs of the same minute.
+            ordered = sorted(self._events, key=lambda e: e.at)
+            self._events.clear()
+            self._events.extend(ordered)
+        return new
+
+    def all(self) -> tuple[GpuEvent, ...]:
+        return tuple(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
 
 
 class HealthTracker:
@@ -25,6 +60,11 @@ class HealthTracker:
         self.current: Snapshot | None = None
         self.history: dict[str, deque[HistoryPoint]] = {}
         self._last_fresh: dict[str, datetime] = {}
+        self.events = EventLog()
+        self.new_events: list[GpuEvent] = []
+        """Events the latest accepted snapshot brought that were not known before."""
+        self.gpus_read_at: datetime | None = None
+        """When the GPUs shown were read fresh; None before the first reading."""
 
     def backfill(self, points: dict[str, list[HistoryPoint]]) -> None:
         """Seed the plots from the source's history; points already held win."""
@@ -47,7 +87,14 @@ class HealthTracker:
         if self.current is not None:
             carried = [m.marked_stale() for m in self.current.models if m.model not in seen]
         stale_since = min((self._last_fresh[m.model] for m in carried), default=None)
-        shown = replace(fresh, models=(*fresh.models, *carried), stale_since=stale_since)
+        gpus = fresh.gpus
+        if gpus:
+            self.gpus_read_at = fresh.taken_at
+        elif fresh.gpu_error and self.current is not None and self.current.gpus:
+            # The GPU reading failed on its own: keep the last grid, marked stale.
+            gpus = _stale_gpus(self.current.gpus)
+        shown = replace(fresh, models=(*fresh.models, *carried), stale_since=stale_since, gpus=gpus)
+        self.new_events = self.events.add(fresh.events)
         self.current = shown
         at = fresh.taken_at.timestamp()
         for m in (*fresh.models, fresh.aggregate):
@@ -69,6 +116,8 @@ class HealthTracker:
             prev,
             models=tuple(m.marked_stale() for m in prev.models),
             aggregate=prev.aggregate.marked_stale(),
+            gpus=_stale_gpus(prev.gpus),
+            events=(),
             error=reason,
             stale_since=min(stale_since, prev.stale_since or stale_since),
         )
@@ -91,3 +140,7 @@ class HealthTracker:
             horizon = (now if now is not None else series[-1].at) - self.history_s
             while series and series[0].at < horizon:
                 series.popleft()
+
+
+def _stale_gpus(gpus: tuple[GpuState, ...]) -> tuple[GpuState, ...]:
+    return tuple(g if g.stale else replace(g, stale=True) for g in gpus)

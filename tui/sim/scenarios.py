@@ -137,6 +137,11 @@ class Scenario:
         """The last XID code dcgm-exporter reports for ``gpu`` (0: none since boot)."""
         return 0
 
+    def xid_changes(self, fleet: Fleet, t: float) -> list[tuple[float, Gpu, int]]:
+        """Every change of a GPU's XID code up to ``t``: (when, GPU, new code), in time
+        order. Agrees with `xid`."""
+        return []
+
     def terminations(
         self, fleet: Fleet, model: ServedModel, pod: str, t: float
     ) -> tuple[Termination, ...]:
@@ -183,18 +188,27 @@ class GpuOom(Scenario):
             gpu_mem_ratio=healthy.gpu_mem_ratio + r * (0.995 - healthy.gpu_mem_ratio),
         )
 
+    xid_schedule: tuple[tuple[int, float, int], ...] = (
+        (0, ONSET_S + 30, 31),
+        (1, ONSET_S + 75, 43),
+    )
+    """(position among the sick model's GPUs, when, code): XID 31 (GPU memory page fault)
+    shortly after the onset on the first GPU, then XID 43 (GPU stopped processing) on the
+    second, as a crashing engine leaves them."""
+
     def xid(self, fleet: Fleet, gpu: Gpu, t: float) -> int:
-        sick = self.sick(fleet)
-        if gpu.model != sick.name:
+        if gpu.model != self.sick(fleet).name:
             return 0
-        position = sick.gpus.index(gpu)
-        # XID 31 (GPU memory page fault) shortly after the onset on the first GPU, then
-        # XID 43 (GPU stopped processing) on the second, as a crashing engine leaves them.
-        if position == 0 and t >= ONSET_S + 30:
-            return 31
-        if position == 1 and t >= ONSET_S + 75:
-            return 43
-        return 0
+        codes = [code for _, changed, code in self.xid_changes(fleet, t) if changed is gpu]
+        return codes[-1] if codes else 0
+
+    def xid_changes(self, fleet: Fleet, t: float) -> list[tuple[float, Gpu, int]]:
+        gpus = self.sick(fleet).gpus
+        return [
+            (at_s, gpus[position], code)
+            for position, at_s, code in self.xid_schedule
+            if position < len(gpus) and at_s <= t
+        ]
 
     first_oom_s = ONSET_S + 20
     oom_every_s = 45.0

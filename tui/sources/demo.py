@@ -15,11 +15,21 @@ from collections import defaultdict, deque
 
 from tui.clock import Clock, utc
 from tui.histogram import histogram_quantile
-from tui.model import AGGREGATE, HistoryPoint, KeyRejections, ModelHealth, Snapshot
-from tui.sim.engine import Engine, Sample
-from tui.sim.fleet import build_fleet
+from tui.model import (
+    AGGREGATE,
+    MIB,
+    GpuEvent,
+    GpuState,
+    HistoryPoint,
+    KeyRejections,
+    ModelHealth,
+    Snapshot,
+)
+from tui.sim.engine import Engine, GpuGauges, Sample
+from tui.sim.fleet import GPU_PRODUCT, NAMESPACE, build_fleet
 from tui.sim.scenarios import scenario as find_scenario
 from tui.sources.promql import RATE_LIMITED_STATUS, TOP_KEYS
+from tui.xid import XidChange, XidWatch
 
 SAMPLE_S = 5.0
 """How often the demo "scrapes" its counters, in simulated seconds."""
@@ -39,15 +49,19 @@ class DemoSource:
         epoch: float,
         window_s: float = 300.0,
         history_s: float = 1800.0,
+        evidence_s: float | None = None,
     ) -> None:
         """Raises ValueError with one sentence for an unknown scenario or a bad fleet size."""
         self.scenario = find_scenario(scenario)
         self.fleet = build_fleet(models, gpus, seed)
         self.description = f"demo {self.scenario.name} · {len(self.fleet.models)} models"
-        self._clock = clock
-        self._epoch = epoch
+        self.clock = clock
+        self.epoch = epoch
         self._window_s = window_s
         self._history_s = history_s
+        self.evidence_s = history_s if evidence_s is None else evidence_s
+        """How far back XID changes are looked for on the first refresh."""
+        self._xids = XidWatch()
         # Only the last history-plus-window matters to anything shown; integrating from
         # there keeps a late --at cheap. Starting on a whole history step puts samples on
         # the instants `_catch_up` records history at, whatever the clock read.
@@ -59,7 +73,7 @@ class DemoSource:
         self._lock = threading.Lock()
 
     def _sim_now(self) -> float:
-        return max(0.0, self._clock.now() - self._epoch)
+        return max(0.0, self.clock.now() - self.epoch)
 
     async def refresh(self) -> Snapshot:
         # Catching up after a pause integrates many steps: off the event loop.
@@ -76,21 +90,41 @@ class DemoSource:
             now = self._catch_up(self._sim_now())
             old = self._window_start(now.t)
             queue = self._queue_by_model()
+            gpus = [gpu_state(g) for g in self.engine.gpus()]
+            taken_at = utc(self.epoch + now.t)
+            events: list[GpuEvent] = []
+            if not self._xids.primed:
+                events += self._prime_xids(now.t, {g.uuid: g for g in gpus})
+            events += self._xids.observe(gpus, taken_at)
         models, aggregate = figures(old, now, queue)
         return Snapshot(
-            taken_at=utc(self._epoch + now.t),
+            taken_at=taken_at,
             source=self.description,
             models=models,
             aggregate=aggregate,
             rate_limited_keys=rate_limited_keys(old, now),
+            gpus=tuple(gpus),
+            events=tuple(events),
         )
+
+    def _prime_xids(self, t: float, gpus: dict[str, GpuState]) -> list[GpuEvent]:
+        """What the Prometheus source learns from its XID history query, from the script."""
+        since = t - self.evidence_s
+        changes: list[XidChange] = []
+        already: dict[str, int] = {}
+        for at_s, gpu, code in self.scenario.xid_changes(self.fleet, t):
+            if at_s < since:
+                already[gpu.uuid] = code
+            else:
+                changes.append(XidChange(gpus[gpu.uuid], code, utc(self.epoch + at_s)))
+        return self._xids.prime(changes, already)
 
     def history_now(self) -> dict[str, list[HistoryPoint]]:
         with self._lock:
             now = self._catch_up(self._sim_now()).t
             since = now - self._history_s
             return {
-                m: [p for p in pts if p.at - self._epoch >= since]
+                m: [p for p in pts if p.at - self.epoch >= since]
                 for m, pts in self._history.items()
             }
 
@@ -133,7 +167,7 @@ class DemoSource:
         if old.t >= sample.t:
             return
         models, aggregate = figures(old, sample, {}, p99_only=True)
-        at = self._epoch + sample.t
+        at = self.epoch + sample.t
         for health in (*models, aggregate):
             points = self._history[health.model]
             points.append(
@@ -147,6 +181,25 @@ class DemoSource:
         for pod in self.engine.pods():
             queue[pod.model] += round(pod.waiting)
         return queue
+
+
+def gpu_state(g: GpuGauges) -> GpuState:
+    """A simulated GPU as the DCGM path reads it: whole percent, MiB turned into bytes."""
+    return GpuState(
+        node=g.gpu.node,
+        gpu=g.gpu.index,
+        uuid=g.gpu.uuid,
+        model=g.gpu.model,
+        pod=g.gpu.pod,
+        namespace=NAMESPACE,
+        product=GPU_PRODUCT,
+        util_ratio=round(g.util_ratio * 100) / 100,
+        mem_used_bytes=g.fb_used_mib * MIB,
+        mem_total_bytes=(g.fb_used_mib + g.fb_free_mib) * MIB,
+        temp_c=g.temp_c,
+        power_w=g.power_w,
+        xid=g.xid,
+    )
 
 
 def figures(

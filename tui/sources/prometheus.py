@@ -23,7 +23,16 @@ import httpx
 from tui.clock import Clock, WallClock, utc
 from tui.config import Config
 from tui.errors import ConfigError, SourceError
-from tui.model import AGGREGATE, HistoryPoint, KeyRejections, ModelHealth, Snapshot
+from tui.model import (
+    AGGREGATE,
+    GpuEvent,
+    GpuState,
+    HistoryPoint,
+    KeyRejections,
+    ModelHealth,
+    Snapshot,
+)
+from tui.sources.dcgm import gpus_from_series, pod_models, xid_changes
 from tui.sources.promql import (
     LATENCY_QUANTILES,
     QUANTILE_LABEL,
@@ -31,11 +40,15 @@ from tui.sources.promql import (
     TOTAL_LABEL,
     build_queries,
 )
+from tui.xid import XidWatch
 
 HISTORY_POINTS = 60
 """Points per history plot: enough for a terminal-wide sparkline, cheap to fetch."""
 NO_KEY = "(no key)"
 """Shown for 429s the rate limiter could not attribute to an API key."""
+
+GPU_QUERIES = ("gpus", "pod_models")
+"""Queries whose failure costs only the GPU grid, never the health panes."""
 
 _QUANTILE_FIELDS = dict(zip(LATENCY_QUANTILES, ("p50_s", "p95_s", "p99_s"), strict=True))
 
@@ -91,6 +104,7 @@ class PrometheusSource:
         self._clock = clock or WallClock()
         self._url = display_url(settings.url)
         self._timeout_s = settings.timeout_s
+        self._xids = XidWatch()
         self.description = f"prometheus {self._url}"
 
         self._secrets: list[str] = []
@@ -163,11 +177,15 @@ class PrometheusSource:
 
     async def refresh(self) -> Snapshot:
         at = self._clock.now()
-        names = list(self._queries.instant)
-        results = await _gather(
-            self._instant(name, self._queries.instant[name], at) for name in names
+        health_names = [n for n in self._queries.instant if n not in GPU_QUERIES]
+        health = _gather(
+            self._instant(name, self._queries.instant[name], at) for name in health_names
         )
-        by_name = dict(zip(names, results, strict=True))
+        # The GPU grid fails on its own: the health panes never wait on it to be right.
+        results, (gpus, events, gpu_error, gpu_queries) = await asyncio.gather(
+            health, self._gpus(at)
+        )
+        by_name = dict(zip(health_names, results, strict=True))
         models, aggregate = self._health(by_name)
         return Snapshot(
             taken_at=utc(at),
@@ -175,7 +193,55 @@ class PrometheusSource:
             models=models,
             aggregate=aggregate,
             rate_limited_keys=self._keys(by_name["rejected_keys"]),
-            queries=len(names),
+            queries=len(health_names) + gpu_queries,
+            gpus=tuple(gpus),
+            events=tuple(events),
+            gpu_error=gpu_error,
+        )
+
+    async def _gpus(self, at: float) -> tuple[list[GpuState], list[GpuEvent], str | None, int]:
+        """Every GPU, the XID events since the last refresh, a sentence if GPU data is
+        missing, and how many queries it took (one more on the first refresh)."""
+        names = list(GPU_QUERIES)
+        queries = [self._instant(n, self._queries.instant[n], at) for n in names]
+        first = not self._xids.primed
+        if first:
+            queries.append(self._xid_history(at))
+        try:
+            answers = await _gather(queries)
+        except SourceError as exc:
+            return [], [], f"GPU data not read: {exc}", len(queries)
+        samples, pods = answers[0], answers[1]
+        profile = self._config.metrics
+        models = pod_models(((s.labels, s.value) for s in pods), profile)
+        gpus = gpus_from_series(((s.labels, s.value) for s in samples), models, profile)
+        events: list[GpuEvent] = []
+        if first:
+            changes, already = xid_changes(
+                ((s.labels, s.points) for s in answers[2]),
+                models,
+                profile,
+                start=at - self._config.history_s,
+                step=self._xid_step,
+            )
+            events += self._xids.prime(changes, already)
+        events += self._xids.observe(gpus, utc(at))
+        error = None
+        if not gpus:
+            error = (
+                f"Prometheus at {self._url} has no {profile.dcgm.util} series; "
+                "is dcgm-exporter scraped, or set gpu_source to nvml on a GPU host."
+            )
+        return gpus, events, error, len(queries)
+
+    @property
+    def _xid_step(self) -> int:
+        return max(1, round(self._config.history_s / 240))
+
+    async def _xid_history(self, at: float) -> list[_Series]:
+        span = self._config.history_s
+        return await self._range(
+            "xid_history", self._queries.xid_history, at - span, at, self._xid_step
         )
 
     async def history(self) -> dict[str, list[HistoryPoint]]:

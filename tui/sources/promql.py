@@ -24,6 +24,12 @@ QUANTILE_LABEL = "quantile"
 TOTAL_LABEL = "warroom_total"
 """Marks the one series in the rejected-keys result that carries the total 429 rate
 rather than one key's: a label no exporter uses, so it cannot collide with a key."""
+GPU_FIELD_LABEL = "warroom_field"
+"""Tags each series of the one GPU query with the gauge it came from."""
+GPU_FIELDS = ("util", "fb_used", "fb_free", "temp", "power", "xid")
+HOST_LABELS = ("Hostname", "hostname")
+"""dcgm-exporter's node label: ``Hostname`` in released versions, ``hostname`` on newer
+main (FIELD-NOTES); grouping by both keeps whichever is there."""
 TOP_KEYS = 5
 ERROR_STATUS_RE = "5.."
 RATE_LIMITED_STATUS = "429"
@@ -122,6 +128,9 @@ class QuerySet:
 
     instant: dict[str, str]
     range: dict[str, str]
+    xid_history: str
+    """Range query sent once, on the first refresh: when each GPU's XID code last changed
+    inside the history window (the gauge only holds the latest code)."""
 
 
 def build_queries(profile: MetricProfile, window: str) -> QuerySet:
@@ -183,4 +192,21 @@ def build_queries(profile: MetricProfile, window: str) -> QuerySet:
         "rate_429": ratio(limited, _by(model)),
         "rate_429_all": ratio(limited, ""),
     }
-    return QuerySet(instant=instant, range=range_)
+    # -- GPUs: every dcgm-exporter gauge in one query, each series tagged with its field.
+    # ``max by`` keeps the labels the grid needs and drops the rest (device, pci_bus_id,
+    # container, err_msg…), which shrinks the answer at a thousand GPUs.
+    dcgm = profile.dcgm
+    pod, namespace = profile.pod_label, profile.namespace_label
+    gpu_by = _by(*HOST_LABELS, "gpu", "UUID", "modelName", pod, namespace)
+    gauges = dict(zip(GPU_FIELDS, (dcgm.util, dcgm.fb_used, dcgm.fb_free, dcgm.temp,
+                                   dcgm.power, dcgm.xid), strict=True))  # fmt: skip
+    instant["gpus"] = " or ".join(
+        f"label_replace(max by ({gpu_by}) ({selector(name, dcgm.matchers)}), "
+        f'"{GPU_FIELD_LABEL}", "{field}", "", "")'
+        for field, name in gauges.items()
+    )
+    instant["pod_models"] = (
+        f"group by ({_by(namespace, pod, server_model)}) ({selector(profile.running)})"
+    )
+    xid_history = f"max by ({gpu_by}) ({selector(dcgm.xid, dcgm.matchers)}) != 0"
+    return QuerySet(instant=instant, range=range_, xid_history=xid_history)

@@ -1,0 +1,143 @@
+"""Why a model's 5xx rose, when the GPU evidence says: pure analysis, no I/O.
+
+A GPU OOM surfaces at the gateway as a plain 5xx. When a model's 5xx ratio is up (at
+or past the warning line) and its own pods or GPUs logged CUDA OOMs, were OOMKilled or
+raised a new XID inside the look-back window, the evidence points downstream: the
+health pane says so beside the model, and `warroom snapshot --json` carries it as
+``suspected_cause``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from tui.config import Slo
+from tui.model import GpuEvent, GpuState, ModelHealth
+from tui.severity import Level, signal_level
+
+T = TypeVar("T")
+OOM_KINDS = ("oom", "oomkilled")
+MAX_NODES_NAMED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectedCause:
+    model: str
+    kind: str
+    """``gpu_oom`` (CUDA OOM or OOMKilled behind the model) or ``gpu_xid`` (XID only)."""
+    summary: str
+    """One sentence: the `headline` and the tally of events behind it."""
+    headline: str
+    """``5xx likely downstream of GPU OOM on gpu-node-006 GPU 6, 7``."""
+    short: str
+    """The same for a narrow column: ``GPU OOM gpu-node-006 GPU 6,7``."""
+    gpus: tuple[tuple[str, int], ...]
+    """(node, GPU index) the evidence names, in order."""
+    pods: tuple[str, ...]
+    counts: dict[str, int]
+    """Events behind it by kind."""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "summary": self.summary,
+            "gpus": [{"node": n, "gpu": g} for n, g in self.gpus],
+            "pods": list(self.pods),
+            "events": dict(self.counts),
+        }
+
+
+def suspect(
+    models: Iterable[ModelHealth],
+    gpus: Sequence[GpuState],
+    events: Sequence[GpuEvent],
+    slo: Slo,
+    *,
+    now: datetime,
+    within_s: float,
+) -> dict[str, SuspectedCause]:
+    """The suspected cause of each model whose 5xx rose, where GPU evidence points to one."""
+    horizon = now - timedelta(seconds=within_s)
+    pods_of: dict[str, set[str]] = defaultdict(set)
+    places_of: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for g in gpus:
+        if g.model:
+            places_of[g.model].add((g.node, g.gpu))
+            if g.pod:
+                pods_of[g.model].add(g.pod)
+    # No upper bound: an event stamped a millisecond past ``now`` (a range query's end is
+    # rounded to the millisecond) is still evidence.
+    recent = [e for e in events if e.at >= horizon]
+    causes = {}
+    for m in models:
+        if signal_level(m, "error_5xx_ratio", slo) not in (Level.WARN, Level.BREACH):
+            continue
+        pods, places = pods_of[m.model], places_of[m.model]
+        behind = [
+            e for e in recent if e.model == m.model or e.pod in pods or (e.node, e.gpu) in places
+        ]
+        if behind:
+            causes[m.model] = _cause(m.model, behind, within_s)
+    return causes
+
+
+def _cause(model: str, events: list[GpuEvent], within_s: float) -> SuspectedCause:
+    ooms = [e for e in events if e.kind in OOM_KINDS]
+    named = ooms or events
+    kind = "gpu_oom" if ooms else "gpu_xid"
+    what = "GPU OOM" if ooms else _latest(events).detail
+    gpus = _ordered((e.node, e.gpu) for e in named if e.node and e.gpu is not None)
+    # An OOMKilled pod names its node but no GPU: say the node.
+    bare_nodes = _ordered(e.node for e in named if e.node and e.gpu is None)
+    bare_nodes = [n for n in bare_nodes if n not in {node for node, _ in gpus}]
+    where = _where(gpus, bare_nodes)
+    counts = Counter(e.kind for e in events)
+    tally = ", ".join(f"{n} {_KIND_NAMES[k]}" for k, n in sorted(counts.items()))
+    span = f"{within_s / 60:.0f}m" if within_s >= 60 else f"{within_s:.0f}s"
+    headline = f"5xx likely downstream of {what} on {where}"
+    summary = f"{headline} ({tally} in the last {span})"
+    short = f"{'GPU OOM' if ooms else what.split(' (')[0]} {_where(gpus, bare_nodes, compact=True)}"
+    return SuspectedCause(
+        model=model,
+        kind=kind,
+        summary=summary,
+        headline=headline,
+        short=short,
+        gpus=tuple(gpus),
+        pods=tuple(_ordered(e.pod for e in events if e.pod)),
+        counts=dict(counts),
+    )
+
+
+_KIND_NAMES = {"oom": "CUDA OOM", "oomkilled": "OOMKilled", "xid": "XID"}
+
+
+def _latest(events: Sequence[GpuEvent]) -> GpuEvent:
+    return max(events, key=lambda e: e.at)
+
+
+def _ordered(items: Iterable[T | None]) -> list[T]:
+    """Distinct items in first-seen order."""
+    seen: dict[T, None] = {}
+    for item in items:
+        if item is not None:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+def _where(gpus: list[tuple[str, int]], nodes: list[str], *, compact: bool = False) -> str:
+    """``gpu-node-006 GPU 6, 7; gpu-node-009`` — at most a few nodes, then a count."""
+    by_node: dict[str, list[int]] = defaultdict(list)
+    for node, index in gpus:
+        by_node[node].append(index)
+    sep = "," if compact else ", "
+    parts = [f"{node} GPU {sep.join(map(str, sorted(ix)))}" for node, ix in by_node.items()]
+    parts += nodes
+    if len(parts) > MAX_NODES_NAMED:
+        more = len(parts) - MAX_NODES_NAMED
+        parts = [*parts[:MAX_NODES_NAMED], f"{more} more node{'s' if more > 1 else ''}"]
+    return "; ".join(parts) if parts else "its pods"

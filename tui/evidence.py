@@ -1,0 +1,100 @@
+"""Which pods to read for OOM evidence, and how the reading is wired to the config.
+
+Reading pod logs is the expensive part of GPU evidence, so it is bounded three ways:
+only pods behind models whose 5xx rose, sickest model first; at most
+``kubernetes.max_log_pods`` per reading (the reader enforces it); and at most one
+reading every ``kubernetes.interval_s``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from tui.config import Config, Slo
+from tui.model import GpuState, Snapshot
+from tui.severity import Level, signal_level
+
+if TYPE_CHECKING:
+    from tui.sources.demo import DemoSource
+    from tui.sources.kube import PodEvidence, PodTarget
+
+
+class PodEvidenceReader(Protocol):
+    async def read(self, targets: Sequence[PodTarget], since: datetime) -> PodEvidence: ...
+
+
+def pod_targets(snapshot: Snapshot, slo: Slo) -> list[PodTarget]:
+    """Pods behind every model whose 5xx is at or past the warning line, sickest first;
+    each with its GPUs in CUDA device order (index order on the node)."""
+    from tui.sources.kube import PodTarget
+
+    rose = sorted(
+        (
+            m
+            for m in snapshot.models
+            if signal_level(m, "error_5xx_ratio", slo) in (Level.WARN, Level.BREACH)
+        ),
+        key=lambda m: (-(m.error_5xx_ratio or 0.0), m.model),
+    )
+    gpus_of: dict[tuple[str, str], list[GpuState]] = defaultdict(list)
+    for g in snapshot.gpus:
+        if g.pod and g.model:
+            gpus_of[(g.model, g.pod)].append(g)
+    targets = []
+    for m in rose:
+        for (model, pod), gpus in sorted(gpus_of.items()):
+            if model != m.model:
+                continue
+            gpus.sort(key=lambda g: (g.node, g.gpu))
+            targets.append(
+                PodTarget(
+                    namespace=gpus[0].namespace or "default",
+                    pod=pod,
+                    model=model,
+                    gpus=tuple((g.node, g.gpu) for g in gpus),
+                )
+            )
+    return targets
+
+
+def kube_available(env: dict[str, str] | None = None) -> bool:
+    """A kubeconfig or in-cluster credentials exist: worth trying the API."""
+    env = dict(os.environ) if env is None else env
+    if env.get("KUBERNETES_SERVICE_HOST"):
+        return True
+    paths = env.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
+    return any(Path(p).expanduser().is_file() for p in paths.split(os.pathsep) if p)
+
+
+def build_pod_evidence(
+    config: Config, demo: DemoSource | None
+) -> tuple[PodEvidenceReader | None, str | None]:
+    """The reader the config asks for, or None with the sentence saying why there is none
+    (None and None when Kubernetes is simply not configured)."""
+    settings = config.kubernetes
+    if demo is not None:
+        from tui.sources.kube import DemoEvidence
+
+        return DemoEvidence(demo.fleet, demo.scenario, demo.epoch, demo.clock), None
+    if settings.enabled is False:
+        return None, None
+    if settings.enabled is None and settings.kubeconfig is None and not kube_available():
+        return None, None
+    from tui.sources.kube import KubeEvidence
+
+    try:
+        reader = KubeEvidence.from_config(
+            settings.kubeconfig,
+            settings.context,
+            tail_lines=settings.log_tail_lines,
+            max_pods=settings.max_log_pods,
+            request_timeout_s=settings.timeout_s,
+        )
+    except Exception as exc:  # any kubeconfig failure is one sentence, never a traceback
+        return None, f"Pod evidence is off: {exc}"
+    return reader, None
