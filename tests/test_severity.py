@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tui.config import Slo
 from tui.model import ModelHealth
-from tui.severity import Level, assess, rank
+from tui.severity import Level, assess, level_of, rank
 
 SLO = Slo(p99_s=5.0, error_5xx_ratio=0.01, rate_429_ratio=0.05)
 
@@ -57,3 +57,10 @@ def test_latency_is_never_a_mean() -> None:
     )
     assert assess(m, SLO).worst == "p99_s"
     assert assess(m, SLO).level == Level.BREACH
+
+
+def test_a_value_exactly_on_the_warning_line_warns() -> None:
+    """0.05 x 0.8 is 0.04000000000000001 in floating point; 4 % of 429s must still warn."""
+    slo = Slo()
+    assert level_of(0.04, slo.rate_429_ratio, slo) == Level.WARN
+    assert level_of(0.0399, slo.rate_429_ratio, slo) == Level.OK

@@ -49,9 +49,9 @@ def level_of(value: float | None, limit: float, slo: Slo) -> Level:
         return Level.NO_DATA
     if value >= limit:
         return Level.BREACH
-    # Divide rather than multiply: 0.05 * 0.8 is 0.04000000000000001, which would rate a
-    # ratio of exactly 0.04 as fine.
-    if value / limit >= slo.warn_fraction:
+    # 0.05 * 0.8 is 0.04000000000000001 in floating point: a ratio of exactly 0.04 must
+    # still warn, so the line gets a hair of slack.
+    if value >= limit * slo.warn_fraction * (1 - 1e-9):
         return Level.WARN
     return Level.OK
 
