@@ -89,6 +89,8 @@ class Collector:
 
     async def aclose(self) -> None:
         await self.source.aclose()
+        if self.pods is not None:
+            await self.pods.aclose()
         if self.nvml is not None:
             self.nvml.close()
 

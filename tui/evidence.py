@@ -9,14 +9,14 @@ reading every ``kubernetes.interval_s``.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tui.config import Config, Slo
-from tui.model import GpuState, Snapshot
+from tui.errors import ConfigError
+from tui.model import Snapshot
 from tui.severity import Level, signal_level
 
 if TYPE_CHECKING:
@@ -27,11 +27,13 @@ if TYPE_CHECKING:
 class PodEvidenceReader(Protocol):
     async def read(self, targets: Sequence[PodTarget], since: datetime) -> PodEvidence: ...
 
+    async def aclose(self) -> None: ...
+
 
 def pod_targets(snapshot: Snapshot, slo: Slo) -> list[PodTarget]:
     """Pods behind every model whose 5xx is at or past the warning line, sickest first;
     each with its GPUs in CUDA device order (index order on the node)."""
-    from tui.sources.kube import PodTarget
+    from tui.sources.kube import targets_for
 
     rose = sorted(
         (
@@ -41,25 +43,7 @@ def pod_targets(snapshot: Snapshot, slo: Slo) -> list[PodTarget]:
         ),
         key=lambda m: (-(m.error_5xx_ratio or 0.0), m.model),
     )
-    gpus_of: dict[tuple[str, str], list[GpuState]] = defaultdict(list)
-    for g in snapshot.gpus:
-        if g.pod and g.model:
-            gpus_of[(g.model, g.pod)].append(g)
-    targets = []
-    for m in rose:
-        for (model, pod), gpus in sorted(gpus_of.items()):
-            if model != m.model:
-                continue
-            gpus.sort(key=lambda g: (g.node, g.gpu))
-            targets.append(
-                PodTarget(
-                    namespace=gpus[0].namespace or "default",
-                    pod=pod,
-                    model=model,
-                    gpus=tuple((g.node, g.gpu) for g in gpus),
-                )
-            )
-    return targets
+    return targets_for(snapshot.gpus, [m.model for m in rose])
 
 
 def kube_available(env: dict[str, str] | None = None) -> bool:
@@ -80,7 +64,15 @@ def build_pod_evidence(
     if demo is not None:
         from tui.sources.kube import DemoEvidence
 
-        return DemoEvidence(demo.fleet, demo.scenario, demo.epoch, demo.clock), None
+        reader = DemoEvidence(
+            demo.fleet,
+            demo.scenario,
+            demo.epoch,
+            demo.clock,
+            tail_lines=settings.log_tail_lines,
+            max_pods=settings.max_log_pods,
+        )
+        return reader, None
     if settings.enabled is False:
         return None, None
     if settings.enabled is None and settings.kubeconfig is None and not kube_available():
@@ -95,6 +87,6 @@ def build_pod_evidence(
             max_pods=settings.max_log_pods,
             request_timeout_s=settings.timeout_s,
         )
-    except Exception as exc:  # any kubeconfig failure is one sentence, never a traceback
+    except ConfigError as exc:
         return None, f"Pod evidence is off: {exc}"
     return reader, None
