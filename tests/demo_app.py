@@ -17,7 +17,9 @@ from textual.pilot import Pilot
 
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
+from tui.collect import Collector
 from tui.config import load_config
+from tui.evidence import build_pod_evidence
 from tui.sources.base import HealthSource
 from tui.sources.demo import DemoSource
 
@@ -32,6 +34,8 @@ def frozen_demo_app(
     *,
     at_s: float = AT_S,
     wrap: Callable[[DemoSource], HealthSource] | None = None,
+    models: int = 12,
+    gpus: int | None = None,
 ) -> WarroomApp:
     """The app over ``scenario``, frozen ``at_s`` seconds in; the terminal size is the
     caller's (``run_test(size=...)``). ``wrap`` may put a test double around the real
@@ -40,13 +44,17 @@ def frozen_demo_app(
     clock = FrozenClock(EPOCH + at_s)
     demo = DemoSource(
         scenario,
+        models=models,
+        gpus=gpus,
         clock=clock,
         epoch=EPOCH,
         window_s=config.window_s,
         history_s=config.history_s,
     )
     source = wrap(demo) if wrap else demo
-    return WarroomApp(source, config, clock=clock, context="simulated", live=False)
+    pods, _ = build_pod_evidence(config, demo)
+    collector = Collector(source, config, clock=clock, pods=pods)
+    return WarroomApp(collector, config, context="simulated", live=False)
 
 
 async def settle(pilot: Pilot[object]) -> None:

@@ -22,3 +22,26 @@ def test_cockpit(snap_compare, scenario: str, size: tuple[int, int]) -> None:
         await settle(pilot)
 
     assert snap_compare(frozen_demo_app(scenario), terminal_size=size, run_before=wait)
+
+
+@pytest.mark.parametrize(
+    ("size", "keys"),
+    [
+        # At 80 columns the grid takes the plots' place: `g` brings it up.
+        pytest.param((80, 24), ("g",), id="80x24"),
+        pytest.param((200, 50), (), id="200x50"),
+    ],
+)
+def test_gpu_grid_at_fleet_scale(
+    snap_compare, size: tuple[int, int], keys: tuple[str, ...]
+) -> None:
+    """1024 GPUs on 128 nodes behind 200 models, one of them out of GPU memory."""
+
+    async def wait(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    app = frozen_demo_app("gpu-oom", models=200, gpus=1024)
+    assert snap_compare(app, terminal_size=size, run_before=wait)

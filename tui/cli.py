@@ -18,13 +18,17 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.clock import Clock, FrozenClock, SimClock, WallClock
 from tui.config import Config, load_config
 from tui.durations import parse_duration
 from tui.errors import ConfigError, WarroomError
+from tui.model import GpuEvent, Snapshot
 from tui.sources.base import HealthSource
+
+if TYPE_CHECKING:
+    from tui.collect import Collector
 
 DEFAULT_DEMO_AT = "20m"
 """Where the demo starts: far enough in for the scripted incident to be under way, with
@@ -68,6 +72,12 @@ def _source_options() -> argparse.ArgumentParser:
     c.add_argument("--window", help="PromQL rate window, e.g. 5m")
     c.add_argument("--context", help="cluster name shown in the header")
     c.add_argument("--profile", help="metric-name profile: generic, istio, ingress-nginx")
+    c.add_argument(
+        "--gpu-source",
+        choices=("auto", "dcgm", "nvml", "none"),
+        help="where GPU data comes from (default auto: DCGM, else this host's NVML)",
+    )
+    c.add_argument("--kube-context", help="kubeconfig context for pod status and logs")
     return p
 
 
@@ -126,6 +136,8 @@ def load(args: argparse.Namespace) -> Config:
         ("window",): opt.get("window"),
         ("context",): opt.get("context"),
         ("metrics", "profile"): opt.get("profile"),
+        ("gpu_source",): opt.get("gpu_source"),
+        ("kubernetes", "context"): opt.get("kube_context"),
     }
     return load_config(opt.get("config"), flags=flags)
 
@@ -152,6 +164,7 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
                 window_s=config.window_s,
                 # A snapshot shows no plot: skip integrating the history it would need.
                 history_s=0.0 if args.command == "snapshot" else config.history_s,
+                evidence_s=config.history_s,
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
@@ -171,35 +184,67 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
     return PrometheusSource(config), WallClock()
 
 
+def build_collector(args: argparse.Namespace, config: Config) -> Collector:
+    """The source, plus NVML and pod evidence as the config asks."""
+    from tui.collect import Collector
+    from tui.evidence import build_pod_evidence
+    from tui.sources.demo import DemoSource
+
+    source, clock = build_source(args, config)
+    nvml = None
+    if config.gpu_source in ("auto", "nvml"):
+        from tui.sources.nvml import NvmlGpus
+
+        nvml = NvmlGpus(clock=clock)
+    demo = source if isinstance(source, DemoSource) else None
+    pods, note = build_pod_evidence(config, demo)
+    return Collector(source, config, clock=clock, nvml=nvml, pods=pods, pods_note=note)
+
+
 def _cockpit(args: argparse.Namespace) -> int:
     config = load(args)
-    source, clock = build_source(args, config)
+    collector = build_collector(args, config)
     from tui.app import WarroomApp
 
     context = "simulated" if vars(args).get("demo") else config.context
-    app = WarroomApp(source, config, clock=clock, context=context)
+    app = WarroomApp(collector, config, context=context)
     app.run()
     return app.return_code or 0
 
 
 def _snapshot(args: argparse.Namespace) -> int:
+    from tui.cause import suspect
     from tui.headless import snapshot_json, snapshot_table
 
     config = load(args)
-    source, _ = build_source(args, config)
+    collector = build_collector(args, config)
 
-    async def once() -> Any:
+    async def once() -> tuple[Snapshot, list[GpuEvent], str | None]:
         try:
-            return await source.refresh()
+            snap = await collector.collect()
+            events = list(snap.events)
+            evidence = await collector.pod_evidence(snap)
+            note = collector.pods_note
+            if evidence is not None:
+                events += evidence.events
+                note = evidence.error or note
+            return snap, events, note
         finally:
-            await source.aclose()
+            await collector.aclose()
 
-    snap = asyncio.run(once())
+    snap, events, note = asyncio.run(once())
+    causes = suspect(
+        snap.models, snap.gpus, events, config.slo, now=snap.taken_at, within_s=config.history_s
+    )
+    if note:
+        print(f"warroom: {note}", file=sys.stderr)
     if args.json:
-        json.dump(snapshot_json(snap, config.slo), sys.stdout, indent=2)
+        json.dump(
+            snapshot_json(snap, config.slo, events=events, causes=causes), sys.stdout, indent=2
+        )
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(snapshot_table(snap, config.slo))
+        sys.stdout.write(snapshot_table(snap, config.slo, causes=causes))
     return 0
 
 

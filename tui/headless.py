@@ -6,40 +6,61 @@ them. Models come worst first by `tui.severity.rank`, exactly as on screen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tui.cause import SuspectedCause
 from tui.config import Slo
 from tui.format import fmt_latency, fmt_queue, fmt_ratio, fmt_rps
-from tui.model import ModelHealth, Snapshot
+from tui.model import GpuEvent, ModelHealth, Snapshot, iso_utc
 from tui.severity import assess, rank
 
 
-def snapshot_json(snap: Snapshot, slo: Slo) -> dict[str, Any]:
+def snapshot_json(
+    snap: Snapshot,
+    slo: Slo,
+    *,
+    events: Sequence[GpuEvent] | None = None,
+    causes: Mapping[str, SuspectedCause] | None = None,
+) -> dict[str, Any]:
+    """``events`` defaults to the snapshot's own; ``causes`` are by model name."""
+
     def model_entry(m: ModelHealth) -> dict[str, Any]:
         verdict = assess(m, slo)
+        cause = (causes or {}).get(m.model)
         return {
             **m.as_json(),
             "severity": round(verdict.severity, 4),
             "worst_signal": verdict.worst,
+            "suspected_cause": cause.as_json() if cause else None,
         }
 
     return {
-        "taken_at": snap.taken_at.isoformat().replace("+00:00", "Z"),
+        "taken_at": iso_utc(snap.taken_at),
         "source": snap.source,
         "stale": snap.stale,
-        "stale_since": (
-            snap.stale_since.isoformat().replace("+00:00", "Z") if snap.stale_since else None
-        ),
+        "stale_since": (iso_utc(snap.stale_since) if snap.stale_since else None),
         "error": snap.error,
         "queries": snap.queries,
         "models": [model_entry(m) for m in rank(snap.models, slo)],
         "aggregate": model_entry(snap.aggregate),
         "rate_limited_keys": [k.as_json() for k in snap.rate_limited_keys],
+        "gpus": [g.as_json() for g in sorted(snap.gpus, key=lambda g: (g.node, g.gpu))],
+        "gpu_error": snap.gpu_error,
+        "events": [
+            e.as_json() for e in sorted(snap.events if events is None else events, key=_when)
+        ],
         **snap.extras,
     }
 
 
-def snapshot_table(snap: Snapshot, slo: Slo) -> str:
+def _when(event: GpuEvent) -> object:
+    return event.at
+
+
+def snapshot_table(
+    snap: Snapshot, slo: Slo, *, causes: Mapping[str, SuspectedCause] | None = None
+) -> str:
     header = ("model", "p50", "p95", "p99", "ttft p99", "req/s", "5xx", "429", "queue")
     rows = [header]
     for m in (*rank(snap.models, slo), snap.aggregate):
@@ -63,4 +84,10 @@ def snapshot_table(snap: Snapshot, slo: Slo) -> str:
             c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
         ]
         lines.append("  ".join(cells))
+    for model, cause in sorted((causes or {}).items()):
+        lines.append(f"{model}: {cause.summary}")
+    if snap.gpus:
+        lines.append(f"{len(snap.gpus)} GPUs read")
+    if snap.gpu_error:
+        lines.append(snap.gpu_error)
     return "\n".join(lines) + "\n"

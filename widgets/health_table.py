@@ -8,7 +8,7 @@ quiet fleet costs almost nothing to redraw over SSH.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from tui.cause import SuspectedCause
 from tui.config import Slo
 from tui.format import NO_DATA, fmt_latency, fmt_queue, fmt_ratio, fmt_rps, model_label
 from tui.model import AGGREGATE, ModelHealth, Snapshot
@@ -53,6 +54,10 @@ SORTS: tuple[tuple[str, str | None], ...] = (
 
 COMPACT_BELOW = 100
 """Table width (cells) under which the p50 and p95 columns are dropped."""
+CAUSE_FROM = 130
+"""Table width from which a column names each model's suspected cause (narrower
+terminals show it on the line under the table)."""
+CAUSE_WIDTH = 30
 
 
 def cell(
@@ -103,7 +108,9 @@ class HealthTable(DataTable[Text]):
         self._shown: dict[tuple[str, str], Text] = {}
         self._order: list[str] = []
         self._snapshot: Snapshot | None = None
+        self._causes: Mapping[str, SuspectedCause] = {}
         self.compact = False
+        self.with_cause = False
 
     @property
     def sort_label(self) -> str:
@@ -120,15 +127,17 @@ class HealthTable(DataTable[Text]):
         self._build_columns()
 
     def on_resize(self) -> None:
-        if (self.size.width < COMPACT_BELOW) != self.compact:
+        width = self.size.width
+        if (width < COMPACT_BELOW) != self.compact or (width >= CAUSE_FROM) != self.with_cause:
             self._build_columns()
             if self._snapshot is not None:
-                self.show(self._snapshot)
+                self.show(self._snapshot, self._causes)
 
     def _build_columns(self) -> None:
         """Lay the columns out for the width; narrow terminals drop p50 and p95, never
         p99 or the error ratios."""
         self.compact = self.size.width < COMPACT_BELOW
+        self.with_cause = self.size.width >= CAUSE_FROM
         self.clear(columns=True)
         self._shown.clear()
         self._order = []
@@ -136,14 +145,19 @@ class HealthTable(DataTable[Text]):
         self.add_column(Text("model"), key="model", width=22 if self.compact else 26)
         for key, header, _, _, _, width in self._columns():
             self.add_column(Text(header, justify="right"), key=key, width=width)
+        if self.with_cause:
+            self.add_column(Text("suspected cause"), key="cause", width=CAUSE_WIDTH)
 
     def _columns(self) -> tuple[_Column, ...]:
         if self.compact:
             return tuple(c for c in COLUMNS if c[0] not in ("p50", "p95"))
         return COLUMNS
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: Snapshot, causes: Mapping[str, SuspectedCause] | None = None) -> None:
+        """``causes`` by model name: what GPU evidence says is behind each one's 5xx."""
         self._snapshot = snapshot
+        if causes is not None:
+            self._causes = causes
         rows = [snapshot.aggregate, *self._ordered(snapshot.models)]
         present = {m.model for m in rows}
         for key in [k for k in self.rows if k.value not in present]:
@@ -187,6 +201,14 @@ class HealthTable(DataTable[Text]):
             if health.model == AGGREGATE and field == "queue_depth":
                 judged = False
             cells[key] = cell(health, field, fmt, self.slo if judged else None)
+        if self.with_cause:
+            cause = self._causes.get(health.model)
+            cells["cause"] = Text(
+                cause.short if cause else "",
+                style="bold red",
+                overflow="ellipsis",
+                no_wrap=True,
+            )
         if health.stale:
             for t in cells.values():
                 t.stylize("dim")
@@ -205,7 +227,7 @@ class HealthTable(DataTable[Text]):
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.post_message(self.SortChanged(self.sort_label))
         if self._snapshot is not None:
-            self.show(self._snapshot)
+            self.show(self._snapshot, self._causes)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if isinstance(event.row_key, RowKey) and event.row_key.value is not None:
