@@ -29,6 +29,7 @@ from tui.sources.base import HealthSource
 
 if TYPE_CHECKING:
     from tui.collect import Collector
+    from tui.timeline import Timeline
 
 DEFAULT_DEMO_AT = "20m"
 """Where the demo starts: far enough in for the scripted incident to be under way, with
@@ -206,10 +207,30 @@ def _cockpit(args: argparse.Namespace) -> int:
     collector = build_collector(args, config)
     from tui.app import WarroomApp
 
-    context = "simulated" if vars(args).get("demo") else config.context
-    app = WarroomApp(collector, config, context=context)
+    demo = bool(vars(args).get("demo"))
+    context = "simulated" if demo else config.context
+    app = WarroomApp(collector, config, context=context, timeline=_timeline(config, demo))
     app.run()
+    if app.timeline is not None:
+        print(f"warroom: incident timeline at {app.timeline.path}", file=sys.stderr)
     return app.return_code or 0
+
+
+def _timeline(config: Config, demo: bool) -> Timeline:
+    """The open incident's timeline; the demo keeps its own apart from real incidents."""
+    from tui.clock import utc
+    from tui.timeline import Timeline, default_state_dir
+
+    state = config.state_dir or default_state_dir()
+    if demo:
+        state = state / "demo"
+    try:
+        return Timeline.resume_or_start(state, utc(time.time()))
+    except OSError as exc:
+        raise WarroomError(
+            f"The incident timeline cannot be kept under {state} ({exc.strerror or exc}); "
+            "set state_dir in the config or XDG_STATE_HOME to a writable directory."
+        ) from None
 
 
 def _snapshot(args: argparse.Namespace) -> int:
