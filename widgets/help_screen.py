@@ -17,6 +17,10 @@ HELP = """\
 |---|---|
 | ↑ ↓ PgUp PgDn Home End | move the selection; the plots follow it |
 | s | cycle the sort: severity, p99, 5xx, 429, req/s, name |
+| g | to the GPU grid and back (below 160 columns it takes the plots' place) |
+| ← → ↑ ↓ (grid) | move over GPUs; the detail pane follows |
+| e (grid) | next GPU with an OOM or XID event |
+| f (grid) | show only the nodes of the model selected in the table |
 | r | refresh now |
 | ? | this help |
 | q | quit |
@@ -30,6 +34,11 @@ HELP = """\
 * **✖** at or over the threshold, **▲** within 80 % of it, **✓** fine, **?** no data.
   TTFT p99 and queue depth are flagged the same way but do not change the order.
 * Latency is always a percentile from the histogram, never a mean.
+* **GPU grid**: one cell per GPU, grouped by node. Glyph height is memory used (**█**
+  in red at 95 % or more), colour is utilization, **X** a new XID, **!** an OOM (a CUDA
+  OOM in the model server's log, or a container OOMKilled).
+* **◆ under the table**: the 5xx of that model is likely downstream of its GPUs'
+  OOMs or XIDs, with where and how many. A GPU OOM reaches the gateway as a plain 5xx.
 * **STALE** in the top line: the last refresh failed, the numbers are the last good
   ones, and the age counts how old they are.
 
