@@ -167,11 +167,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, CONTENT_TYPE_PLAIN_0_0_4, generate_latest(self.registry))
 
     def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the scraper gave up (its scrape timeout): nothing to tell anyone
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # a scrape every second would bury everything else on stderr
