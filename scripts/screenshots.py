@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 # As pytest does (tests/ has no __init__.py): a `tests` package installed by some other
@@ -23,29 +24,51 @@ from demo_app import frozen_demo_app, settle  # noqa: E402
 OUT = ROOT / "screenshots"
 AT_S = 1200.0
 """`warroom --demo`'s default start: the onset (3m) and the climb are inside the plot."""
-SHOTS: tuple[tuple[str, int, int], ...] = (
-    ("gpu-oom", 200, 50),
-    ("gpu-oom", 80, 24),
-    ("healthy", 120, 40),
-    ("key-429", 120, 40),
-    ("saturation", 120, 40),
+
+
+class Shot(NamedTuple):
+    scenario: str
+    width: int
+    height: int
+    keys: tuple[str, ...] = ()
+    """Pressed before the picture is taken."""
+    models: int = 12
+    gpus: int | None = None
+    name: str = ""
+    """File name without ``.svg``; default ``<scenario>-<width>x<height>``."""
+
+
+SHOTS: tuple[Shot, ...] = (
+    Shot("gpu-oom", 200, 50),
+    Shot("gpu-oom", 80, 24),
+    Shot("gpu-oom", 200, 50, models=200, gpus=1024, name="gpu-oom-1024-gpus-200x50"),
+    Shot("gpu-oom", 80, 24, keys=("g",), name="gpu-grid-80x24"),
+    Shot("healthy", 120, 40),
+    Shot("key-429", 120, 40),
+    Shot("saturation", 120, 40),
 )
 
 
-async def shoot(scenario: str, width: int, height: int) -> Path:
-    app = frozen_demo_app(scenario, at_s=AT_S)
-    async with app.run_test(size=(width, height)) as pilot:
+async def shoot(shot: Shot) -> Path:
+    app = frozen_demo_app(shot.scenario, at_s=AT_S, models=shot.models, gpus=shot.gpus)
+    async with app.run_test(size=(shot.width, shot.height)) as pilot:
         await settle(pilot)
-        svg = app.export_screenshot(title=f"warroom --demo --scenario {scenario}")
-    path = OUT / f"{scenario}-{width}x{height}.svg"
+        for key in shot.keys:
+            await pilot.press(key)
+            await settle(pilot)
+        title = f"warroom --demo --scenario {shot.scenario}"
+        if shot.gpus:
+            title += f" --models {shot.models} --gpus {shot.gpus}"
+        svg = app.export_screenshot(title=title)
+    path = OUT / f"{shot.name or f'{shot.scenario}-{shot.width}x{shot.height}'}.svg"
     path.write_text(svg, encoding="utf-8")
     return path
 
 
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
-    for scenario, width, height in SHOTS:
-        path = await shoot(scenario, width, height)
+    for shot in SHOTS:
+        path = await shoot(shot)
         print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
 
 
