@@ -13,8 +13,9 @@ from textual.geometry import Region
 
 from tui.model import MIB, GpuEvent, GpuProcess, GpuState
 from tui.sim.engine import Engine
-from tui.sim.fleet import GPU_PRODUCT, NAMESPACE, build_fleet
+from tui.sim.fleet import NAMESPACE, build_fleet
 from tui.sim.scenarios import scenario
+from tui.sources.demo import gpu_state
 from widgets.gpu_detail import HINT, GpuDetail, describe
 from widgets.gpu_grid import HEADER, GpuGrid
 
@@ -35,24 +36,7 @@ def sim_fleet(
     engine = Engine(fleet, scene, start_s=0.0)
     engine.advance(at_s)
     gauges = engine.gpus()
-    states = [
-        GpuState(
-            node=g.gpu.node,
-            gpu=g.gpu.index,
-            uuid=g.gpu.uuid,
-            model=g.gpu.model,
-            pod=g.gpu.pod,
-            namespace=NAMESPACE,
-            product=GPU_PRODUCT,
-            util_ratio=g.util_ratio,
-            mem_used_bytes=g.fb_used_mib * MIB,
-            mem_total_bytes=(g.fb_used_mib + g.fb_free_mib) * MIB,
-            temp_c=g.temp_c,
-            power_w=g.power_w,
-            xid=g.xid,
-        )
-        for g in gauges
-    ]
+    states = [gpu_state(g) for g in gauges]
     events: list[GpuEvent] = []
     for g in gauges:
         if g.xid:

@@ -32,6 +32,19 @@ class GpuKey:
     pod: str | None
     namespace: str | None
 
+    def state(self, models: Mapping[str, str], **figures: Any) -> GpuState:
+        """This GPU with ``figures``; its model found by namespace/pod in ``models``."""
+        return GpuState(
+            node=self.node,
+            gpu=self.gpu,
+            uuid=self.uuid,
+            model=models.get(f"{self.namespace or ''}/{self.pod}") if self.pod else None,
+            pod=self.pod,
+            namespace=self.namespace,
+            product=self.product,
+            **figures,
+        )
+
 
 def gpu_key(labels: Labels, profile: MetricProfile) -> GpuKey | None:
     """Who a series is about; None when it names no GPU (not a dcgm-exporter series)."""
@@ -82,14 +95,8 @@ def gpus_from_series(
         used, free = f.get("fb_used"), f.get("fb_free")
         util, xid = f.get("util"), f.get("xid")
         gpus.append(
-            GpuState(
-                node=key.node,
-                gpu=key.gpu,
-                uuid=key.uuid,
-                model=models.get(f"{key.namespace or ''}/{key.pod}") if key.pod else None,
-                pod=key.pod,
-                namespace=key.namespace,
-                product=key.product,
+            key.state(
+                models,
                 util_ratio=None if util is None else min(1.0, max(0.0, util / 100)),
                 mem_used_bytes=None if used is None else used * MIB,
                 # dcgm-exporter reports MiB used and free; their sum is what the card offers.
@@ -121,15 +128,7 @@ def xid_changes(
         key = gpu_key(labels, profile)
         if key is None:
             continue
-        gpu = GpuState(
-            node=key.node,
-            gpu=key.gpu,
-            uuid=key.uuid,
-            model=models.get(f"{key.namespace or ''}/{key.pod}") if key.pod else None,
-            pod=key.pod,
-            namespace=key.namespace,
-            product=key.product,
-        )
+        gpu = key.state(models)
         previous: tuple[float, int] | None = None
         for at, value in points:
             if _finite(value) is None:
