@@ -19,6 +19,7 @@ from textual.widgets import Footer
 from tui.cause import SuspectedCause, suspect
 from tui.collect import Collector
 from tui.config import Config
+from tui.durations import human_age
 from tui.errors import SourceError
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.severity import Level, assess, rank
@@ -184,10 +185,17 @@ class WarroomApp(App[int]):
 
     def _paint_status(self) -> None:
         snap = self.tracker.current
+        now = self.clock.now()
+        reason = self.last_error
+        read_at = self.tracker.gpus_read_at
+        if reason is None and snap and snap.gpu_error and snap.gpus and read_at is not None:
+            # The panes are fresh but the grid is not: say why, and how old it is.
+            age = human_age(now - read_at.timestamp())
+            reason = f"{snap.gpu_error.rstrip('.')}; the GPU grid shows data {age} old."
         self.query_one(StatusBar).show(
             snap,
-            self.clock.now(),
-            error=self.last_error,
+            now,
+            error=reason,
             breaching=_breaching(snap, self.config) if snap else 0,
             sort=self.query_one(HealthTable).sort_label,
         )

@@ -129,9 +129,13 @@ class HealthTable(DataTable[Text]):
     def on_resize(self) -> None:
         width = self.size.width
         if (width < COMPACT_BELOW) != self.compact or (width >= CAUSE_FROM) != self.with_cause:
+            # Rebuilding the columns drops every row: keep the engineer's selection.
+            selected = self.selected_model
             self._build_columns()
             if self._snapshot is not None:
                 self.show(self._snapshot, self._causes)
+                if selected is not None and selected in self.rows:
+                    self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def _build_columns(self) -> None:
         """Lay the columns out for the width; narrow terminals drop p50 and p95, never
