@@ -18,10 +18,12 @@ from textual.pilot import Pilot
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.collect import Collector
-from tui.config import load_config
+from tui.config import Config, load_config
 from tui.evidence import build_pod_evidence
 from tui.sources.base import HealthSource
 from tui.sources.demo import DemoSource
+from tui.sources.nvml import NvmlGpus
+from tui.timeline import Timeline
 
 EPOCH = 1_795_000_000.0
 """A fixed instant for the scenario's start, so SVGs never change with the date."""
@@ -36,11 +38,14 @@ def frozen_demo_app(
     wrap: Callable[[DemoSource], HealthSource] | None = None,
     models: int = 12,
     gpus: int | None = None,
+    config: Config | None = None,
+    timeline: Timeline | None = None,
+    nvml: bool = False,
 ) -> WarroomApp:
     """The app over ``scenario``, frozen ``at_s`` seconds in; the terminal size is the
     caller's (``run_test(size=...)``). ``wrap`` may put a test double around the real
-    simulator."""
-    config = load_config(None, env={})
+    simulator; ``nvml`` adds this host's NVML reader; ``timeline`` records GPU events."""
+    config = config or load_config(None, env={})
     clock = FrozenClock(EPOCH + at_s)
     demo = DemoSource(
         scenario,
@@ -53,8 +58,10 @@ def frozen_demo_app(
     )
     source = wrap(demo) if wrap else demo
     pods, _ = build_pod_evidence(config, demo)
-    collector = Collector(source, config, clock=clock, pods=pods)
-    return WarroomApp(collector, config, context="simulated", live=False)
+    collector = Collector(
+        source, config, clock=clock, pods=pods, nvml=NvmlGpus(clock=clock) if nvml else None
+    )
+    return WarroomApp(collector, config, context="simulated", live=False, timeline=timeline)
 
 
 async def settle(pilot: Pilot[object]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_app import AT_S, EPOCH, settle
+from demo_app import AT_S, EPOCH, frozen_demo_app, settle
 from rich.style import Style
 from test_app_keys import Counting, row_order, sick_model
 from textual.message import Message
@@ -20,12 +20,9 @@ from textual.notifications import Notify
 
 from tui.app import WarroomApp
 from tui.clock import FrozenClock, utc
-from tui.collect import Collector
-from tui.config import Config, load_config
-from tui.evidence import build_pod_evidence
+from tui.config import load_config
 from tui.model import AGGREGATE, GpuEvent, GpuState, Snapshot, iso_utc
 from tui.sim.fleet import Gpu
-from tui.sources.base import HealthSource
 from tui.sources.demo import DemoSource
 from tui.sources.nvml import NvmlGpus
 from tui.timeline import Timeline
@@ -43,30 +40,8 @@ WIDE = (200, 50)
 GPU_DOWN = "GPU data not read: dcgm-exporter series are missing from Prometheus."
 
 
-def build_app(
-    scenario: str,
-    *,
-    config: Config | None = None,
-    timeline: Timeline | None = None,
-    wrap: Callable[[DemoSource], HealthSource] | None = None,
-    nvml: bool = False,
-) -> WarroomApp:
-    """As `demo_app.frozen_demo_app`, with the config, timeline and NVML reader given."""
-    config = config or load_config(None, env={})
-    clock = FrozenClock(EPOCH + AT_S)
-    demo = DemoSource(
-        scenario,
-        clock=clock,
-        epoch=EPOCH,
-        window_s=config.window_s,
-        history_s=config.history_s,
-    )
-    source = wrap(demo) if wrap else demo
-    pods, _ = build_pod_evidence(config, demo)
-    collector = Collector(
-        source, config, clock=clock, pods=pods, nvml=NvmlGpus(clock=clock) if nvml else None
-    )
-    return WarroomApp(collector, config, context="simulated", live=False, timeline=timeline)
+def build_app(scenario: str, **options: Any) -> WarroomApp:
+    return frozen_demo_app(scenario, **options)
 
 
 def demo_of(app: WarroomApp) -> DemoSource:

@@ -140,19 +140,9 @@ def test_missing_gauges_stay_none_not_zero() -> None:
     assert (gpu.temp_c, gpu.power_w, gpu.xid) == (None, None, None)
 
 
-def test_none_values_stay_none_not_zero() -> None:
-    values: dict[str, float | None] = {k: None for k in (*FULL, "xid")}
-    gpu = only(gpus_from_series(one_gpu(values), MODELS, PROFILE))
-    assert gpu.util_ratio is None
-    assert gpu.mem_used_bytes is None
-    assert gpu.mem_total_bytes is None
-    assert gpu.temp_c is None
-    assert gpu.power_w is None
-    assert gpu.xid is None
-
-
-def test_nan_values_stay_none_not_zero() -> None:
-    values: dict[str, float | None] = {k: math.nan for k in (*FULL, "xid")}
+@pytest.mark.parametrize("missing", [None, math.nan], ids=["none", "nan"])
+def test_values_without_a_number_stay_none_not_zero(missing: float | None) -> None:
+    values: dict[str, float | None] = {k: missing for k in (*FULL, "xid")}
     gpu = only(gpus_from_series(one_gpu(values), MODELS, PROFILE))
     assert gpu.util_ratio is None
     assert gpu.mem_used_bytes is None
