@@ -313,3 +313,14 @@ def test_as_json() -> None:
         "pods": ["llama-a", "llama-b"],
         "events": {"oom": 1, "xid": 1},
     }
+
+
+def test_causes_come_sickest_model_first() -> None:
+    """The cause line shows the first one: it must be the model the table puts on top."""
+    events = [
+        oom(60, pod="llama-a", model="llama-70b"),
+        oom(60, pod="qwen-a", model="qwen-7b"),
+    ]
+    mild, sick = health("llama-70b", 0.009), health("qwen-7b", 0.2)
+    assert list(run(events, mild, sick)) == ["qwen-7b", "llama-70b"]
+    assert list(run(events, sick, mild)) == ["qwen-7b", "llama-70b"]

@@ -22,7 +22,7 @@ from tui.config import Config
 from tui.durations import human_age
 from tui.errors import SourceError
 from tui.model import AGGREGATE, GpuEvent, Snapshot
-from tui.severity import Level, assess, rank
+from tui.severity import Level, assess
 from tui.sources.base import HealthSource
 from tui.timeline import Timeline
 from tui.tracker import HealthTracker
@@ -158,7 +158,7 @@ class WarroomApp(App[int]):
 
     def _paint(self, snapshot: Snapshot, *, first: bool = False) -> None:
         events = self.tracker.events.all()
-        causes = suspect(
+        self.causes = suspect(
             snapshot.models,
             snapshot.gpus,
             events,
@@ -166,9 +166,6 @@ class WarroomApp(App[int]):
             now=snapshot.taken_at,
             within_s=self.config.history_s,
         )
-        # Sickest first, as the table orders them, so the cause line picks the worst.
-        order = {m.model: i for i, m in enumerate(rank(snapshot.models, self.config.slo))}
-        self.causes = dict(sorted(causes.items(), key=lambda kv: order.get(kv[0], 0)))
         table = self.query_one(HealthTable)
         table.show(snapshot, self.causes)
         if first and table.row_count > 1:

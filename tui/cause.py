@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from tui.config import Slo
 from tui.model import GpuEvent, GpuState, ModelHealth
-from tui.severity import Level, signal_level
+from tui.severity import error_rose, rank
 
 T = TypeVar("T")
 OOM_KINDS = ("oom", "oomkilled")
@@ -60,7 +60,8 @@ def suspect(
     now: datetime,
     within_s: float,
 ) -> dict[str, SuspectedCause]:
-    """The suspected cause of each model whose 5xx rose, where GPU evidence points to one."""
+    """The suspected cause of each model whose 5xx rose, where GPU evidence points to one;
+    sickest model first, as the health pane orders them."""
     horizon = now - timedelta(seconds=within_s)
     pods_of: dict[str, set[str]] = defaultdict(set)
     places_of: dict[str, set[tuple[str, int]]] = defaultdict(set)
@@ -73,8 +74,8 @@ def suspect(
     # rounded to the millisecond) is still evidence.
     recent = [e for e in events if e.at >= horizon]
     causes = {}
-    for m in models:
-        if signal_level(m, "error_5xx_ratio", slo) not in (Level.WARN, Level.BREACH):
+    for m in rank(models, slo):
+        if not error_rose(m, slo):
             continue
         pods, places = pods_of[m.model], places_of[m.model]
         behind = [

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tui.clock import Clock, utc
+from tui.clock import Clock
 from tui.config import Config
 from tui.evidence import PodEvidenceReader, pod_targets
 from tui.model import Snapshot
@@ -83,9 +83,6 @@ class Collector:
         evidence = await self.pods.read(targets, since)
         self._pods_since = now - timedelta(seconds=self.config.kubernetes.interval_s)
         return evidence
-
-    def now(self) -> datetime:
-        return utc(self.clock.now())
 
     async def aclose(self) -> None:
         await self.source.aclose()

@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tui.config import Config, Slo
 from tui.errors import ConfigError
 from tui.model import Snapshot
-from tui.severity import Level, signal_level
+from tui.severity import error_rose
 
 if TYPE_CHECKING:
     from tui.sources.demo import DemoSource
@@ -36,23 +35,17 @@ def pod_targets(snapshot: Snapshot, slo: Slo) -> list[PodTarget]:
     from tui.sources.kube import targets_for
 
     rose = sorted(
-        (
-            m
-            for m in snapshot.models
-            if signal_level(m, "error_5xx_ratio", slo) in (Level.WARN, Level.BREACH)
-        ),
+        (m for m in snapshot.models if error_rose(m, slo)),
         key=lambda m: (-(m.error_5xx_ratio or 0.0), m.model),
     )
     return targets_for(snapshot.gpus, [m.model for m in rose])
 
 
-def kube_available(env: dict[str, str] | None = None) -> bool:
+def kube_available() -> bool:
     """A kubeconfig or in-cluster credentials exist: worth trying the API."""
-    env = dict(os.environ) if env is None else env
-    if env.get("KUBERNETES_SERVICE_HOST"):
-        return True
-    paths = env.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
-    return any(Path(p).expanduser().is_file() for p in paths.split(os.pathsep) if p)
+    from tui.sources.kube import default_kubeconfig
+
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) or default_kubeconfig() is not None
 
 
 def build_pod_evidence(

@@ -60,6 +60,11 @@ def signal_level(health: ModelHealth, signal: str, slo: Slo) -> Level:
     return level_of(getattr(health, signal), threshold(slo, signal), slo)
 
 
+def error_rose(health: ModelHealth, slo: Slo) -> bool:
+    """The 5xx ratio is at or past its warning line: worth looking behind the model."""
+    return signal_level(health, "error_5xx_ratio", slo) in (Level.WARN, Level.BREACH)
+
+
 def assess(health: ModelHealth, slo: Slo) -> Assessment:
     worst: str | None = None
     severity = 0.0

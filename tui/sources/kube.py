@@ -308,7 +308,7 @@ class KubeEvidence:
                 f"The kubeconfig {kubeconfig} does not exist; give the path to a kubeconfig "
                 "file or leave it out to use $KUBECONFIG or ~/.kube/config."
             )
-        path = str(kubeconfig) if kubeconfig is not None else _default_kubeconfig()
+        path = str(kubeconfig) if kubeconfig is not None else default_kubeconfig()
         try:
             if path is not None:
                 config.load_kube_config(
@@ -524,7 +524,7 @@ class KubeEvidence:
         )
 
 
-def _default_kubeconfig() -> str | None:
+def default_kubeconfig() -> str | None:
     """``$KUBECONFIG`` (possibly several files, which the client merges) or
     ``~/.kube/config``, when any of those files exists; None otherwise."""
     listed = os.environ.get("KUBECONFIG") or "~/.kube/config"
