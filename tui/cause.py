@@ -62,28 +62,48 @@ def suspect(
 ) -> dict[str, SuspectedCause]:
     """The suspected cause of each model whose 5xx rose, where GPU evidence points to one;
     sickest model first, as the health pane orders them."""
-    horizon = now - timedelta(seconds=within_s)
-    pods_of: dict[str, set[str]] = defaultdict(set)
-    places_of: dict[str, set[tuple[str, int]]] = defaultdict(set)
-    for g in gpus:
-        if g.model:
-            places_of[g.model].add((g.node, g.gpu))
-            if g.pod:
-                pods_of[g.model].add(g.pod)
-    # No upper bound: an event stamped a millisecond past ``now`` (a range query's end is
-    # rounded to the millisecond) is still evidence.
-    recent = [e for e in events if e.at >= horizon]
+    placement = Placement.of(gpus)
+    recent = recent_events(events, now=now, within_s=within_s)
     causes = {}
     for m in rank(models, slo):
         if not error_rose(m, slo):
             continue
-        pods, places = pods_of[m.model], places_of[m.model]
-        behind = [
-            e for e in recent if e.model == m.model or e.pod in pods or (e.node, e.gpu) in places
-        ]
+        behind = placement.behind(m.model, recent)
         if behind:
             causes[m.model] = _cause(m.model, behind, within_s)
     return causes
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Which pods and GPUs serve each model, as the GPU source reports them."""
+
+    pods: dict[str, set[str]]
+    places: dict[str, set[tuple[str, int]]]
+
+    @classmethod
+    def of(cls, gpus: Iterable[GpuState]) -> Placement:
+        pods: dict[str, set[str]] = defaultdict(set)
+        places: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        for g in gpus:
+            if g.model:
+                places[g.model].add((g.node, g.gpu))
+                if g.pod:
+                    pods[g.model].add(g.pod)
+        return cls(pods, places)
+
+    def behind(self, model: str, events: Iterable[GpuEvent]) -> list[GpuEvent]:
+        """The events that happened to ``model``'s pods or GPUs (or name it)."""
+        pods = self.pods.get(model, set())
+        places = self.places.get(model, set())
+        return [e for e in events if e.model == model or e.pod in pods or (e.node, e.gpu) in places]
+
+
+def recent_events(events: Iterable[GpuEvent], *, now: datetime, within_s: float) -> list[GpuEvent]:
+    """Events inside the look-back window. No upper bound: an event stamped a millisecond
+    past ``now`` (a range query's end is rounded to the millisecond) is still evidence."""
+    horizon = now - timedelta(seconds=within_s)
+    return [e for e in events if e.at >= horizon]
 
 
 def _cause(model: str, events: list[GpuEvent], within_s: float) -> SuspectedCause:
