@@ -147,6 +147,9 @@ class Config(_Strict):
     kubernetes: KubernetesSettings = KubernetesSettings()
     state_dir: Path | None = None
     """Where incident timelines are kept; default ``$XDG_STATE_HOME/warroom``."""
+    runbook_dirs: list[Path] = Field(default_factory=list)
+    """Folders of your own runbooks, read after the shipped ones: a tree with the same id
+    replaces the shipped tree."""
 
     @field_validator("window", "history")
     @classmethod

@@ -1,0 +1,1 @@
+"""The decision trees warroom ships, as YAML data files beside this one (see README.md)."""
