@@ -53,8 +53,12 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 def run_snapshot(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    return run_json("snapshot", *args, env=env)
+
+
+def run_json(command: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "tui", "snapshot", "--json", *args],
+        [sys.executable, "-m", "tui", command, "--json", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -71,7 +75,7 @@ def rigs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rig]]:
     running: list[tuple[subprocess.Popen[str], PromServer | None]] = []
     rigs: dict[str, Rig] = {}
     try:
-        for name in ("gpu-oom", "key-429"):
+        for name in ("gpu-oom", "key-429", "saturation"):
             tmp = tmp_path_factory.mktemp(name)
             sim = subprocess.Popen(
                 [sys.executable, "-m", "tui", "simulate", "--port", "0", "--scenario", name,
@@ -193,3 +197,26 @@ def test_demo_and_prometheus_agree_on_the_scenario(rigs: dict[str, Rig]) -> None
         # tail is then a handful of requests.
         theirs = prom[m["model"]] if m is not demo["aggregate"] else through_prometheus["aggregate"]
         assert m["p99_s"] == pytest.approx(theirs["p99_s"], rel=0.15), m["model"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "runbook", "leaf", "evidence"),
+    [
+        ("saturation", "latency", "scale-out", "gpu_util_max"),
+        ("key-429", "rate-limit-429", "single-key", "top_key_429_share"),
+    ],
+)
+def test_triage_walks_to_the_leaf_on_live_prometheus_data(
+    rigs: dict[str, Rig], scenario: str, runbook: str, leaf: str, evidence: str
+) -> None:
+    """The same walk as on the demo, with every answer computed from what Prometheus holds:
+    GPU utilization from dcgm-exporter's gauge, the top key's share from the gateway's
+    rejection counter."""
+    rig = rigs[scenario]
+    out = run_json("triage", "--prometheus", rig.prometheus.url, "--window", WINDOW)
+    assert out["source"] == f"prometheus {rig.prometheus.url}"
+    assert out["runbook"]["id"] == runbook
+    first = out["path"][0]
+    assert first["by"] == "evidence" and first["answer"] == "yes"
+    assert first["evidence"]["values"][evidence] >= 0.9
+    assert out["reached"]["step"] == leaf

@@ -4,6 +4,8 @@
     warroom snapshot --json [source options]                    one refresh as JSON
     warroom simulate --port P [--scenario NAME]                 serve the simulator's /metrics
     warroom scenarios                                           list the demo scenarios
+    warroom triage [--json] [source options]                    walk the worst symptom's runbook
+    warroom runbooks check [DIR...] | list | signals            validate and list runbooks
 
 Every user-facing failure is one sentence on stderr: exit 2 for bad configuration or
 arguments, 1 for a data source that cannot be read.
@@ -29,6 +31,7 @@ from tui.sources.base import HealthSource
 
 if TYPE_CHECKING:
     from tui.collect import Collector
+    from tui.runbook_files import Runbooks
     from tui.timeline import Timeline
 
 DEFAULT_DEMO_AT = "20m"
@@ -104,6 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=_positive_float, default=1.0)
     sim.add_argument("--at", type=_duration_arg, default=0.0, help="start this far in")
     sub.add_parser("scenarios", help="list the demo scenarios")
+    tri = sub.add_parser(
+        "triage",
+        parents=[common],
+        help="walk the runbook for the worst symptom as far as live evidence answers",
+    )
+    tri.add_argument("--json", action="store_true", help="one JSON object")
+    tri.add_argument("--runbook", metavar="ID", help="walk this runbook instead")
+    tri.add_argument("--model", help="the affected model (default: the worst symptom's)")
+    books = sub.add_parser("runbooks", help="check and list the runbooks")
+    books_sub = books.add_subparsers(dest="runbooks_command", metavar="ACTION", required=True)
+    check = books_sub.add_parser("check", help="validate runbook files (default: the shipped)")
+    check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
+    books_sub.add_parser("list", parents=[common], help="list the runbooks that load")
+    books_sub.add_parser("signals", help="list the live signals evidence may read")
     return parser
 
 
@@ -117,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _list_scenarios()
             case "snapshot":
                 return _snapshot(args)
+            case "triage":
+                return _triage(args)
+            case "runbooks":
+                return _runbooks_command(args)
             case _:
                 return _cockpit(args)
     except ConfigError as exc:
@@ -152,7 +173,8 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
         at_s = opt.get("at", parse_duration(DEFAULT_DEMO_AT))
         epoch = float(int(time.time() - at_s))
         clock: Clock = SimClock(epoch, at_s=at_s, speed=opt.get("speed", 1.0))
-        if args.command == "snapshot":
+        headless = args.command in ("snapshot", "triage")
+        if headless:
             clock = FrozenClock(epoch + at_s)
         try:
             source = DemoSource(
@@ -164,7 +186,7 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
                 epoch=epoch,
                 window_s=config.window_s,
                 # A snapshot shows no plot: skip integrating the history it would need.
-                history_s=0.0 if args.command == "snapshot" else config.history_s,
+                history_s=0.0 if headless else config.history_s,
                 evidence_s=config.history_s,
             )
         except ValueError as exc:
@@ -233,11 +255,10 @@ def _timeline(config: Config, demo: bool) -> Timeline:
         ) from None
 
 
-def _snapshot(args: argparse.Namespace) -> int:
-    from tui.cause import suspect
-    from tui.headless import snapshot_json, snapshot_table
-
-    config = load(args)
+def _collect_once(
+    args: argparse.Namespace, config: Config
+) -> tuple[Snapshot, list[GpuEvent], str | None]:
+    """One refresh plus one read of pod evidence: what a headless command reports on."""
     collector = build_collector(args, config)
 
     async def once() -> tuple[Snapshot, list[GpuEvent], str | None]:
@@ -253,7 +274,15 @@ def _snapshot(args: argparse.Namespace) -> int:
         finally:
             await collector.aclose()
 
-    snap, events, note = asyncio.run(once())
+    return asyncio.run(once())
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from tui.cause import suspect
+    from tui.headless import snapshot_json, snapshot_table
+
+    config = load(args)
+    snap, events, note = _collect_once(args, config)
     causes = suspect(
         snap.models, snap.gpus, events, config.slo, now=snap.taken_at, within_s=config.history_s
     )
@@ -267,6 +296,78 @@ def _snapshot(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(snapshot_table(snap, config.slo, causes=causes))
     return 0
+
+
+def _triage(args: argparse.Namespace) -> int:
+    from tui.headless import triage_text
+    from tui.model import AGGREGATE
+    from tui.signals import Facts
+    from tui.triage import Walk, auto_walk, triage_json, worst_symptom
+
+    config = load(args)
+    books = _runbooks(config)
+    if args.runbook is not None and args.runbook not in books.books:
+        known = ", ".join(books.books) or "none loaded"
+        raise ConfigError(f"There is no runbook {args.runbook!r}; known: {known}.")
+    snap, events, note = _collect_once(args, config)
+    if note:
+        print(f"warroom: {note}", file=sys.stderr)
+    for err in books.errors:
+        print(f"warroom: runbook skipped: {err}", file=sys.stderr)
+    symptom = worst_symptom(snap.models, snap.aggregate, config.slo)
+    model = args.model or (symptom.model if symptom else AGGREGATE)
+    if snap.model(model) is None:
+        raise ConfigError(f"There is no model {model!r} in {snap.source}.")
+    book = books.books.get(args.runbook) if args.runbook else None
+    if book is None and symptom is not None:
+        book = books.for_symptom(symptom.kind)
+    facts = Facts(snap, config.slo, model, tuple(events), config.history_s)
+    walk = Walk(books, book) if book is not None else None
+    if walk is not None:
+        auto_walk(walk, facts)
+    result = triage_json(walk, facts, symptom, books)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(triage_text(result))
+    return 0
+
+
+def _runbooks_command(args: argparse.Namespace) -> int:
+    from tui.runbook_files import shipped_dir
+
+    if args.runbooks_command == "signals":
+        from tui.signals import SIGNALS
+
+        width = max(len(n) for n in SIGNALS)
+        for name, sig in SIGNALS.items():
+            print(f"{name:<{width}}  {sig.unit:<7}  {sig.says}")
+        return 0
+    if args.runbooks_command == "list":
+        books = _runbooks(load(args))
+        for rid, book in books.books.items():
+            opens = f" (opens on {', '.join(book.symptoms)})" if book.symptoms else ""
+            print(f"{rid:<28}  {book.title}{opens}")
+        for err in books.errors:
+            print(f"warroom: runbook skipped: {err}", file=sys.stderr)
+        return 1 if books.errors else 0
+    # check
+    from tui.runbook_files import load_runbooks
+
+    dirs = args.dirs or [shipped_dir()]
+    books = load_runbooks(dirs)
+    for err in books.errors:
+        print(f"warroom: {err}", file=sys.stderr)
+    where = ", ".join(str(d) for d in dirs)
+    print(f"{len(books.books)} runbooks valid, {len(books.errors)} broken, in {where}")
+    return 1 if books.errors else 0
+
+
+def _runbooks(config: Config) -> Runbooks:
+    from tui.runbook_files import load_runbooks, shipped_dir
+
+    return load_runbooks([shipped_dir(), *config.runbook_dirs])
 
 
 def _simulate(args: argparse.Namespace) -> int:

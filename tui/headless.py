@@ -91,3 +91,41 @@ def snapshot_table(
     if snap.gpu_error:
         lines.append(snap.gpu_error)
     return "\n".join(lines) + "\n"
+
+
+def triage_text(result: Mapping[str, Any]) -> str:
+    """`warroom triage` without ``--json``: the path and where it ended, to paste."""
+    lines = [f"{result['source']} at {result['taken_at']}"]
+    symptom = result["symptom"]
+    if symptom is None:
+        lines.append("No model is at or past an SLO warning line.")
+    else:
+        lines.append(f"Worst symptom: {symptom['headline']}")
+    book = result["runbook"]
+    if book is None:
+        lines.append("No runbook opened; pick one with --runbook ID.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"Runbook: {book['id']} ({book['title']})")
+    for taken in result["path"]:
+        line = f"  {taken['runbook']}/{taken['step']}: {taken['text']}"
+        if taken["kind"] == "question":
+            ev = taken["evidence"]
+            values = ", ".join(f"{k}={_num(v)}" for k, v in (ev or {}).get("values", {}).items())
+            line += f" -> {taken['answer']}" + (f" [{values}]" if values else "")
+        lines.append(line)
+    if result["reached"]:
+        leaf = result["reached"]
+        lines.append(f"Reached {leaf['runbook']}/{leaf['step']}: {leaf['text']}")
+        for action in leaf.get("actions", []):
+            how = "warroom key" if action["automated"] else "by hand"
+            lines.append(f"  - {action['id']}: {action['title']} ({how}: {action['changes']})")
+    elif result["stopped_at"]:
+        stop = result["stopped_at"]
+        lines.append(f"Stopped at {stop['runbook']}/{stop['step']}: {stop['text']}")
+        if "reason" in stop:
+            lines.append(f"  live evidence cannot answer it: {stop['reason']}")
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: object) -> str:
+    return "no data" if value is None else f"{value:g}"
