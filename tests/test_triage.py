@@ -99,7 +99,7 @@ def test_triage_text_names_the_path_and_the_leaf(capsys: pytest.CaptureFixture[s
     assert main(["triage", "--demo", "--scenario", "saturation", "--at", "10m"]) == 0
     text = capsys.readouterr().out
     assert "Worst symptom: p99 breach on llama-3.1-70b-instruct" in text
-    assert "latency/gpu-hot: Is GPU utilization above 90 %? -> yes [gpu_util_max=0.99" in text
+    assert "latency/gpu-hot: Is GPU utilization above 90 %? -> yes [gpu_util_max 99.0%]" in text
     assert "Reached latency/scale-out" in text
     assert "scale-up: Scale the model's servers up" in text
 

@@ -14,6 +14,7 @@ from tui.config import Slo
 from tui.format import fmt_latency, fmt_queue, fmt_ratio, fmt_rps
 from tui.model import GpuEvent, ModelHealth, Snapshot, iso_utc
 from tui.severity import assess, rank
+from tui.signals import SIGNALS
 
 
 def snapshot_json(
@@ -110,14 +111,16 @@ def triage_text(result: Mapping[str, Any]) -> str:
         line = f"  {taken['runbook']}/{taken['step']}: {taken['text']}"
         if taken["kind"] == "question":
             ev = taken["evidence"]
-            values = ", ".join(f"{k}={_num(v)}" for k, v in (ev or {}).get("values", {}).items())
+            values = ", ".join(
+                f"{k} {SIGNALS[k].show(v)}" for k, v in (ev or {}).get("values", {}).items()
+            )
             line += f" -> {taken['answer']}" + (f" [{values}]" if values else "")
         lines.append(line)
     if result["reached"]:
         leaf = result["reached"]
         lines.append(f"Reached {leaf['runbook']}/{leaf['step']}: {leaf['text']}")
         for action in leaf.get("actions", []):
-            how = "warroom key" if action["automated"] else "by hand"
+            how = "warroom mitigation" if action["automated"] else "by hand"
             lines.append(f"  - {action['id']}: {action['title']} ({how}: {action['changes']})")
     elif result["stopped_at"]:
         stop = result["stopped_at"]
@@ -125,7 +128,3 @@ def triage_text(result: Mapping[str, Any]) -> str:
         if "reason" in stop:
             lines.append(f"  live evidence cannot answer it: {stop['reason']}")
     return "\n".join(lines) + "\n"
-
-
-def _num(value: object) -> str:
-    return "no data" if value is None else f"{value:g}"

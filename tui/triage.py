@@ -201,13 +201,14 @@ class Walk:
             return self.answer(now.suggested, facts)
         return self.advance(facts)
 
-    def back(self) -> bool:
+    def back(self) -> Taken | None:
+        """Undo the last step; returns it (None at the start)."""
         if not self.path:
-            return False
-        self.path.pop()
+            return None
+        undone = self.path.pop()
         rid, self.step_id = self._places.pop()
         self.runbook = self.books.books.get(rid, self.first)
-        return True
+        return undone
 
     def restart(self) -> None:
         self.runbook = self.first
