@@ -45,3 +45,27 @@ def test_gpu_grid_at_fleet_scale(
 
     app = frozen_demo_app("gpu-oom", models=200, gpus=1024)
     assert snap_compare(app, terminal_size=size, run_before=wait)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_runbook_navigator(snap_compare, size: tuple[int, int]) -> None:
+    """`t` on a saturated fleet: the p99 tree on the worst model, at its first question."""
+
+    async def wait(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(frozen_demo_app("saturation"), terminal_size=size, run_before=wait)
+
+
+def test_runbook_navigator_after_enter(snap_compare) -> None:
+    """`t` then enter: the suggested answer accepted, the scale-out leaf's mitigations."""
+
+    async def wait(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        for key in ("t", "enter"):
+            await pilot.press(key)
+            await settle(pilot)
+
+    assert snap_compare(frozen_demo_app("saturation"), terminal_size=(80, 24), run_before=wait)

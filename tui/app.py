@@ -8,6 +8,7 @@ and each widget is given exactly what it renders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import work
@@ -17,15 +18,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from tui.cause import SuspectedCause, suspect
+from tui.clock import utc
 from tui.collect import Collector
 from tui.config import Config
 from tui.durations import human_age
 from tui.errors import SourceError
 from tui.model import AGGREGATE, GpuEvent, Snapshot
+from tui.runbook_files import Runbooks, load_runbooks, shipped_dir
 from tui.severity import Level, assess
+from tui.signals import Facts
 from tui.sources.base import HealthSource
 from tui.timeline import Timeline
 from tui.tracker import HealthTracker
+from tui.triage import Symptom, Walk, leaf_json, worst_symptom
 from widgets.cause_line import CauseLine
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
@@ -33,6 +38,7 @@ from widgets.health_table import HealthTable
 from widgets.help_screen import HelpScreen
 from widgets.history_plots import HistoryPlots
 from widgets.key_rejections import KeyRejectionsLine
+from widgets.runbook_screen import RunbookScreen
 from widgets.status_bar import StatusBar
 
 DETAIL_MIN_ROWS = 13
@@ -51,6 +57,7 @@ class WarroomApp(App[int]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("g", "toggle_gpus", "GPUs"),
+        Binding("t", "runbook", "Runbook"),
     ]
 
     def __init__(
@@ -61,8 +68,13 @@ class WarroomApp(App[int]):
         context: str | None = None,
         live: bool = True,
         timeline: Timeline | None = None,
+        runbooks: Runbooks | None = None,
     ) -> None:
         super().__init__()
+        self.runbooks = runbooks or load_runbooks([shipped_dir(), *config.runbook_dirs])
+        self.walk: Walk | None = None
+        """The navigator's place, kept while it is closed so `t` resumes the walk."""
+        self.walk_model = AGGREGATE
         self.collector = collector
         self.config = config
         self.clock = collector.clock
@@ -95,6 +107,8 @@ class WarroomApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        for err in self.runbooks.errors:
+            self.notify(f"Runbook skipped: {err}", severity="error", timeout=15)
         self.query_one(HealthTable).focus()
         self.query_one(GpuGrid).set_message("GPUs: waiting for first data…")
         self._paint_status()
@@ -143,11 +157,14 @@ class WarroomApp(App[int]):
 
     def _record(self, events: list[GpuEvent]) -> None:
         """New GPU events go into the incident timeline as they are learned."""
-        if self.timeline is None or not events:
+        if events:
+            self._write(lambda t: [t.record_gpu_event(e) for e in events])
+
+    def _write(self, write: Callable[[Timeline], object]) -> None:
+        if self.timeline is None:
             return
         try:
-            for event in events:
-                self.timeline.record_gpu_event(event)
+            write(self.timeline)
         except OSError as exc:
             self.notify(
                 f"The incident timeline {self.timeline.path} cannot be written "
@@ -179,6 +196,10 @@ class WarroomApp(App[int]):
         else:
             grid.set_message(snapshot.gpu_error or "No GPU data.")
         self._paint_plots()
+        for screen in self.screen_stack:
+            # Also under the picker: the card must be current when the picker closes.
+            if isinstance(screen, RunbookScreen):
+                screen.update_facts(self._facts(screen.model), *self._staleness())
 
     def _paint_status(self) -> None:
         snap = self.tracker.current
@@ -244,6 +265,99 @@ class WarroomApp(App[int]):
             grid.focus()
         self._lay_out_detail()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The grid toggle acts on the panes: hidden and off while the navigator is up.
+        return not (action == "toggle_gpus" and isinstance(self.screen, RunbookScreen))
+
+    def action_runbook(self) -> None:
+        """Open the navigator: on the walk in progress, else on the tree for the worst
+        symptom, else on the picker for the selected model."""
+        snap = self.tracker.current
+        if snap is None:
+            self.notify("No data yet: the runbook opens once the first refresh lands.")
+            return
+        symptom = worst_symptom(snap.models, snap.aggregate, self.config.slo)
+        pick = False
+        if self.walk is not None:
+            model = self.walk_model
+        elif symptom is not None and (book := self.runbooks.for_symptom(symptom.kind)):
+            model = symptom.model
+            self.walk = Walk(self.runbooks, book)
+            self.walk_model = model
+            self._opened(self.walk, model, "worst symptom", symptom)
+        else:
+            model = self.selected
+            book = self.runbooks.books.get("troubleshooting") or next(
+                iter(self.runbooks.books.values()), None
+            )
+            if book is None:
+                self.notify("No runbook loaded.", severity="error")
+                return
+            self.walk = Walk(self.runbooks, book)
+            self.walk_model = model
+            self._opened(self.walk, model, "no symptom at or past a warning line", None)
+            pick = True
+        screen = RunbookScreen(
+            self.walk,
+            self._facts(model),
+            symptom=symptom.headline if symptom else None,
+            window=self.config.window,
+            age_s=self._staleness()[0],
+        )
+        self.push_screen(screen)
+        if pick:
+            # Nothing breaches: offer every tree rather than guess which one.
+            screen.call_after_refresh(screen.action_pick)
+
+    def _facts(self, model: str) -> Facts | None:
+        snap = self.tracker.current
+        if snap is None:
+            return None
+        return Facts(snap, self.config.slo, model, self.tracker.events.all(),
+                     self.config.history_s)  # fmt: skip
+
+    def _staleness(self) -> tuple[float | None, str | None]:
+        """(age of stale data or None, the worst symptom's headline)."""
+        snap = self.tracker.current
+        if snap is None:
+            return None, None
+        age = self.clock.now() - snap.stale_since.timestamp() if snap.stale_since else None
+        symptom = worst_symptom(snap.models, snap.aggregate, self.config.slo)
+        return age, symptom.headline if symptom else None
+
+    def _opened(self, walk: Walk, model: str, why: str, symptom: Symptom | None) -> None:
+        self._write(
+            lambda t: t.append(
+                "runbook.opened",
+                utc(self.clock.now()),
+                runbook=walk.first.id,
+                title=walk.first.title,
+                model=model,
+                why=why,
+                symptom=symptom.as_json() if symptom else None,
+            )
+        )
+
+    def on_runbook_screen_opened(self, event: RunbookScreen.Opened) -> None:
+        self.walk = event.walk
+        self._opened(event.walk, event.model, event.why, None)
+
+    def on_runbook_screen_moved(self, event: RunbookScreen.Moved) -> None:
+        walk, taken = event.walk, event.taken
+        at = utc(self.clock.now())
+        kind = "runbook.answer" if taken.kind == "question" else "runbook.step"
+        step = _step_fields(taken.as_json())
+        self._write(lambda t: t.append(kind, at, model=self.walk_model, **step))
+        if walk.at_leaf:
+            leaf = _step_fields({"runbook": walk.runbook.id, **leaf_json(walk.here)})
+            self._write(lambda t: t.append("runbook.reached", at, model=self.walk_model, **leaf))
+
+    def on_runbook_screen_retraced(self, event: RunbookScreen.Retraced) -> None:
+        # The answer stays in the timeline; this entry says it no longer stands.
+        undone = _step_fields(event.undone.as_json())
+        at = utc(self.clock.now())
+        self._write(lambda t: t.append("runbook.back", at, model=self.walk_model, **undone))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -252,6 +366,12 @@ class WarroomApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.collector.aclose()
+
+
+def _step_fields(fields: dict[str, object]) -> dict[str, object]:
+    """A step's JSON as timeline fields: its ``kind`` (question, check…) is the entry's
+    ``step_kind``, since ``kind`` names the entry itself (``runbook.answer``)."""
+    return {("step_kind" if k == "kind" else k): v for k, v in fields.items()}
 
 
 def _breaching(snapshot: Snapshot, config: Config) -> int:

@@ -21,6 +21,11 @@ HELP = """\
 | ← → ↑ ↓ (grid) | move over GPUs; the detail pane follows |
 | e (grid) | next GPU with an OOM or XID event |
 | f (grid) | show only the nodes of the model selected in the table |
+| t | the runbook navigator: opens on the tree for the worst symptom |
+| y / n (runbook) | answer the question |
+| enter (runbook) | take the suggested answer, or move past a check or note |
+| backspace / r / p (runbook) | back one step / start over / pick another runbook |
+| escape (runbook) | back to the panes; `t` resumes where you were |
 | r | refresh now |
 | ? | this help |
 | q | quit |
@@ -39,6 +44,9 @@ HELP = """\
   OOM in the model server's log, or a container OOMKilled).
 * **◆ under the table**: the 5xx of that model is likely downstream of its GPUs'
   OOMs or XIDs, with where and how many. A GPU OOM reaches the gateway as a plain 5xx.
+* **Runbook**: each question shows the live signal that answers it, its value now and
+  the suggested answer; you confirm with a key. Every answer, with the evidence at that
+  moment, goes into the incident timeline. Questions no signal answers are yours.
 * **STALE** in the top line: the last refresh failed, the numbers are the last good
   ones, and the age counts how old they are.
 

@@ -1,0 +1,566 @@
+"""Pilot tests: the runbook navigator (`t`) over the frozen simulated fleet — opening on
+the worst symptom's tree, answering with and against the live evidence, going back and
+starting over, the picker, the incident timeline, and evidence that follows refreshes.
+
+Only ``latency.yaml`` (the p99 tree) is relied on step by step; of the other trees, only
+that ``troubleshooting`` exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from demo_app import settle
+from rich.console import Group
+from test_app_keys import FailsAfterFirst, advance, row_order
+from textual.pilot import Pilot
+from textual.widgets import OptionList, Static
+
+from tui.app import WarroomApp
+from tui.model import AGGREGATE
+from tui.timeline import Timeline
+from tui.triage import Symptom, worst_symptom
+from widgets.health_table import HealthTable
+from widgets.runbook_screen import RunbookPicker, RunbookScreen
+from widgets.runbook_view import RunbookTree, StepCard
+
+AppFactory = Callable[..., WarroomApp]
+SIZE = (120, 40)
+GPU_HOT = "Is GPU utilization above 90 %?"
+QUEUE_DEEP = "Is the request queue deep?"
+UTIL = re.compile(r"highest GPU utilization: (\d+(?:\.\d+)?)%")
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def navigator(app: WarroomApp) -> RunbookScreen:
+    screen = app.screen
+    assert isinstance(screen, RunbookScreen), f"on {type(screen).__name__}, not the navigator"
+    return screen
+
+
+def card_text(app: WarroomApp) -> str:
+    """The step card's lines as plain text (it holds a rich `Group` of `Text`)."""
+    content = navigator(app).query_one(StepCard).content
+    assert isinstance(content, Group)
+    return "\n".join(getattr(line, "plain", str(line)) for line in content.renderables)
+
+
+def static_text(app: WarroomApp, selector: str) -> str:
+    content = navigator(app).query_one(selector, Static).content
+    return getattr(content, "plain", str(content))
+
+
+def note(app: WarroomApp) -> str:
+    """The navigator's note line, or "" when it is hidden."""
+    widget = navigator(app).query_one("#rb-note", Static)
+    return static_text(app, "#rb-note") if widget.has_class("-shown") else ""
+
+
+def gpu_util_shown(text: str) -> float:
+    match = UTIL.search(text)
+    assert match is not None, text
+    return float(match.group(1))
+
+
+def worst(app: WarroomApp) -> Symptom:
+    snap = app.tracker.current
+    assert snap is not None
+    symptom = worst_symptom(snap.models, snap.aggregate, app.config.slo)
+    assert symptom is not None
+    return symptom
+
+
+def runbook_entries(path: Path) -> list[dict[str, Any]]:
+    """The timeline's runbook entries, in order (GPU events may sit between them)."""
+    if not path.exists():
+        return []
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [e for e in lines if str(e.get("kind", "")).startswith("runbook.")]
+
+
+async def press(pilot: Pilot[object], *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+async def pick(pilot: Pilot[object], app: WarroomApp, runbook_id: str) -> None:
+    """On the open picker, move the highlight to ``runbook_id`` with the arrows and press
+    enter."""
+    picker = app.screen
+    assert isinstance(picker, RunbookPicker)
+    options = picker.query_one(OptionList)
+    target = list(app.runbooks.books).index(runbook_id)
+    assert options.highlighted is not None
+    steps = target - options.highlighted
+    assert steps != 0, "already highlighted: pick a different tree"
+    await press(pilot, *(["down"] * steps if steps > 0 else ["up"] * -steps))
+    assert options.highlighted == target
+    await press(pilot, "enter")
+
+
+# -- 1. opening on the worst symptom ------------------------------------------------------
+
+
+async def test_t_opens_latency_on_the_worst_model_and_enter_reaches_scale_out(
+    make_app: AppFactory,
+) -> None:
+    app = make_app("saturation")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        symptom = worst(app)
+        assert symptom.kind == "p99"
+        table = app.query_one(HealthTable)
+        assert row_order(table)[0] == AGGREGATE
+        assert row_order(table)[1] == symptom.model  # the table's top model row
+
+        await press(pilot, "t")
+        screen = navigator(app)
+        assert app.walk is not None
+        assert screen.walk is app.walk
+        assert app.walk.first.id == "latency"
+        assert app.walk.here.id == "gpu-hot"
+        assert app.walk.path == []
+        assert app.walk_model == symptom.model
+        assert screen.model == symptom.model
+        head = static_text(app, "#rb-header")
+        assert "p99 latency spike" in head
+        assert symptom.model in head
+
+        text = card_text(app)
+        assert GPU_HOT in text
+        assert "Evidence: gpu_util_max > 0.90" in text  # fresh data: no age mark
+        assert gpu_util_shown(text) >= 90.0
+        assert "Suggested: YES" in text
+
+        await press(pilot, "enter")
+        assert navigator(app) is screen
+        assert app.walk.here.id == "scale-out"
+        assert app.walk.at_leaf
+        (taken,) = app.walk.path
+        assert (taken.runbook, taken.step, taken.answer, taken.by) == (
+            "latency",
+            "gpu-hot",
+            True,
+            "evidence",
+        )
+        text = card_text(app)
+        assert "The GPUs are saturated" in text
+        assert "Mitigations:" in text
+        assert "Scale the model's servers up" in text
+        assert "Turn on overflow routing" in text
+        assert "Shed a share of requests" in text
+        assert note(app) == ""
+
+
+async def test_the_tree_cursor_follows_the_step_in_hand(make_app: AppFactory) -> None:
+    app = make_app("saturation")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        tree = navigator(app).query_one(RunbookTree)
+        assert tree.cursor_node is not None and tree.cursor_node.data == "gpu-hot"
+
+        await press(pilot, "n")
+        assert app.walk is not None and app.walk.here.id == "queue-deep"
+        assert tree.cursor_node is not None
+        assert tree.cursor_node.data == "queue-deep"
+
+
+# -- 2. disagreeing, going back, starting over ---------------------------------------------
+
+
+async def test_n_against_the_evidence_then_back_and_restart(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.jsonl"
+    app = make_app("saturation", timeline=Timeline(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        assert "Suggested: YES" in card_text(app)
+
+        await press(pilot, "n")
+        walk = app.walk
+        assert walk is not None
+        (taken,) = walk.path
+        assert (taken.step, taken.answer, taken.by) == ("gpu-hot", False, "engineer")
+        assert taken.reading is not None and taken.reading.suggested is True
+        assert walk.here.id == "queue-deep"
+        text = card_text(app)
+        assert QUEUE_DEEP in text
+        assert GPU_HOT not in text
+        assert "Evidence: queue_depth >= slo_queue_depth" in text
+
+        await press(pilot, "backspace")
+        assert walk.here.id == "gpu-hot"
+        assert walk.path == []
+        assert GPU_HOT in card_text(app)
+        await press(pilot, "backspace")
+        assert walk.here.id == "gpu-hot"
+        assert "Already at the start" in note(app)
+
+        await press(pilot, "n", "n")
+        assert [t.step for t in walk.path] == ["gpu-hot", "queue-deep"]
+        assert walk.here.id == "provider-failing"
+
+        await press(pilot, "r")
+        assert navigator(app).walk is app.walk
+        assert app.walk.here.id == "gpu-hot"
+        assert app.walk.path == []
+        assert GPU_HOT in card_text(app)
+        # `r` restarted the walk, not the app's refresh (its binding on the main screen).
+        assert isinstance(app.screen, RunbookScreen)
+
+    kinds = [(e["kind"], e.get("why")) for e in runbook_entries(path)]
+    assert kinds == [
+        ("runbook.opened", "worst symptom"),
+        ("runbook.answer", None),
+        ("runbook.back", None),
+        ("runbook.answer", None),
+        ("runbook.answer", None),
+        ("runbook.opened", "restarted"),
+    ]
+
+
+# -- 3. a question no live signal answers ------------------------------------------------
+
+
+async def test_enter_on_a_question_without_evidence_asks_for_y_or_n(
+    make_app: AppFactory,
+) -> None:
+    app = make_app("saturation")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "n", "n")
+        walk = app.walk
+        assert walk is not None
+        assert walk.here.id == "provider-failing"
+        assert "No live signal answers this: y yes, n no." in card_text(app)
+        assert note(app) == ""
+
+        await press(pilot, "enter")
+        assert walk.here.id == "provider-failing"
+        assert len(walk.path) == 2
+        assert "press y or n" in note(app)
+
+        await press(pilot, "y")
+        assert walk.here.id == "fallback"
+        assert walk.path[-1].by == "engineer"
+        assert walk.path[-1].reading is None
+        assert note(app) == ""  # a step taken clears the note
+
+
+# -- 4. the incident timeline -------------------------------------------------------------
+
+
+async def test_open_and_enter_write_opened_answer_reached(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.jsonl"
+    app = make_app("saturation", timeline=Timeline(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert runbook_entries(path) == []
+        symptom = worst(app)
+        await press(pilot, "t", "enter")
+        assert app.walk is not None and app.walk.here.id == "scale-out"
+
+    entries = runbook_entries(path)
+    assert [e["kind"] for e in entries] == ["runbook.opened", "runbook.answer", "runbook.reached"]
+    opened, answer, reached = entries
+
+    assert opened["runbook"] == "latency"
+    assert opened["title"] == "p99 latency spike"
+    assert opened["model"] == symptom.model
+    assert opened["why"] == "worst symptom"
+    assert opened["symptom"]["kind"] == "p99"
+    assert opened["symptom"]["model"] == symptom.model
+
+    assert answer["runbook"] == "latency"
+    assert answer["step"] == "gpu-hot"
+    assert answer["step_kind"] == "question"
+    assert answer["answer"] == "yes"
+    assert answer["by"] == "evidence"
+    assert answer["model"] == symptom.model
+    evidence = answer["evidence"]
+    assert evidence["expression"] == "gpu_util_max > 0.90"
+    assert evidence["values"]["gpu_util_max"] >= 0.9
+    assert evidence["suggested"] == "yes"
+
+    assert reached["runbook"] == "latency"
+    assert reached["step"] == "scale-out"
+    assert reached["model"] == symptom.model
+    ids = [a["id"] for a in reached["actions"]]
+    assert "scale-up" in ids
+    assert ids == ["scale-up", "overflow-routing", "request-shedding"]
+
+
+# -- 5. closing and resuming --------------------------------------------------------------
+
+
+async def test_close_and_t_again_resumes_the_same_walk(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.jsonl"
+    app = make_app("saturation", timeline=Timeline(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "n")
+        walk = app.walk
+        assert walk is not None and walk.here.id == "queue-deep"
+
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, RunbookScreen)
+        assert len(app.screen_stack) == 1
+        assert app.walk is walk  # kept while closed
+
+        await press(pilot, "t")
+        assert navigator(app).walk is walk
+        assert walk.here.id == "queue-deep"
+        assert [t.step for t in walk.path] == ["gpu-hot"]
+        assert QUEUE_DEEP in card_text(app)
+
+        # `t` closes as well as escape, and reopens once more on the same place.
+        await press(pilot, "t")
+        assert len(app.screen_stack) == 1
+        await press(pilot, "t")
+        assert navigator(app).walk is walk
+        assert walk.here.id == "queue-deep"
+
+    kinds = [e["kind"] for e in runbook_entries(path)]
+    assert kinds == ["runbook.opened", "runbook.answer"]
+
+
+# -- 6. a healthy fleet: the picker --------------------------------------------------------
+
+
+async def test_healthy_fleet_opens_the_picker_and_a_choice_starts_that_tree(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.jsonl"
+    app = make_app("healthy", timeline=Timeline(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        snap = app.tracker.current
+        assert snap is not None
+        assert worst_symptom(snap.models, snap.aggregate, app.config.slo) is None
+
+        await press(pilot, "t")
+        assert isinstance(app.screen, RunbookPicker)
+        assert isinstance(app.screen_stack[-2], RunbookScreen)
+        assert app.walk is not None and app.walk.first.id == "troubleshooting"
+        options = app.screen.query_one(OptionList)
+        assert options.has_focus
+        assert options.highlighted == list(app.runbooks.books).index("troubleshooting")
+
+        await pick(pilot, app, "latency")
+        screen = navigator(app)
+        assert app.walk is screen.walk
+        assert app.walk.first.id == "latency"
+        assert app.walk.here.id == "gpu-hot"
+        assert app.walk.path == []
+        assert GPU_HOT in card_text(app)
+        assert "p99 latency spike" in static_text(app, "#rb-header")
+        model = app.walk_model
+        assert model == app.selected
+
+    entries = runbook_entries(path)
+    assert [(e["kind"], e["runbook"], e["why"]) for e in entries] == [
+        ("runbook.opened", "troubleshooting", "no symptom at or past a warning line"),
+        ("runbook.opened", "latency", "picked"),
+    ]
+    assert all(e["model"] == model for e in entries)
+    assert entries[0]["symptom"] is None
+
+
+async def test_healthy_fleet_escape_on_the_picker_stays_on_troubleshooting(
+    make_app: AppFactory,
+) -> None:
+    app = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        assert isinstance(app.screen, RunbookPicker)
+
+        await press(pilot, "escape")
+        screen = navigator(app)
+        walk = app.walk
+        assert walk is screen.walk
+        assert walk is not None
+        book = app.runbooks.books["troubleshooting"]
+        assert walk.first is book
+        assert walk.here.id == book.start
+        assert walk.path == []
+        assert book.step(book.start).text in card_text(app)
+        assert "Troubleshooting index" in static_text(app, "#rb-header")
+
+
+async def test_healthy_fleet_reopening_resumes_without_the_picker(
+    make_app: AppFactory,
+) -> None:
+    app = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "escape")  # the picker: stay on troubleshooting
+        walk = app.walk
+        assert walk is not None
+        await press(pilot, "y")
+        place = walk.here.id
+        assert place != walk.first.start
+
+        await press(pilot, "escape")
+        assert len(app.screen_stack) == 1
+        await press(pilot, "t")
+        assert app.walk is walk and walk.here.id == place
+        # The walk in progress is resumed: the picker is for a fresh start only.
+        assert isinstance(app.screen, RunbookScreen)
+
+
+# -- 7. the picker over a walk -------------------------------------------------------------
+
+
+async def test_picking_another_tree_restarts_the_walk_and_is_recorded(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.jsonl"
+    app = make_app("saturation", timeline=Timeline(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        symptom = worst(app)
+        await press(pilot, "t", "n")
+        before = app.walk
+        assert before is not None and before.path
+
+        await press(pilot, "p")
+        assert isinstance(app.screen, RunbookPicker)
+        options = app.screen.query_one(OptionList)
+        assert options.highlighted == list(app.runbooks.books).index("latency")
+
+        await pick(pilot, app, "troubleshooting")
+        screen = navigator(app)
+        book = app.runbooks.books["troubleshooting"]
+        assert app.walk is screen.walk
+        assert app.walk is not before
+        assert app.walk.first is book
+        assert app.walk.here.id == book.start
+        assert app.walk.path == []
+        assert book.step(book.start).text in card_text(app)
+        assert app.walk_model == symptom.model
+
+        # Escape on the picker changes nothing.
+        await press(pilot, "p")
+        assert isinstance(app.screen, RunbookPicker)
+        await press(pilot, "escape")
+        assert navigator(app).walk is app.walk
+        assert app.walk.first is book
+
+    entries = runbook_entries(path)
+    assert [e["kind"] for e in entries] == ["runbook.opened", "runbook.answer", "runbook.opened"]
+    picked = entries[-1]
+    assert picked["runbook"] == "troubleshooting"
+    assert picked["title"] == book.title
+    assert picked["why"] == "picked"
+    assert picked["model"] == symptom.model
+
+
+# -- 8. live evidence -----------------------------------------------------------------------
+
+
+async def test_the_card_follows_a_refresh(make_app: AppFactory) -> None:
+    app = make_app("saturation")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        screen = navigator(app)
+        first = app.tracker.current
+        assert screen.facts is not None and screen.facts.snapshot is first
+
+        advance(app, 30)
+        app.refresh_data()
+        await settle(pilot)
+        assert navigator(app) is screen
+        assert app.tracker.current is not first
+        assert screen.facts is not None
+        assert screen.facts.snapshot is app.tracker.current  # the card got the new facts
+        text = card_text(app)
+        assert GPU_HOT in text
+        assert "Evidence: gpu_util_max > 0.90" in text
+        assert gpu_util_shown(text) >= 90.0
+        assert "old)" not in text
+        assert app.walk is not None and app.walk.here.id == "gpu-hot"  # the tree stays
+
+
+async def test_failed_refresh_marks_the_evidence_with_its_age(make_app: AppFactory) -> None:
+    app = make_app("saturation", wrap=FailsAfterFirst)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        assert "old)" not in card_text(app)
+        shown = gpu_util_shown(card_text(app))
+
+        advance(app, 30)
+        app.refresh_data()
+        await settle(pilot)
+        assert app.last_error is not None
+        text = card_text(app)
+        assert "Evidence (data 30s old): gpu_util_max > 0.90" in text
+        assert gpu_util_shown(text) == shown  # the last good values, still shown
+        assert "Suggested: YES" in text
+
+        # The age goes on the step in hand, whichever it is.
+        await press(pilot, "n")
+        assert "Evidence (data 30s old): queue_depth >= slo_queue_depth" in card_text(app)
+
+
+async def test_a_refresh_while_the_picker_is_open_reaches_the_card(
+    make_app: AppFactory,
+) -> None:
+    app = make_app("saturation", wrap=FailsAfterFirst)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "p")
+        assert isinstance(app.screen, RunbookPicker)
+
+        advance(app, 30)
+        app.refresh_data()
+        await settle(pilot)
+        await press(pilot, "escape")
+        screen = navigator(app)
+        assert screen.facts is not None
+        assert screen.facts.snapshot is app.tracker.current
+        assert "Evidence (data 30s old)" in card_text(app)
+
+
+# -- broken runbooks ----------------------------------------------------------------------
+
+
+async def test_a_broken_runbook_is_said_once_and_listed_in_the_picker(tmp_path: Path) -> None:
+    from demo_app import frozen_demo_app
+
+    from tui.config import load_config
+
+    mine = tmp_path / "ours"
+    mine.mkdir()
+    (mine / "ours.yaml").write_text("id: ours\ntitle: Ours\nsummary: x\nstart: a\nsteps: [\n")
+    config = load_config(None, env={}, flags={("runbook_dirs",): [str(mine)]})
+    app = frozen_demo_app("saturation", config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert len(said) == 1
+        assert said[0].startswith("Runbook skipped: ") and "ours.yaml line 6: is not valid YAML" in said[0]
+        await pilot.press("t")
+        await settle(pilot)
+        assert navigator(app).walk.first.id == "latency"  # the others still work
+        await pilot.press("p")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        last = options.get_option_at_index(options.option_count - 1)
+        assert last.disabled and "ours.yaml line 6: is not valid YAML" in str(last.prompt)
