@@ -46,6 +46,15 @@ SHOTS: tuple[Shot, ...] = (
     Shot("healthy", 120, 40),
     Shot("key-429", 120, 40),
     Shot("saturation", 120, 40),
+    Shot("saturation", 120, 40, keys=("t",), name="runbook-saturation-120x40"),
+    Shot("gpu-oom", 80, 24, keys=("t", "enter", "enter"), name="runbook-gpu-oom-80x24"),
+    Shot(
+        "gpu-oom",
+        200,
+        50,
+        keys=("t", "enter", "enter", "enter", "enter"),
+        name="runbook-gpu-oom-200x50",
+    ),
 )
 
 
