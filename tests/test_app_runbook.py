@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ UTIL = re.compile(r"highest GPU utilization: (\d+(?:\.\d+)?)%")
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def running(app: WarroomApp) -> AsyncIterator[Pilot[object]]:
+    """The app at `SIZE`, its first refresh landed."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        yield pilot
 
 
 def navigator(app: WarroomApp) -> RunbookScreen:
@@ -112,8 +121,7 @@ async def test_t_opens_latency_on_the_worst_model_and_enter_reaches_scale_out(
     make_app: AppFactory,
 ) -> None:
     app = make_app("saturation")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         symptom = worst(app)
         assert symptom.kind == "p99"
         table = app.query_one(HealthTable)
@@ -161,8 +169,7 @@ async def test_t_opens_latency_on_the_worst_model_and_enter_reaches_scale_out(
 
 async def test_the_tree_cursor_follows_the_step_in_hand(make_app: AppFactory) -> None:
     app = make_app("saturation")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t")
         tree = navigator(app).query_one(RunbookTree)
         assert tree.cursor_node is not None and tree.cursor_node.data == "gpu-hot"
@@ -181,8 +188,7 @@ async def test_n_against_the_evidence_then_back_and_restart(
 ) -> None:
     path = tmp_path / "t.jsonl"
     app = make_app("saturation", timeline=Timeline(path))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t")
         assert "Suggested: YES" in card_text(app)
 
@@ -236,8 +242,7 @@ async def test_enter_on_a_question_without_evidence_asks_for_y_or_n(
     make_app: AppFactory,
 ) -> None:
     app = make_app("saturation")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t", "n", "n")
         walk = app.walk
         assert walk is not None
@@ -265,8 +270,7 @@ async def test_open_and_enter_write_opened_answer_reached(
 ) -> None:
     path = tmp_path / "t.jsonl"
     app = make_app("saturation", timeline=Timeline(path))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         assert runbook_entries(path) == []
         symptom = worst(app)
         await press(pilot, "t", "enter")
@@ -310,8 +314,7 @@ async def test_close_and_t_again_resumes_the_same_walk(
 ) -> None:
     path = tmp_path / "t.jsonl"
     app = make_app("saturation", timeline=Timeline(path))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t", "n")
         walk = app.walk
         assert walk is not None and walk.here.id == "queue-deep"
@@ -346,8 +349,7 @@ async def test_healthy_fleet_opens_the_picker_and_a_choice_starts_that_tree(
 ) -> None:
     path = tmp_path / "t.jsonl"
     app = make_app("healthy", timeline=Timeline(path))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         snap = app.tracker.current
         assert snap is not None
         assert worst_symptom(snap.models, snap.aggregate, app.config.slo) is None
@@ -384,8 +386,7 @@ async def test_healthy_fleet_escape_on_the_picker_stays_on_troubleshooting(
     make_app: AppFactory,
 ) -> None:
     app = make_app("healthy")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t")
         assert isinstance(app.screen, RunbookPicker)
 
@@ -406,8 +407,7 @@ async def test_healthy_fleet_reopening_resumes_without_the_picker(
     make_app: AppFactory,
 ) -> None:
     app = make_app("healthy")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t", "escape")  # the picker: stay on troubleshooting
         walk = app.walk
         assert walk is not None
@@ -431,8 +431,7 @@ async def test_picking_another_tree_restarts_the_walk_and_is_recorded(
 ) -> None:
     path = tmp_path / "t.jsonl"
     app = make_app("saturation", timeline=Timeline(path))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         symptom = worst(app)
         await press(pilot, "t", "n")
         before = app.walk
@@ -475,8 +474,7 @@ async def test_picking_another_tree_restarts_the_walk_and_is_recorded(
 
 async def test_the_card_follows_a_refresh(make_app: AppFactory) -> None:
     app = make_app("saturation")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t")
         screen = navigator(app)
         first = app.tracker.current
@@ -499,8 +497,7 @@ async def test_the_card_follows_a_refresh(make_app: AppFactory) -> None:
 
 async def test_failed_refresh_marks_the_evidence_with_its_age(make_app: AppFactory) -> None:
     app = make_app("saturation", wrap=FailsAfterFirst)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t")
         assert "old)" not in card_text(app)
         shown = gpu_util_shown(card_text(app))
@@ -523,8 +520,7 @@ async def test_a_refresh_while_the_picker_is_open_reaches_the_card(
     make_app: AppFactory,
 ) -> None:
     app = make_app("saturation", wrap=FailsAfterFirst)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await press(pilot, "t", "p")
         assert isinstance(app.screen, RunbookPicker)
 
@@ -551,11 +547,11 @@ async def test_a_broken_runbook_is_said_once_and_listed_in_the_picker(tmp_path: 
     (mine / "ours.yaml").write_text("id: ours\ntitle: Ours\nsummary: x\nstart: a\nsteps: [\n")
     config = load_config(None, env={}, flags={("runbook_dirs",): [str(mine)]})
     app = frozen_demo_app("saturation", config=config)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         said = [n.message for n in app._notifications]
         assert len(said) == 1
-        assert said[0].startswith("Runbook skipped: ") and "ours.yaml line 6: is not valid YAML" in said[0]
+        assert said[0].startswith("Runbook skipped: ")
+        assert "ours.yaml line 6: is not valid YAML" in said[0]
         await pilot.press("t")
         await settle(pilot)
         assert navigator(app).walk.first.id == "latency"  # the others still work

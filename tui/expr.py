@@ -167,20 +167,14 @@ def _eval(node: ast.expr, values: Mapping[str, float | None]) -> Value:
                     return False
                 a = b
             return result
-        case ast.BoolOp(op=ast.And(), values=parts):
+        case ast.BoolOp(op=op, values=parts):
+            # The value that settles it at once: False for and, True for or.
+            settles = isinstance(op, ast.Or)
             seen_unknown = False
             for part in parts:
                 v = _eval(part, values)
-                if v is False:
-                    return False
+                if v is settles:
+                    return settles
                 seen_unknown |= v is None
-            return None if seen_unknown else True
-        case ast.BoolOp(values=parts):
-            seen_unknown = False
-            for part in parts:
-                v = _eval(part, values)
-                if v is True:
-                    return True
-                seen_unknown |= v is None
-            return None if seen_unknown else False
+            return None if seen_unknown else not settles
     raise ExprError(f"cannot evaluate {ast.dump(node)}")  # unreachable after _check
