@@ -86,6 +86,25 @@ class KubernetesSettings(_Strict):
     timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
+class MitigationSettings(_Strict):
+    """Which objects the mitigation keys change, and how."""
+
+    namespace: str = "inference"
+    gateway_deployment: str = "llm-gateway"
+    gateway_container: str | None = None
+    """None: the first container."""
+    model_deployment: str = "vllm-{model}"
+    """The Deployment serving a model; ``{model}`` is the model name made DNS-safe."""
+    model_container: str | None = None
+    scale_step: int = Field(default=2, ge=1, le=100)
+    overflow_threshold: str = "0.7"
+    shed_rate: str = "0.1"
+    max_batch_size: str = "16"
+    read_only: bool = False
+    """No write call at all: every mitigation is shown, none can run."""
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+
 class MetricProfile(_Strict):
     """Metric and label names for one deployment's spelling. ``profile`` picks a built-in
     set; any field given beside it overrides that one name."""
@@ -145,6 +164,7 @@ class Config(_Strict):
     gpu_source: Literal["auto", "dcgm", "nvml", "none"] = "auto"
     """``auto``: DCGM series from the health source, else NVML when this host has GPUs."""
     kubernetes: KubernetesSettings = KubernetesSettings()
+    mitigations: MitigationSettings = MitigationSettings()
     state_dir: Path | None = None
     """Where incident timelines are kept; default ``$XDG_STATE_HOME/warroom``."""
     runbook_dirs: list[Path] = Field(default_factory=list)

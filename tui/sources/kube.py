@@ -284,7 +284,7 @@ class KubeEvidence:
     ) -> None:
         self._api = api
         self._core = client.CoreV1Api(api)
-        self._host = _display_host(api.configuration.host)
+        self._host = display_host(api.configuration.host)
         self.tail_lines = tail_lines
         self.max_pods = max_pods
         self.request_timeout_s = request_timeout_s
@@ -327,7 +327,7 @@ class KubeEvidence:
                 ) from None
             where = f" for context {context!r}" if context else ""
             raise ConfigError(
-                f"The kubeconfig {path} cannot be used{where} ({_first_line(exc)}); "
+                f"The kubeconfig {path} cannot be used{where} ({first_line(exc)}); "
                 "check the file and the context name."
             ) from None
         # One attempt per request: the next refresh is the retry, and urllib3's own
@@ -454,7 +454,7 @@ class KubeEvidence:
             raise self._network_failure(exc) from None
 
     def _api_failure(self, exc: ApiException, namespace: str, pod: str | None) -> _Failure:
-        status, message = exc.status, _status_message(exc)
+        status, message = exc.status, status_message(exc)
         what = (
             f"listing pods in namespace {namespace}"
             if pod is None
@@ -482,7 +482,7 @@ class KubeEvidence:
         if not status:
             return _Failure(
                 f"The Kubernetes API at {self._host} could not be read while {what} "
-                f"({_first_line(exc.reason)}); check the kubeconfig's server and CA.",
+                f"({first_line(exc.reason)}); check the kubeconfig's server and CA.",
                 scope="api",
             )
         detail = f"{status} {exc.reason or ''}".strip() + (f": {message}" if message else "")
@@ -532,7 +532,7 @@ def default_kubeconfig() -> str | None:
     return os.pathsep.join(map(str, paths)) if any(p.is_file() for p in paths) else None
 
 
-def _display_host(url: str) -> str:
+def display_host(url: str) -> str:
     """The server URL without any ``user:password@`` part."""
     parts = urllib.parse.urlsplit(url)
     if parts.username is None and parts.password is None:
@@ -542,7 +542,7 @@ def _display_host(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc)).rstrip("/")
 
 
-def _status_message(exc: ApiException) -> str:
+def status_message(exc: ApiException) -> str:
     """The ``message`` of the API's Status body, shortened; empty if there is none."""
     try:
         message = str(json.loads(exc.body or "")["message"])
@@ -557,10 +557,10 @@ def _connect_reason(exc: object) -> str:
         return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host name"
-    return _first_line(f"{type(exc).__name__}: {text}")
+    return first_line(f"{type(exc).__name__}: {text}")
 
 
-def _first_line(text: object) -> str:
+def first_line(text: object) -> str:
     lines = str(text).strip().splitlines()
     return _trim(lines[0].rstrip(".")) if lines else "unknown error"
 

@@ -1,0 +1,1 @@
+"""Mitigations that change production: plans (pure), the Kubernetes calls, the record."""

@@ -1,0 +1,316 @@
+"""Mitigations through the official Kubernetes client: read, plan, dry-run, apply.
+
+Every call runs in a worker thread (the client is synchronous) under a deadline. Objects
+are read as the API's own JSON (``_preload_content=False``) so a plan tests exactly the
+values the server holds. Every write is a JSON Patch, sent first with
+``dryRun=All`` — the server validates and admits it without storing — and only then for
+real. A refused ``test`` guard (409, or 422 from the patch's test operation) means the
+object changed since it was read: `Conflict`, so the caller re-reads and asks again.
+With ``read_only`` no write call leaves this module at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import urllib3
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from tui.actions.plan import (
+    FREEZE_ANNOTATION,
+    Edit,
+    Plan,
+    PlanError,
+    annotate,
+    dns_name,
+    restart,
+    scale,
+    set_env,
+    undo,
+)
+from tui.clock import Clock, WallClock
+from tui.config import MitigationSettings
+from tui.mitigations import MITIGATIONS
+from tui.sources.kube import display_host, first_line, status_message
+
+T = TypeVar("T")
+JSON_PATCH = "application/json-patch+json"
+
+GATEWAY_ENV = {
+    "fallback-on": ("FALLBACK_ENABLED", lambda s: "true"),
+    "fallback-off": ("FALLBACK_ENABLED", lambda s: "false"),
+    "overflow-routing": ("OVERFLOW_THRESHOLD", lambda s: s.overflow_threshold),
+    "request-shedding": ("SHED_RATE", lambda s: s.shed_rate),
+}
+MODEL_ENV = {"batch-size-cap": ("MAX_BATCH_SIZE", lambda s: s.max_batch_size)}
+SUPPORTED = (
+    *GATEWAY_ENV,
+    *MODEL_ENV,
+    "scale-up",
+    "scale-down",
+    "rollout-restart",
+    "rollout-undo",
+    "deploy-freeze",
+    "deploy-unfreeze",
+)
+"""Mitigations this module carries out (``drained-rollback`` comes with the canary)."""
+
+
+class ActionError(Exception):
+    """One sentence: why the mitigation did not (or may not) happen."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(" ".join(sentence.split()))
+
+
+class Conflict(ActionError):
+    """The object changed between the read and the write: re-read, show, ask again."""
+
+
+class ReadOnly(ActionError):
+    pass
+
+
+class Mitigator:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        settings: MitigationSettings,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self._api = api
+        self._apps = client.AppsV1Api(api)
+        self._auth = client.AuthorizationV1Api(api)
+        self.settings = settings
+        self.host = display_host(api.configuration.host)
+        self._clock = clock or WallClock()
+
+    # -- planning (reads only)
+
+    def deployment_for(self, model: str) -> str:
+        return self.settings.model_deployment.format(model=dns_name(model))
+
+    async def plan(self, mitigation: str, model: str | None = None) -> Plan:
+        """What ``mitigation`` would change now, from the objects as the server holds them.
+        Raises `ActionError` (unknown, not planned, or the API failed)."""
+        s = self.settings
+        if mitigation not in SUPPORTED:
+            raise ActionError(f"warroom does not carry out {mitigation!r} itself.")
+        title = MITIGATIONS[mitigation].title
+        try:
+            if mitigation in GATEWAY_ENV:
+                name, value = GATEWAY_ENV[mitigation]
+                gateway = await self._read(s.gateway_deployment)
+                edit = set_env(gateway, name, value(s), container=s.gateway_container)
+                return Plan(mitigation, title, (edit,))
+            if mitigation in ("deploy-freeze", "deploy-unfreeze"):
+                value = "true" if mitigation == "deploy-freeze" else None
+                edits = tuple(annotate(d, FREEZE_ANNOTATION, value) for d in await self._list())
+                if not edits:
+                    raise ActionError(f"There is no Deployment in namespace {s.namespace}.")
+                return Plan(mitigation, title, edits)
+            if model is None:
+                raise ActionError(f"{title} needs a model: select one in the table first.")
+            deployment = await self._read(self.deployment_for(model))
+            if mitigation in MODEL_ENV:
+                name, value = MODEL_ENV[mitigation]
+                edit = set_env(deployment, name, value(s), container=s.model_container)
+                return Plan(mitigation, title, (edit,))
+            if mitigation in ("scale-up", "scale-down"):
+                step = s.scale_step if mitigation == "scale-up" else -s.scale_step
+                edit = scale(deployment, int(deployment["spec"].get("replicas", 1)) + step)
+                to_zero = bool(edit.changes) and edit.changes[0].new == "0"
+                return Plan(mitigation, title, (edit,), destructive=to_zero)
+            if mitigation == "rollout-restart":
+                at = (
+                    datetime.fromtimestamp(self._clock.now(), UTC)
+                    .isoformat()
+                    .replace("+00:00", "Z")
+                )
+                return Plan(mitigation, title, (restart(deployment, at),))
+            owned = await self._replica_sets()
+            return Plan(mitigation, title, (undo(deployment, owned),), destructive=True)
+        except PlanError as exc:
+            raise ActionError(str(exc)) from None
+
+    # -- writing
+
+    async def dry_run(self, plan: Plan) -> None:
+        """Send every pending patch with ``dryRun=All``: the server's admission and
+        validation, nothing stored."""
+        for edit in plan.pending:
+            await self._patch(edit, dry_run=True)
+
+    async def apply(self, plan: Plan) -> None:
+        """The real patches, in order. A failure part way names what was done."""
+        done: list[str] = []
+        for edit in plan.pending:
+            try:
+                await self._patch(edit, dry_run=False)
+            except ActionError as exc:
+                if not done:
+                    raise
+                raise type(exc)(f"{exc} Already changed: {', '.join(done)}.") from None
+            done.append(str(edit.target))
+
+    async def _patch(self, edit: Edit, *, dry_run: bool) -> None:
+        if self.settings.read_only:
+            raise ReadOnly("warroom runs read-only: no change is sent to the cluster.")
+        body = list(edit.patch)
+        name, ns = edit.target.name, edit.target.namespace
+
+        def call() -> object:
+            return self._apps.patch_namespaced_deployment(
+                name,
+                ns,
+                body,
+                dry_run="All" if dry_run else None,
+                _request_timeout=self.settings.timeout_s,
+                _content_type=JSON_PATCH,
+                _preload_content=False,
+            )
+
+        await self._call(
+            call, f"patching Deployment {ns}/{name}" + (" (dry run)" if dry_run else "")
+        )
+
+    # -- permissions
+
+    async def permissions(self, mitigations: Sequence[str] = SUPPORTED) -> dict[str, str | None]:
+        """For each mitigation: None when this user may carry it out, else why not (RBAC,
+        read-only, or the check itself failing). One SelfSubjectAccessReview per verb."""
+        if self.settings.read_only:
+            return dict.fromkeys(mitigations, "warroom runs read-only.")
+        ns = self.settings.namespace
+        needed = {"patch": None, "list": None}
+        for verb in needed:
+            needed[verb] = await self._can(verb, "deployments", ns)
+        rs = await self._can("list", "replicasets", ns)
+        out: dict[str, str | None] = {}
+        for m in mitigations:
+            why = needed["patch"]
+            if m in ("deploy-freeze", "deploy-unfreeze"):
+                why = why or needed["list"]
+            if m == "rollout-undo":
+                why = why or rs
+            out[m] = why
+        return out
+
+    async def _can(self, verb: str, resource: str, namespace: str) -> str | None:
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"verb": verb, "group": "apps",
+                                            "resource": resource, "namespace": namespace}},
+        }  # fmt: skip
+
+        def call() -> object:
+            return self._auth.create_self_subject_access_review(
+                body, _request_timeout=self.settings.timeout_s, _preload_content=False
+            )
+
+        try:
+            answer = _json(await self._call(call, f"checking permission to {verb} {resource}"))
+        except ActionError as exc:
+            return f"The permission check failed: {exc}"
+        status = answer.get("status") or {}
+        if status.get("allowed"):
+            return None
+        reason = status.get("reason") or ""
+        return f"RBAC does not allow {verb} on {resource} in {namespace}" + (
+            f" ({reason})." if reason else "."
+        )
+
+    # -- reads
+
+    async def _read(self, name: str) -> dict[str, Any]:
+        ns = self.settings.namespace
+
+        def call() -> object:
+            return self._apps.read_namespaced_deployment(
+                name, ns, _request_timeout=self.settings.timeout_s, _preload_content=False
+            )
+
+        return _json(await self._call(call, f"reading Deployment {ns}/{name}"))
+
+    async def _list(self) -> list[dict[str, Any]]:
+        ns = self.settings.namespace
+
+        def call() -> object:
+            return self._apps.list_namespaced_deployment(
+                ns, _request_timeout=self.settings.timeout_s, _preload_content=False
+            )
+
+        items = _json(await self._call(call, f"listing Deployments in {ns}")).get("items") or []
+        for item in items:
+            # A list's items carry no kind of their own.
+            item.setdefault("kind", "Deployment")
+        return items
+
+    async def _replica_sets(self) -> list[dict[str, Any]]:
+        ns = self.settings.namespace
+
+        def call() -> object:
+            return self._apps.list_namespaced_replica_set(
+                ns, _request_timeout=self.settings.timeout_s, _preload_content=False
+            )
+
+        return _json(await self._call(call, f"listing ReplicaSets in {ns}")).get("items") or []
+
+    async def _call(self, fn: Callable[[], T], what: str) -> T:
+        deadline = self.settings.timeout_s * 1.25 + 0.05
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fn), deadline)
+        except ApiException as exc:
+            raise self._failure(exc, what) from None
+        except TimeoutError:
+            raise ActionError(
+                f"The Kubernetes API at {self.host} did not answer within "
+                f"{self.settings.timeout_s:g} s while {what}; nothing is known to have changed."
+            ) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+            raise ActionError(
+                f"The Kubernetes API at {self.host} could not be reached while {what} "
+                f"({first_line(reason)})."
+            ) from None
+
+    def _failure(self, exc: ApiException, what: str) -> ActionError:
+        status, message = exc.status, status_message(exc)
+        detail = f" ({message})" if message else ""
+        if status == 401:
+            return ActionError(
+                f"The Kubernetes API at {self.host} rejected the credentials (401) while {what}; "
+                "refresh the kubeconfig's token."
+            )
+        if status == 403:
+            return ActionError(f"Kubernetes RBAC forbids {what} (403){detail}.")
+        if status == 404:
+            return ActionError(
+                f"Not found while {what} (404){detail}; check [mitigations] in the config."
+            )
+        if status in (409, 422) and "patching" in what:
+            return Conflict(
+                f"The object changed since warroom read it ({status}) while {what}{detail}; "
+                "read it again and confirm the new change."
+            )
+        return ActionError(
+            f"The Kubernetes API at {self.host} failed {what} ({status} {exc.reason}){detail}."
+        )
+
+
+def _json(response: Any) -> dict[str, Any]:
+    data = response.data if hasattr(response, "data") else response
+    try:
+        parsed = json.loads(data)
+    except (TypeError, ValueError):
+        raise ActionError("The Kubernetes API answered with something that is not JSON.") from None
+    if not isinstance(parsed, dict):
+        raise ActionError("The Kubernetes API answered with something that is not an object.")
+    return parsed

@@ -1,0 +1,246 @@
+"""What a mitigation will change, worked out before anything is sent: pure functions from
+the objects as read to a `Plan`.
+
+A plan names every field it changes, old -> new, which the confirmation shows word for
+word, and carries the JSON Patch that makes exactly that change. Each patch starts with
+``test`` operations on the values it read: if someone changed the object in between,
+the API server refuses the patch instead of overwriting their change (FIELD-NOTES:
+JSON Patch, never strategic merge, which would replace a container list wholesale).
+
+A plan whose changes are all already in place is a no-op that says so: pressing the
+fallback key twice turns fallback on once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+UNSET = "(unset)"
+FREEZE_ANNOTATION = "warroom.io/deploy-freeze"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+"""The annotation `kubectl rollout restart` sets: the same rolling restart, recognised by
+every tool that reads it."""
+REVISION = "deployment.kubernetes.io/revision"
+
+
+class PlanError(ValueError):
+    """One sentence: why this mitigation cannot be planned against these objects."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    field: str
+    """In the SRE's words: ``env FALLBACK_ENABLED (container gateway)``, ``replicas``."""
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old} -> {self.new}"
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """The changes to one object and the patch that makes them."""
+
+    target: Target
+    changes: tuple[Change, ...]
+    patch: tuple[dict[str, Any], ...]
+    """JSON Patch operations, ``test`` guards first."""
+
+    @property
+    def noop(self) -> bool:
+        return not self.changes
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    mitigation: str
+    title: str
+    edits: tuple[Edit, ...]
+    destructive: bool = False
+    """Asks for a typed confirmation: a rollback, or scaling something to zero."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def noop(self) -> bool:
+        return all(e.noop for e in self.edits)
+
+    @property
+    def pending(self) -> tuple[Edit, ...]:
+        """The edits that change something."""
+        return tuple(e for e in self.edits if not e.noop)
+
+    def lines(self) -> list[str]:
+        """What the confirmation shows: one line per changed field, object first."""
+        out = []
+        for edit in self.pending:
+            out += [f"{edit.target}: {c}" for c in edit.changes]
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "mitigation": self.mitigation,
+            "title": self.title,
+            "destructive": self.destructive,
+            "changes": [
+                {"object": str(e.target), "field": c.field, "old": c.old, "new": c.new}
+                for e in self.pending
+                for c in e.changes
+            ],
+        }
+
+
+def pointer(*parts: str | int) -> str:
+    """A JSON Pointer (RFC 6901): ``~`` and ``/`` in a key are escaped."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def dns_name(text: str) -> str:
+    """``Llama-3.1-70B`` -> ``llama-3-1-70b``: a model name as Kubernetes names allow."""
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+
+
+def _target(obj: Mapping[str, Any]) -> Target:
+    meta = obj.get("metadata") or {}
+    return Target(str(obj.get("kind") or "Deployment"), meta.get("namespace", ""), meta["name"])
+
+
+def _container(obj: Mapping[str, Any], name: str | None) -> tuple[int, dict[str, Any]]:
+    containers = obj["spec"]["template"]["spec"]["containers"]
+    if name is None:
+        return 0, containers[0]
+    for i, c in enumerate(containers):
+        if c.get("name") == name:
+            return i, c
+    have = ", ".join(str(c.get("name")) for c in containers)
+    raise PlanError(f"{_target(obj)} has no container {name!r} (it has {have}).")
+
+
+def set_env(obj: Mapping[str, Any], name: str, value: str, *, container: str | None = None) -> Edit:
+    """Set one environment variable of one container, guarded by the value read."""
+    target = _target(obj)
+    i, c = _container(obj, container)
+    base = ("spec", "template", "spec", "containers", i)
+    guard = {"op": "test", "path": pointer(*base, "name"), "value": c["name"]}
+    env = c.get("env")
+    field_name = f"env {name} (container {c['name']})"
+    if env is None:
+        change = Change(field_name, UNSET, value)
+        ops = [guard, {"op": "add", "path": pointer(*base, "env"),
+                       "value": [{"name": name, "value": value}]}]  # fmt: skip
+        return Edit(target, (change,), tuple(ops))
+    for j, var in enumerate(env):
+        if var.get("name") != name:
+            continue
+        if "valueFrom" in var:
+            raise PlanError(
+                f"{target} takes {name} from a ConfigMap or Secret (valueFrom); change it there."
+            )
+        old = var.get("value")
+        if old == value:
+            return Edit(target, (), ())
+        path = pointer(*base, "env", j)
+        ops = [
+            guard,
+            {"op": "test", "path": path, "value": var},
+            {"op": "replace", "path": path + "/value", "value": value},
+        ]
+        return Edit(target, (Change(field_name, UNSET if old is None else old, value),), tuple(ops))
+    ops = [
+        guard,
+        {"op": "test", "path": pointer(*base, "env"), "value": env},
+        {"op": "add", "path": pointer(*base, "env", "-"), "value": {"name": name, "value": value}},
+    ]
+    return Edit(target, (Change(field_name, UNSET, value),), tuple(ops))
+
+
+def scale(obj: Mapping[str, Any], replicas: int) -> Edit:
+    target = _target(obj)
+    old = int(obj["spec"].get("replicas", 1))
+    new = max(0, replicas)
+    if new == old:
+        return Edit(target, (), ())
+    ops = (
+        {"op": "test", "path": "/spec/replicas", "value": old},
+        {"op": "replace", "path": "/spec/replicas", "value": new},
+    )
+    return Edit(target, (Change("replicas", str(old), str(new)),), ops)
+
+
+def annotate(obj: Mapping[str, Any], key: str, value: str | None) -> Edit:
+    """Set (or with None, remove) one annotation on the object itself."""
+    target = _target(obj)
+    annotations = (obj.get("metadata") or {}).get("annotations")
+    old = (annotations or {}).get(key)
+    if old == value:
+        return Edit(target, (), ())
+    path = pointer("metadata", "annotations", key)
+    change = Change(f"annotation {key}", UNSET if old is None else old,
+                    UNSET if value is None else value)  # fmt: skip
+    ops: tuple[dict[str, Any], ...]
+    if value is None:
+        ops = ({"op": "test", "path": path, "value": old}, {"op": "remove", "path": path})
+    elif annotations is None:
+        ops = ({"op": "add", "path": "/metadata/annotations", "value": {key: value}},)
+    else:
+        ops = ({"op": "add", "path": path, "value": value},)  # adds, or replaces (RFC 6902)
+    return Edit(target, (change,), ops)
+
+
+def restart(obj: Mapping[str, Any], at: str) -> Edit:
+    """A rolling restart: a new pod-template annotation, as `kubectl rollout restart`."""
+    target = _target(obj)
+    template_meta = obj["spec"]["template"].get("metadata") or {}
+    annotations = template_meta.get("annotations")
+    old = (annotations or {}).get(RESTARTED_AT)
+    base = ("spec", "template", "metadata", "annotations")
+    if annotations is None:
+        op = {"op": "add", "path": pointer(*base), "value": {RESTARTED_AT: at}}
+    else:
+        # "add" on a member that exists replaces it (RFC 6902).
+        op = {"op": "add", "path": pointer(*base, RESTARTED_AT), "value": at}
+    change = Change(f"pod template annotation {RESTARTED_AT}", old or UNSET, at)
+    return Edit(target, (change,), (op,))
+
+
+def undo(obj: Mapping[str, Any], replica_sets: Sequence[Mapping[str, Any]]) -> Edit:
+    """Back to the previous revision's pod template: what `kubectl rollout undo` does, from
+    the Deployment's own ReplicaSets (the client has no undo)."""
+    target = _target(obj)
+    current = (obj.get("metadata") or {}).get("annotations", {}).get(REVISION)
+    owned = []
+    for rs in replica_sets:
+        meta = rs.get("metadata") or {}
+        owners = meta.get("ownerReferences") or meta.get("owner_references") or []
+        revision = (meta.get("annotations") or {}).get(REVISION)
+        if revision is not None and any(o.get("name") == target.name for o in owners):
+            owned.append((int(revision), rs))
+    earlier = sorted((r for r in owned if str(r[0]) != str(current)), key=lambda r: r[0])
+    if current is None or not earlier:
+        raise PlanError(f"{target} has no earlier revision to roll back to.")
+    revision, rs = earlier[-1]
+    template = dict(rs["spec"]["template"])
+    labels = dict((template.get("metadata") or {}).get("labels") or {})
+    labels.pop("pod-template-hash", None)
+    template["metadata"] = {**(template.get("metadata") or {}), "labels": labels}
+    ops = (
+        {"op": "test", "path": pointer("metadata", "annotations", REVISION), "value": current},
+        {"op": "replace", "path": "/spec/template", "value": template},
+    )
+    images = lambda t: ", ".join(c.get("image", "?") for c in t["spec"]["containers"])  # noqa: E731
+    change = Change("pod template (revision)", f"{current} ({images(obj['spec']['template'])})",
+                    f"{revision} ({images(template)})")  # fmt: skip
+    return Edit(target, (change,), ops)
