@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
+from tui.actions.kube import Mitigator
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.collect import Collector
@@ -41,6 +42,7 @@ def frozen_demo_app(
     config: Config | None = None,
     timeline: Timeline | None = None,
     nvml: bool = False,
+    mitigator: Mitigator | None = None,
 ) -> WarroomApp:
     """The app over ``scenario``, frozen ``at_s`` seconds in; the terminal size is the
     caller's (``run_test(size=...)``). ``wrap`` may put a test double around the real
@@ -61,7 +63,15 @@ def frozen_demo_app(
     collector = Collector(
         source, config, clock=clock, pods=pods, nvml=NvmlGpus(clock=clock) if nvml else None
     )
-    return WarroomApp(collector, config, context="simulated", live=False, timeline=timeline)
+    return WarroomApp(
+        collector,
+        config,
+        context="simulated",
+        live=False,
+        timeline=timeline,
+        mitigator=mitigator,
+        actor="sre@bastion",
+    )
 
 
 async def settle(pilot: Pilot[object]) -> None:

@@ -19,11 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp.web
-import jsonpatch
-import jsonpointer
 import kmock as km
 import pytest
+from kube_emulator import SSAR, ApiServerEmulator, status
 from kubernetes.client import ApiClient, Configuration
 
 from tui.actions.kube import ActionError, Mitigator
@@ -36,7 +34,6 @@ from tui.timeline import Timeline
 NS = "inference"
 DEPLOYMENTS = km.resource("apps", "v1", "deployments")
 REPLICASETS = km.resource("apps", "v1", "replicasets")
-SSAR = km.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
 CLOCK = FrozenClock(1_795_000_600.0)
 MODEL = "codellama-34b-instruct"
 MODEL_DEPLOYMENT = "vllm-codellama-34b-instruct"
@@ -99,36 +96,6 @@ def env_of(obj: dict[str, Any], container: int = 0) -> dict[str, str]:
 def writes(kmock: Any) -> list[km.Request]:
     return [r for r in kmock if r.method.value in ("PATCH", "POST", "PUT", "DELETE")
             and r.resource != SSAR]  # fmt: skip
-
-
-class ApiServerEmulator(km.KubernetesEmulator):
-    """kmock's emulator plus three things a real API server does that kmock does not (it
-    stores every modifying request before any scripted reaction runs):
-
-    - ``dryRun=All``: run the patch (its ``test`` guards included) against a copy, answer
-      with the result, store nothing;
-    - a request answered with an error (a scripted 403 or 409) changes nothing;
-    - a SelfSubjectAccessReview is a question, not an object to keep.
-    """
-
-    async def _handle(self, request: km.Request) -> Any:
-        if request.resource == SSAR:
-            return await km.KubernetesScaffold._handle(self, request)
-        key = (request.resource, request.namespace, request.name)
-        if request.method.value != "PATCH" or key not in self.objects:
-            return await super()._handle(request)
-        before = json.loads(json.dumps(self.objects[key].raw))
-        if request.params.get("dryRun") == "All":
-            try:
-                would_be = jsonpatch.apply_patch(before, request.data)
-            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-                body = status(422, "Invalid", f"the dry run of the patch failed: {exc}")
-                return aiohttp.web.json_response(body, status=422)
-            return aiohttp.web.json_response(would_be)
-        response = await super()._handle(request)
-        if response.status >= 400:
-            self.objects[key] = before
-        return response
 
 
 @pytest.fixture
@@ -299,11 +266,6 @@ async def test_freeze_annotates_every_deployment_and_unfreeze_removes_it(
 # -- refusals and failures -----------------------------------------------------------------
 
 
-def status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Status", "status": "Failure", "message": message,
-            "reason": reason, "code": code}  # fmt: skip
-
-
 async def test_read_only_sends_no_write_at_all(
     cluster: Any, api: ApiClient, tmp_path: Path
 ) -> None:
@@ -451,7 +413,13 @@ async def test_killed_during_an_action_the_timeline_keeps_its_request(
         sys.executable, "-c", KILLED_MID_ACTION, str(cluster.url), str(path),
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    await asyncio.wait_for(arrived.wait(), timeout=30)
+    try:
+        await asyncio.wait_for(arrived.wait(), timeout=30)
+    except TimeoutError:
+        if proc.returncode is None:
+            proc.kill()
+        assert proc.stderr is not None
+        raise AssertionError((await proc.stderr.read()).decode()) from None
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
 

@@ -8,7 +8,9 @@ and each widget is given exactly what it renders.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import getpass
+import socket
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from textual import work
@@ -17,12 +19,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
+from tui.actions.kube import SUPPORTED, ActionError, Mitigator
+from tui.actions.plan import Plan
+from tui.actions.record import Outcome, carry_out
 from tui.cause import SuspectedCause, suspect
 from tui.clock import utc
 from tui.collect import Collector
 from tui.config import Config
 from tui.durations import human_age
 from tui.errors import SourceError
+from tui.format import model_label
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.runbook_files import Runbooks, load_runbooks, shipped_dir
 from tui.severity import Level, assess
@@ -32,12 +38,14 @@ from tui.timeline import Timeline
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
 from widgets.cause_line import CauseLine
+from widgets.confirm_action import ConfirmAction
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
 from widgets.help_screen import HelpScreen
 from widgets.history_plots import HistoryPlots
 from widgets.key_rejections import KeyRejectionsLine
+from widgets.mitigation_menu import MitigationCommands, MitigationMenu
 from widgets.runbook_screen import RunbookScreen
 from widgets.status_bar import StatusBar
 
@@ -48,9 +56,15 @@ SIDE_BY_SIDE_FROM = 160
 terminals show one of them at a time (`g` switches)."""
 
 
+MODEL_FREE = ("fallback-on", "fallback-off", "overflow-routing", "request-shedding",
+              "deploy-freeze", "deploy-unfreeze")  # fmt: skip
+"""Mitigations on the gateway or the whole namespace: no model needs to be selected."""
+
+
 class WarroomApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "warroom"
+    COMMANDS = App.COMMANDS | {MitigationCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
@@ -58,6 +72,7 @@ class WarroomApp(App[int]):
         Binding("r", "refresh_now", "Refresh"),
         Binding("g", "toggle_gpus", "GPUs"),
         Binding("t", "runbook", "Runbook"),
+        Binding("m", "mitigate", "Mitigate"),
     ]
 
     def __init__(
@@ -69,8 +84,19 @@ class WarroomApp(App[int]):
         live: bool = True,
         timeline: Timeline | None = None,
         runbooks: Runbooks | None = None,
+        mitigator: Mitigator | None = None,
+        mitigations_note: str | None = None,
+        actor: str | None = None,
     ) -> None:
         super().__init__()
+        self.mitigator = mitigator
+        self.mitigations_note = mitigations_note
+        """Why there is no mitigator (one sentence), when there is none."""
+        self.actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
+        self.blocked: dict[str, str | None] = dict.fromkeys(
+            SUPPORTED, "Permissions not checked yet."
+        )
+        """Per mitigation, why it may not run now (RBAC, read-only), or None."""
         self.runbooks = runbooks or load_runbooks([shipped_dir(), *config.runbook_dirs])
         self.walk: Walk | None = None
         """The navigator's place, kept while it is closed so `t` resumes the walk."""
@@ -110,6 +136,8 @@ class WarroomApp(App[int]):
         for err in self.runbooks.errors:
             self.notify(f"Runbook skipped: {err}", severity="error", timeout=15)
         self.query_one(HealthTable).focus()
+        if self.mitigator is not None:
+            self.check_permissions()
         self.query_one(GpuGrid).set_message("GPUs: waiting for first data…")
         self._paint_status()
         self.load_history()
@@ -351,6 +379,98 @@ class WarroomApp(App[int]):
         if walk.at_leaf:
             leaf = _step_fields({"runbook": walk.runbook.id, **leaf_json(walk.here)})
             self._write(lambda t: t.append("runbook.reached", at, model=self.walk_model, **leaf))
+
+    # -- mitigations
+
+    @work(exclusive=True, group="rbac")
+    async def check_permissions(self) -> None:
+        """RBAC at start-up: a mitigation the user may not take is shown disabled, with why."""
+        assert self.mitigator is not None
+        self.blocked = await self.mitigator.permissions()
+
+    def action_mitigate(self, ids: Sequence[str] | None = None, model: str | None = None) -> None:
+        """The mitigation menu: every one warroom carries out, or ``ids`` (a runbook leaf's)."""
+        wanted = [i for i in (ids or SUPPORTED) if i in SUPPORTED]
+        if not wanted:
+            self.notify("These are steps to take by hand; warroom carries none of them out.")
+            return
+        if model is None:
+            model = self.walk_model if isinstance(self.screen, RunbookScreen) else self.selected
+        blocked = {i: self._why_not(i, model) for i in wanted}
+        title = f"Mitigate · {model_label(model)} · {self._where()}"
+        self.push_screen(
+            MitigationMenu(wanted, blocked, title=title),
+            lambda chosen: self.prepare_mitigation(chosen, model) if chosen else None,
+        )
+
+    def _why_not(self, mitigation: str, model: str) -> str | None:
+        if self.mitigator is None:
+            return self.mitigations_note or "No Kubernetes API is configured for mitigations."
+        if model == AGGREGATE and mitigation not in MODEL_FREE:
+            return "Select a model in the table first: this changes one model's servers."
+        return self.blocked.get(mitigation)
+
+    def _where(self) -> str:
+        if self.mitigator is None:
+            return "no cluster"
+        return f"{self.mitigator.host} · namespace {self.mitigator.settings.namespace}"
+
+    @property
+    def production(self) -> bool:
+        marked = self.config.mitigations.production
+        return marked if marked is not None else "prod" in (self.context or "").lower()
+
+    @work(exclusive=True, group="mitigation")
+    async def prepare_mitigation(self, mitigation: str, model: str) -> None:
+        """Read, plan, confirm, carry out; on a conflict, read again and ask again."""
+        assert self.mitigator is not None
+        target = None if model == AGGREGATE else model
+        for _ in range(3):
+            try:
+                plan = await self.mitigator.plan(mitigation, target)
+            except ActionError as exc:
+                self.notify(str(exc), severity="error", timeout=12)
+                return
+            if not plan.noop:
+                confirm = ConfirmAction(plan, where=self._where(), production=self.production)
+                if not await self.push_screen_wait(confirm):
+                    self._record_cancel(plan, target)
+                    self.notify(f"{plan.title}: cancelled, nothing changed.")
+                    return
+            outcome = await self._carry_out(plan, target)
+            if outcome is None:
+                return
+            if outcome.result != "conflict":
+                severity = "error" if outcome.result == "failed" else "information"
+                self.notify(outcome.message, severity=severity, timeout=12)
+                return
+            self.notify(outcome.message, severity="warning", timeout=12)
+        self.notify("The object keeps changing under warroom; try again later.", severity="error")
+
+    async def _carry_out(self, plan: Plan, model: str | None) -> Outcome | None:
+        assert self.mitigator is not None
+        try:
+            return await carry_out(
+                self.mitigator, plan, self.timeline, clock=self.clock, actor=self.actor,
+                model=model,
+            )  # fmt: skip
+        except OSError as exc:
+            where = self.timeline.path if self.timeline else "the timeline"
+            self.notify(
+                f"The incident timeline {where} cannot be written ({exc.strerror or exc}); "
+                f"{plan.title} was not sent, since it could not be recorded.",
+                severity="error",
+                timeout=15,
+            )
+            return None
+
+    def _record_cancel(self, plan: Plan, model: str | None) -> None:
+        at = utc(self.clock.now())
+        fields = {"actor": self.actor, "model": model, **plan.as_json()}
+        self._write(lambda t: t.append("action.cancelled", at, **fields))
+
+    def on_runbook_screen_mitigate(self, event: RunbookScreen.Mitigate) -> None:
+        self.action_mitigate(event.actions, self.walk_model)
 
     def on_runbook_screen_retraced(self, event: RunbookScreen.Retraced) -> None:
         # The answer stays in the timeline; this entry says it no longer stands.

@@ -81,7 +81,13 @@ def _source_options() -> argparse.ArgumentParser:
         choices=("auto", "dcgm", "nvml", "none"),
         help="where GPU data comes from (default auto: DCGM, else this host's NVML)",
     )
-    c.add_argument("--kube-context", help="kubeconfig context for pod status and logs")
+    c.add_argument("--kube-context", help="kubeconfig context for pod evidence and mitigations")
+    c.add_argument(
+        "--read-only",
+        action="store_const",
+        const=True,
+        help="show mitigations but never send a change to the cluster",
+    )
     return p
 
 
@@ -160,6 +166,7 @@ def load(args: argparse.Namespace) -> Config:
         ("metrics", "profile"): opt.get("profile"),
         ("gpu_source",): opt.get("gpu_source"),
         ("kubernetes", "context"): opt.get("kube_context"),
+        ("mitigations", "read_only"): opt.get("read_only"),
     }
     return load_config(opt.get("config"), flags=flags)
 
@@ -228,10 +235,21 @@ def _cockpit(args: argparse.Namespace) -> int:
     config = load(args)
     collector = build_collector(args, config)
     from tui.app import WarroomApp
+    from tui.evidence import build_mitigator
+    from tui.sources.demo import DemoSource
 
     demo = bool(vars(args).get("demo"))
     context = "simulated" if demo else config.context
-    app = WarroomApp(collector, config, context=context, timeline=_timeline(config, demo))
+    source = collector.source
+    mitigator, why_not = build_mitigator(config, source if isinstance(source, DemoSource) else None)
+    app = WarroomApp(
+        collector,
+        config,
+        context=context,
+        timeline=_timeline(config, demo),
+        mitigator=mitigator,
+        mitigations_note=why_not,
+    )
     app.run()
     if app.timeline is not None:
         print(f"warroom: incident timeline at {app.timeline.path}", file=sys.stderr)

@@ -102,6 +102,8 @@ class MitigationSettings(_Strict):
     max_batch_size: str = "16"
     read_only: bool = False
     """No write call at all: every mitigation is shown, none can run."""
+    production: bool | None = None
+    """Marks the confirmation as production; None: when the context's name says "prod"."""
     timeout_s: float = Field(default=10.0, gt=0, le=120)
 
 

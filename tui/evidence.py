@@ -19,6 +19,7 @@ from tui.model import Snapshot
 from tui.severity import error_rose
 
 if TYPE_CHECKING:
+    from tui.actions.kube import Mitigator
     from tui.sources.demo import DemoSource
     from tui.sources.kube import PodEvidence, PodTarget
 
@@ -83,3 +84,30 @@ def build_pod_evidence(
     except ConfigError as exc:
         return None, f"Pod evidence is off: {exc}"
     return reader, None
+
+
+def build_mitigator(config: Config, demo: DemoSource | None) -> tuple[Mitigator | None, str | None]:
+    """The Kubernetes client for mitigations, or None with the sentence saying why not.
+
+    The demo has no cluster of its own: it reaches one only when the config names one
+    (``kubernetes.enabled = true``, a kubeconfig or a context), e.g. the emulator of
+    ``scripts/demo-cluster.py``.
+    """
+    settings = config.kubernetes
+    named = settings.enabled is True or settings.kubeconfig is not None or settings.context
+    why_not = (
+        "No Kubernetes API is configured for mitigations; give a kubeconfig or context "
+        "([kubernetes] in the config, or --kube-context)."
+    )
+    if settings.enabled is False or (demo is not None and not named):
+        return None, why_not
+    if not named and not kube_available():
+        return None, why_not
+    from tui.actions.kube import Mitigator
+    from tui.sources.kube import api_client
+
+    try:
+        api = api_client(settings.kubeconfig, settings.context)
+    except ConfigError as exc:
+        return None, f"Mitigations are off: {exc}"
+    return Mitigator(api, config.mitigations), None

@@ -26,6 +26,9 @@ HELP = """\
 | enter (runbook) | take the suggested answer, or move past a check or note |
 | backspace / r / p (runbook) | back one step / start over / pick another runbook |
 | escape (runbook) | back to the panes; `t` resumes where you were |
+| m | mitigations: each enabled only if RBAC allows it; a plan, a confirmation, then the change |
+| a (runbook, at an action step) | the mitigations that step names |
+| ctrl+p | command palette: every mitigation as "Mitigate: …" |
 | r | refresh now |
 | ? | this help |
 | q | quit |
@@ -47,6 +50,11 @@ HELP = """\
 * **Runbook**: each question shows the live signal that answers it, its value now and
   the suggested answer; you confirm with a key. Every answer, with the evidence at that
   moment, goes into the incident timeline. Questions no signal answers are yours.
+* **Mitigations** show exactly what they change (object, field, old -> new) with
+  Cancel focused; a rollback or a scale to zero needs the object's name typed. Apply
+  sends a server-side dry run, then the change; the incident timeline records the
+  request before and the result after. Pressing one whose change is already in place
+  says so and sends nothing. `--read-only` sends nothing at all.
 * **STALE** in the top line: the last refresh failed, the numbers are the last good
   ones, and the age counts how old they are.
 

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.runbook import Runbook
+from tui.runbook import Action, Runbook
 from tui.runbook_files import Runbooks
 from tui.signals import Facts
 from tui.triage import Taken, Walk
@@ -36,6 +36,7 @@ class RunbookScreen(Screen[None]):
         Binding("backspace", "back", "Back"),
         Binding("r", "restart", "Restart"),
         Binding("p", "pick", "Pick"),
+        Binding("a", "mitigate", "Act"),
         Binding("escape,t", "close", "Close", key_display="esc"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
@@ -61,6 +62,13 @@ class RunbookScreen(Screen[None]):
             super().__init__()
             self.walk = walk
             self.taken = taken
+
+    class Mitigate(Message):
+        """`a` at a leaf: offer its mitigations."""
+
+        def __init__(self, actions: list[str]) -> None:
+            super().__init__()
+            self.actions = actions
 
     class Retraced(Message):
         """The engineer went back: ``undone`` no longer stands."""
@@ -168,6 +176,12 @@ class RunbookScreen(Screen[None]):
             self._paint()
 
         self.app.push_screen(RunbookPicker(self.walk.books, self.walk.first.id), picked)
+
+    def action_mitigate(self) -> None:
+        step = self.walk.here
+        if not isinstance(step, Action):
+            return self._say("Mitigations are offered at an action step: walk to one first.")
+        self.post_message(self.Mitigate(list(step.actions)))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -269,6 +269,45 @@ class _Gone(Exception):
     """404: the pod went away between the list and the log read."""
 
 
+def api_client(kubeconfig: Path | None = None, context: str | None = None) -> client.ApiClient:
+    """A client from a kubeconfig (``kubeconfig``, else ``$KUBECONFIG`` or
+    ``~/.kube/config``), or the pod's service account when there is none and we run in a
+    cluster. Raises `ConfigError` with one sentence when no usable configuration is found.
+    """
+    configuration = client.Configuration()
+    if kubeconfig is not None and not kubeconfig.is_file():
+        raise ConfigError(
+            f"The kubeconfig {kubeconfig} does not exist; give the path to a kubeconfig "
+            "file or leave it out to use $KUBECONFIG or ~/.kube/config."
+        )
+    path = str(kubeconfig) if kubeconfig is not None else default_kubeconfig()
+    try:
+        if path is not None:
+            config.load_kube_config(
+                config_file=path,
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        else:
+            config.load_incluster_config(client_configuration=configuration)
+    except ConfigException as exc:
+        if path is None:
+            raise ConfigError(
+                "No Kubernetes configuration was found (no ~/.kube/config, no $KUBECONFIG, "
+                "not running in a pod); give a kubeconfig."
+            ) from None
+        where = f" for context {context!r}" if context else ""
+        raise ConfigError(
+            f"The kubeconfig {path} cannot be used{where} ({first_line(exc)}); "
+            "check the file and the context name."
+        ) from None
+    # One attempt per request: the next refresh is the retry, and urllib3's own
+    # retries would multiply the wait on a server that is timing out.
+    configuration.retries = 0
+    return client.ApiClient(configuration)
+
+
 class KubeEvidence:
     """Pod evidence from a Kubernetes API through the official (synchronous) client, run
     in worker threads so the event loop never waits on the network."""
@@ -302,38 +341,7 @@ class KubeEvidence:
 
         Raises `ConfigError` with one sentence when no usable configuration is found.
         """
-        configuration = client.Configuration()
-        if kubeconfig is not None and not kubeconfig.is_file():
-            raise ConfigError(
-                f"The kubeconfig {kubeconfig} does not exist; give the path to a kubeconfig "
-                "file or leave it out to use $KUBECONFIG or ~/.kube/config."
-            )
-        path = str(kubeconfig) if kubeconfig is not None else default_kubeconfig()
-        try:
-            if path is not None:
-                config.load_kube_config(
-                    config_file=path,
-                    context=context,
-                    client_configuration=configuration,
-                    persist_config=False,
-                )
-            else:
-                config.load_incluster_config(client_configuration=configuration)
-        except ConfigException as exc:
-            if path is None:
-                raise ConfigError(
-                    "No Kubernetes configuration was found (no ~/.kube/config, no $KUBECONFIG, "
-                    "not running in a pod); give a kubeconfig to read pod evidence."
-                ) from None
-            where = f" for context {context!r}" if context else ""
-            raise ConfigError(
-                f"The kubeconfig {path} cannot be used{where} ({first_line(exc)}); "
-                "check the file and the context name."
-            ) from None
-        # One attempt per request: the next refresh is the retry, and urllib3's own
-        # retries would multiply the wait on a server that is timing out.
-        configuration.retries = 0
-        return cls(client.ApiClient(configuration), **options)
+        return cls(api_client(kubeconfig, context), **options)
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._api.close)

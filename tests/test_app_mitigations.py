@@ -1,0 +1,239 @@
+"""Pilot tests: mitigations from the cockpit against kmock's Kubernetes emulator — the
+menu, the confirmation with its diff (Cancel focused), the change on the Deployment,
+the timeline, a second press that is a no-op, RBAC shown before anything is offered,
+read-only, and the leaf of a runbook offering its own mitigations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from demo_app import frozen_demo_app, settle
+from kube_emulator import SSAR, ApiServerEmulator
+from kubernetes.client import ApiClient, Configuration
+from test_actions import (
+    DEPLOYMENTS,
+    MODEL,
+    MODEL_DEPLOYMENT,
+    NS,
+    deployment,
+    env_of,
+    stored,
+    writes,
+)
+from textual.pilot import Pilot
+from textual.widgets import Button, OptionList, Static
+
+from tui.actions.kube import Mitigator
+from tui.app import WarroomApp
+from tui.clock import FrozenClock
+from tui.config import MitigationSettings
+from tui.timeline import Timeline
+from widgets.confirm_action import ConfirmAction
+from widgets.mitigation_menu import MitigationMenu
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def kmock_options(kmock_options: dict[str, Any]) -> dict[str, Any]:
+    return {**kmock_options, "cls": ApiServerEmulator}
+
+
+@pytest.fixture
+def cluster(kmock: Any) -> Any:
+    kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment("llm-gateway", env=[])
+    kmock.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT)
+    denied = {("patch", "deployments")}
+
+    def review(request: Any) -> dict[str, Any]:
+        attrs = request.data["spec"]["resourceAttributes"]
+        allowed = (attrs["verb"], attrs["resource"]) not in kmock.denied
+        return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "status": {"allowed": allowed, "reason": "" if allowed else "no rule"}}  # fmt: skip
+
+    kmock.denied = set()
+    kmock["post", SSAR] << review
+    assert denied
+    return kmock
+
+
+@pytest.fixture
+def api(kmock: Any) -> Iterator[ApiClient]:
+    client = ApiClient(Configuration(host=str(kmock.url)))
+    yield client
+    client.close()
+
+
+def app_for(api: ApiClient, tmp_path: Path, **settings: Any) -> WarroomApp:
+    mitigator = Mitigator(api, MitigationSettings(**settings), clock=FrozenClock(1_795_000_600.0))
+    return frozen_demo_app("gpu-oom", timeline=Timeline(tmp_path / "t.jsonl"), mitigator=mitigator)
+
+
+async def press(pilot: Pilot[object], *keys: str) -> None:
+    """Keys, then a few frames. Not `settle`: while a confirmation is up, the worker that
+    opened it waits for the answer, so waiting for every worker would never end."""
+    for key in keys:
+        await pilot.press(key)
+        await idle(pilot)
+
+
+async def done(pilot: Pilot[object]) -> None:
+    """Once nothing waits for an answer: every worker finished (the action carried out)."""
+    await pilot.app.workers.wait_for_complete()
+    await idle(pilot)
+
+
+async def idle(pilot: Pilot[object]) -> None:
+    for _ in range(4):
+        await pilot.pause(0.02)
+
+
+def options(app: WarroomApp) -> list[tuple[str, bool]]:
+    menu = app.screen.query_one(OptionList)
+    return [
+        (str(menu.get_option_at_index(i).id), menu.get_option_at_index(i).disabled)
+        for i in range(menu.option_count)
+    ]
+
+
+async def choose(pilot: Pilot[object], mitigation: str) -> None:
+    menu = pilot.app.screen.query_one(OptionList)
+    index = next(
+        i for i in range(menu.option_count) if menu.get_option_at_index(i).id == mitigation
+    )
+    menu.highlighted = index
+    await press(pilot, "enter")
+
+
+def kinds(tmp_path: Path) -> list[str]:
+    return [
+        e["kind"]
+        for e in Timeline(tmp_path / "t.jsonl").entries()
+        if e["kind"].startswith("action.")
+    ]
+
+
+async def test_fallback_shows_its_diff_needs_confirmation_and_is_recorded(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    """The acceptance: in gpu-oom against the emulator, the fallback toggle shows its
+    diff, needs confirmation, changes the Deployment's env and lands in the timeline;
+    pressing it again says it is already on."""
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        assert isinstance(app.screen, MitigationMenu)
+        assert ("fallback-on", False) in options(app)
+        await choose(pilot, "fallback-on")
+        assert isinstance(app.screen, ConfirmAction)
+        changes = str(app.screen.query_one("#ca-changes", Static).content)
+        assert f"Deployment {NS}/llm-gateway" in changes
+        assert "env FALLBACK_ENABLED (container main): (unset) -> true" in changes
+        assert app.focused is app.screen.query_one("#ca-cancel", Button)
+        assert writes(cluster) == [], "nothing is sent before the confirmation"
+
+        app.screen.query_one("#ca-apply", Button).press()
+        await done(pilot)
+        assert env_of(stored(cluster, "llm-gateway")) == {"FALLBACK_ENABLED": "true"}
+        assert kinds(tmp_path) == ["action.requested", "action.succeeded"]
+
+        await press(pilot, "m")
+        await choose(pilot, "fallback-on")
+        assert not isinstance(app.screen, ConfirmAction), "nothing to confirm"
+        notes = [n.message for n in app._notifications]
+        assert notes[-1] == "Turn on the fallback provider: already in place, nothing to change."
+        assert kinds(tmp_path)[-1] == "action.noop"
+
+
+async def test_enter_on_the_confirmation_cancels(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        await choose(pilot, "fallback-on")
+        await press(pilot, "enter")  # a habitual Enter lands on Cancel
+        assert not isinstance(app.screen, ConfirmAction)
+        assert writes(cluster) == []
+        assert kinds(tmp_path) == ["action.cancelled"]
+
+
+async def test_rbac_disables_what_the_user_may_not_do(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    cluster.denied = {("patch", "deployments")}
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        assert all(disabled for _, disabled in options(app))
+        prompt = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert f"RBAC does not allow patch on deployments in {NS} (no rule)." in prompt
+
+
+async def test_read_only_offers_nothing_and_sends_nothing(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    app = app_for(api, tmp_path, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        assert all(disabled for _, disabled in options(app))
+    assert [r for r in cluster if r.method.value != "GET"] == []
+
+
+async def test_model_mitigations_need_a_selected_model_and_act_on_it(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.selected == MODEL  # gpu-oom opens on the sick model
+        await press(pilot, "m")
+        await choose(pilot, "batch-size-cap")
+        app.screen.query_one("#ca-apply", Button).press()
+        await done(pilot)
+        assert env_of(stored(cluster, MODEL_DEPLOYMENT))["MAX_BATCH_SIZE"] == "16"
+
+
+async def test_scale_to_zero_needs_the_name_typed(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    app = app_for(api, tmp_path, scale_step=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        await choose(pilot, "scale-down")
+        apply = app.screen.query_one("#ca-apply", Button)
+        assert apply.disabled
+        await press(pilot, "tab", *MODEL_DEPLOYMENT[:-1])
+        assert apply.disabled
+        app.screen.query_one("#ca-typed").focus()
+        await press(pilot, MODEL_DEPLOYMENT[-1])
+        assert not apply.disabled
+        apply.press()
+        await done(pilot)
+        assert stored(cluster, MODEL_DEPLOYMENT)["spec"]["replicas"] == 0
+
+
+async def test_the_runbook_leaf_offers_its_own_mitigations(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "enter", "enter", "enter", "enter")
+        assert app.walk is not None and app.walk.here.id == "oom-mitigate"
+        await press(pilot, "a")
+        assert isinstance(app.screen, MitigationMenu)
+        # The leaf's automated actions only (reduce-max-seqs is a step by hand).
+        assert [mid for mid, _ in options(app)] == [
+            "batch-size-cap",
+            "fallback-on",
+            "rollout-restart",
+        ]

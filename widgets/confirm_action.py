@@ -1,0 +1,96 @@
+"""The confirmation before a mitigation: exactly what will change, Cancel first.
+
+Shows the cluster and namespace (production marked), every field old -> new, and what
+happens on Apply (a server-side dry run, then the change, both recorded). A destructive
+plan (a rollback, scaling to zero) also needs the object's name typed before Apply
+enables. Escape, `n` and Cancel all dismiss with False.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from tui.actions.plan import Plan
+
+
+class ConfirmAction(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    ConfirmAction { align: center middle; }
+    ConfirmAction > Vertical { width: 90%; max-width: 110; height: auto; max-height: 90%;
+                               border: thick $warning; background: $surface; padding: 0 1; }
+    ConfirmAction.-production > Vertical { border: thick $error; }
+    ConfirmAction #ca-where { color: $text-muted; }
+    ConfirmAction.-production #ca-where { color: $error; text-style: bold; }
+    ConfirmAction #ca-changes { margin: 1 0; }
+    ConfirmAction Horizontal { height: auto; align: right middle; }
+    ConfirmAction Button { margin-left: 2; }
+    """
+
+    def __init__(self, plan: Plan, *, where: str, production: bool) -> None:
+        super().__init__()
+        self.plan = plan
+        self.where = where
+        self.production = production
+        self.must_type = plan.pending[0].target.name if plan.destructive else None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.plan.title, style="bold"), id="ca-title")
+            mark = "PRODUCTION · " if self.production else ""
+            yield Static(f"{mark}{self.where}", id="ca-where")
+            yield Static(self._changes(), id="ca-changes")
+            yield Static(
+                "Apply sends a server-side dry run, then the change; both go into the "
+                "incident timeline.",
+                id="ca-how",
+            )
+            if self.must_type:
+                yield Static(
+                    f"This cannot be undone by a key: type {self.must_type} to enable Apply."
+                )
+                yield Input(placeholder=self.must_type, id="ca-typed")
+            with Horizontal():
+                yield Button("Cancel", id="ca-cancel", variant="primary")
+                yield Button("Apply", id="ca-apply", variant="error", disabled=bool(self.must_type))
+
+    def _changes(self) -> Text:
+        text = Text()
+        for edit in self.plan.pending:
+            text.append(f"{edit.target}\n", style="bold")
+            for change in edit.changes:
+                text.append(f"  {change.field}: ")
+                text.append(change.old, style="red")
+                text.append(" -> ")
+                text.append(f"{change.new}\n", style="green")
+        for note in self.plan.notes:
+            text.append(f"{note}\n", style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        self.set_class(self.production, "-production")
+        # Cancel holds the focus: an Enter pressed by habit does nothing harmful.
+        self.query_one("#ca-cancel", Button).focus()
+
+    @on(Input.Changed, "#ca-typed")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one("#ca-apply", Button).disabled = event.value.strip() != self.must_type
+
+    @on(Button.Pressed, "#ca-apply")
+    def _apply(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#ca-cancel")
+    def _cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
