@@ -1,11 +1,15 @@
-"""Shared fixtures: a deterministic cockpit over the simulated fleet (see `demo_app`)."""
+"""Shared fixtures: a deterministic cockpit over the simulated fleet (see `demo_app`), and
+the Kubernetes client against kmock's emulator (see `kube_emulator`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from demo_app import frozen_demo_app
+from kube_emulator import ApiServerEmulator
+from kubernetes.client import ApiClient, Configuration
 
 from tui.app import WarroomApp
 
@@ -14,3 +18,18 @@ from tui.app import WarroomApp
 def make_app() -> Callable[..., WarroomApp]:
     """Factory: ``make_app("gpu-oom", at_s=600.0, wrap=None)`` -> a frozen `WarroomApp`."""
     return frozen_demo_app
+
+
+@pytest.fixture
+def kmock_options(kmock_options: dict[str, Any]) -> dict[str, Any]:
+    """Every kmock server is kmock's emulator taught dry runs, refused requests and access
+    reviews as a real API server has them (`kube_emulator`)."""
+    return {**kmock_options, "cls": ApiServerEmulator}
+
+
+@pytest.fixture
+def api(kmock: Any) -> Iterator[ApiClient]:
+    """The official client, talking to the kmock server."""
+    client = ApiClient(Configuration(host=str(kmock.url)))
+    yield client
+    client.close()

@@ -52,3 +52,16 @@ class ApiServerEmulator(km.KubernetesEmulator):
         if response.status >= 400:
             self.objects[key] = before
         return response
+
+
+def answer_access_reviews(kmock: Any, denied: set[tuple[str, str]]) -> None:
+    """SelfSubjectAccessReviews answered "allowed" except for the (verb, resource) pairs in
+    ``denied`` — a set the test may change later."""
+
+    def review(request: km.Request) -> dict[str, Any]:
+        attrs = request.data["spec"]["resourceAttributes"]
+        allowed = (attrs["verb"], attrs["resource"]) not in denied
+        return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "status": {"allowed": allowed, "reason": "" if allowed else "no rule"}}  # fmt: skip
+
+    kmock["post", SSAR] << review

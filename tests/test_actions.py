@@ -14,15 +14,14 @@ import copy
 import json
 import signal
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import kmock as km
 import pytest
-from kube_emulator import SSAR, ApiServerEmulator, status
-from kubernetes.client import ApiClient, Configuration
+from kube_emulator import SSAR, answer_access_reviews, status
+from kubernetes.client import ApiClient
 
 from tui.actions.kube import ActionError, Mitigator
 from tui.actions.plan import FREEZE_ANNOTATION, RESTARTED_AT, REVISION
@@ -99,11 +98,6 @@ def writes(kmock: Any) -> list[km.Request]:
 
 
 @pytest.fixture
-def kmock_options(kmock_options: dict[str, Any]) -> dict[str, Any]:
-    return {**kmock_options, "cls": ApiServerEmulator}
-
-
-@pytest.fixture
 def cluster(kmock: Any) -> Any:
     kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment(
         "llm-gateway", env=[{"name": "LOG_LEVEL", "value": "info"}]
@@ -117,13 +111,6 @@ def cluster(kmock: Any) -> Any:
     )
 
     return kmock
-
-
-@pytest.fixture
-def api(kmock: Any) -> Iterator[ApiClient]:
-    client = ApiClient(Configuration(host=str(kmock.url)))
-    yield client
-    client.close()
 
 
 def mitigator(api: ApiClient, **settings: Any) -> Mitigator:
@@ -328,13 +315,7 @@ async def test_a_slow_api_times_out_with_a_sentence(cluster: Any, api: ApiClient
 async def test_rbac_is_checked_with_self_subject_access_reviews(
     cluster: Any, api: ApiClient
 ) -> None:
-    def review(request: km.Request) -> dict[str, Any]:
-        attrs = request.data["spec"]["resourceAttributes"]
-        allowed = (attrs["verb"], attrs["resource"]) != ("list", "replicasets")
-        return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                "status": {"allowed": allowed, "reason": "" if allowed else "no rule"}}  # fmt: skip
-
-    cluster["post", SSAR] << review
+    answer_access_reviews(cluster, {("list", "replicasets")})
     allowed = await mitigator(api).permissions()
     assert allowed["fallback-on"] is None and allowed["deploy-freeze"] is None
     assert allowed["rollout-undo"] == (

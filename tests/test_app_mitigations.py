@@ -5,14 +5,13 @@ read-only, and the leaf of a runbook offering its own mitigations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from demo_app import frozen_demo_app, settle
-from kube_emulator import SSAR, ApiServerEmulator
-from kubernetes.client import ApiClient, Configuration
+from kube_emulator import answer_access_reviews
+from kubernetes.client import ApiClient
 from test_actions import (
     DEPLOYMENTS,
     MODEL,
@@ -38,33 +37,12 @@ SIZE = (120, 40)
 
 
 @pytest.fixture
-def kmock_options(kmock_options: dict[str, Any]) -> dict[str, Any]:
-    return {**kmock_options, "cls": ApiServerEmulator}
-
-
-@pytest.fixture
 def cluster(kmock: Any) -> Any:
     kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment("llm-gateway", env=[])
     kmock.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT)
-    denied = {("patch", "deployments")}
-
-    def review(request: Any) -> dict[str, Any]:
-        attrs = request.data["spec"]["resourceAttributes"]
-        allowed = (attrs["verb"], attrs["resource"]) not in kmock.denied
-        return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                "status": {"allowed": allowed, "reason": "" if allowed else "no rule"}}  # fmt: skip
-
     kmock.denied = set()
-    kmock["post", SSAR] << review
-    assert denied
+    answer_access_reviews(kmock, kmock.denied)
     return kmock
-
-
-@pytest.fixture
-def api(kmock: Any) -> Iterator[ApiClient]:
-    client = ApiClient(Configuration(host=str(kmock.url)))
-    yield client
-    client.close()
 
 
 def app_for(api: ApiClient, tmp_path: Path, **settings: Any) -> WarroomApp:
@@ -166,7 +144,7 @@ async def test_enter_on_the_confirmation_cancels(
 async def test_rbac_disables_what_the_user_may_not_do(
     cluster: Any, api: ApiClient, tmp_path: Path
 ) -> None:
-    cluster.denied = {("patch", "deployments")}
+    cluster.denied.add(("patch", "deployments"))
     app = app_for(api, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -13,7 +13,6 @@ import asyncio
 import re
 import socket
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,13 +107,6 @@ def load_cluster(kmock: Any, at_s: float) -> None:
         return text.encode()
 
     kmock[LOGS] << km.headers({"Content-Type": "text/plain; charset=utf-8"}) << serve_log
-
-
-@pytest.fixture
-def api(kmock: Any) -> Iterator[ApiClient]:
-    client = ApiClient(Configuration(host=str(kmock.url)))
-    yield client
-    client.close()
 
 
 def kube(api: ApiClient, at_s: float = AT_S, **options: Any) -> KubeEvidence:
