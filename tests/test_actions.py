@@ -24,6 +24,7 @@ from kube_emulator import SSAR, answer_access_reviews, status
 from kubernetes.client import ApiClient
 
 from tui.actions.kube import ActionError, Mitigator
+from tui.actions.lock import LEASE_NAME, ActionLock
 from tui.actions.plan import FREEZE_ANNOTATION, RESTARTED_AT, REVISION
 from tui.actions.record import carry_out
 from tui.clock import FrozenClock
@@ -408,3 +409,80 @@ async def test_killed_during_an_action_the_timeline_keeps_its_request(
     assert [e["kind"] for e in entries] == ["gpu.oom", "action.requested"]
     assert entries[1]["mitigation"] == "fallback-on"
     assert path.read_text().endswith("\n"), "every line whole"
+
+
+# -- the action lock ---------------------------------------------------------------------
+
+LEASES = km.resource("coordination.k8s.io", "v1", "leases")
+
+
+def lease(holder: str, mitigation: str, renewed: str, seconds: int = 300) -> dict[str, Any]:
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": LEASE_NAME, "namespace": NS,
+                     "annotations": {"warroom.io/mitigation": mitigation}},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": seconds,
+                 "acquireTime": renewed, "renewTime": renewed},
+    }  # fmt: skip
+
+
+async def test_the_lock_is_held_during_the_action_and_released_after(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    m = mitigator(api)
+    plan = await m.plan("fallback-on")
+    lock = ActionLock(m, clock=CLOCK)
+    outcome = await carry_out(m, plan, None, clock=CLOCK, actor="sre", lock=lock)
+    assert outcome.result == "succeeded"
+    created = [r for r in cluster if r.resource == LEASES and r.method.value == "POST"]
+    assert created[0].data["spec"]["holderIdentity"] == "sre"
+    assert created[0].data["metadata"]["annotations"]["warroom.io/mitigation"] == "fallback-on"
+    assert cluster.objects[LEASES, NS, LEASE_NAME].deleted, "released"
+
+
+async def test_a_second_operator_is_refused_with_who_holds_the_lock(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    # Another warroom took the lock ten seconds ago for a rollback.
+    cluster.objects[LEASES, NS, LEASE_NAME] = lease("alice@wallscreen", "rollout-undo",
+                                                    "2026-11-18T11:16:30.000000Z")  # fmt: skip
+    timeline = Timeline(tmp_path / "t.jsonl")
+    m = mitigator(api)
+    plan = await m.plan("fallback-on")
+    outcome = await carry_out(m, plan, timeline, clock=CLOCK, actor="bob@bastion",
+                              lock=ActionLock(m, clock=CLOCK))  # fmt: skip
+    assert outcome.result == "locked"
+    assert outcome.message == (
+        f"alice@wallscreen is carrying out rollout-undo in namespace {NS} (since 11:16:30Z); "
+        "wait for it to finish."
+    )
+    assert [e["kind"] for e in timeline.entries()] == ["action.refused"]
+    assert "FALLBACK_ENABLED" not in env_of(stored(cluster, "llm-gateway"))
+    assert not cluster.objects[LEASES, NS, LEASE_NAME].deleted, "not ours to release"
+
+
+async def test_an_expired_lock_of_a_crashed_warroom_is_taken_over(
+    cluster: Any, api: ApiClient
+) -> None:
+    cluster.objects[LEASES, NS, LEASE_NAME] = lease("crashed@bastion", "scale-up",
+                                                    "2026-11-18T11:00:00.000000Z")  # fmt: skip
+    m = mitigator(api)
+    plan = await m.plan("fallback-on")
+    outcome = await carry_out(m, plan, None, clock=CLOCK, actor="sre",
+                              lock=ActionLock(m, clock=CLOCK))  # fmt: skip
+    assert outcome.result == "succeeded"
+    patches = [r for r in cluster if r.resource == LEASES and r.method.value == "PATCH"]
+    assert patches[0].data[0] == {"op": "test", "path": "/spec/holderIdentity",
+                                  "value": "crashed@bastion"}  # fmt: skip
+
+
+async def test_rejected_credentials_are_one_sentence(cluster: Any, api: ApiClient) -> None:
+    cluster["get", DEPLOYMENTS].override << 401 << status(401, "Unauthorized", "Unauthorized")
+    with pytest.raises(ActionError) as info:
+        await mitigator(api).plan("fallback-on")
+    assert str(info.value).endswith(
+        "rejected the credentials (401) while reading Deployment inference/llm-gateway; "
+        "refresh the kubeconfig's token."
+    )
+    assert info.value.status == 401

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from demo_app import frozen_demo_app, settle
-from kube_emulator import answer_access_reviews
+from kube_emulator import SSAR, answer_access_reviews
 from kubernetes.client import ApiClient
 from test_actions import (
     DEPLOYMENTS,
@@ -28,10 +28,11 @@ from textual.widgets import Button, OptionList, Static
 from tui.actions.kube import Mitigator
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
-from tui.config import MitigationSettings
+from tui.config import Config, MitigationSettings, load_config
 from tui.timeline import Timeline
 from widgets.confirm_action import ConfirmAction
 from widgets.mitigation_menu import MitigationMenu
+from widgets.status_bar import StatusBar
 
 SIZE = (120, 40)
 
@@ -45,9 +46,15 @@ def cluster(kmock: Any) -> Any:
     return kmock
 
 
-def app_for(api: ApiClient, tmp_path: Path, **settings: Any) -> WarroomApp:
-    mitigator = Mitigator(api, MitigationSettings(**settings), clock=FrozenClock(1_795_000_600.0))
-    return frozen_demo_app("gpu-oom", timeline=Timeline(tmp_path / "t.jsonl"), mitigator=mitigator)
+def app_for(
+    api: ApiClient, tmp_path: Path, *, config: Config | None = None, **settings: Any
+) -> WarroomApp:
+    mitigator = Mitigator(
+        api, MitigationSettings(**settings), clock=FrozenClock(1_795_000_600.0),
+        context="prod-us-east",
+    )  # fmt: skip
+    timeline = Timeline(tmp_path / "t.jsonl")
+    return frozen_demo_app("gpu-oom", timeline=timeline, mitigator=mitigator, config=config)
 
 
 async def press(pilot: Pilot[object], *keys: str) -> None:
@@ -215,3 +222,34 @@ async def test_the_runbook_leaf_offers_its_own_mitigations(
             "fallback-on",
             "rollout-restart",
         ]
+
+
+async def test_the_top_line_says_where_mitigations_act_and_marks_production(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        top = str(app.query_one(StatusBar).content)
+        assert f"⚙ prod-us-east/{NS}" in top and "PRODUCTION" in top
+        await press(pilot, "m")
+        await choose(pilot, "fallback-on")
+        assert app.screen.has_class("-production")
+        where = str(app.screen.query_one("#ca-where", Static).content)
+        assert where == f"PRODUCTION · prod-us-east · namespace {NS}"
+
+
+async def test_kiosk_offers_no_mitigation_and_sends_nothing(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    config = load_config(None, env={}, flags={("kiosk",): True})
+    app = app_for(api, tmp_path, config=config, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        assert not isinstance(app.screen, MitigationMenu)
+        app.action_mitigate(["fallback-on"])  # as the palette or a runbook leaf would
+        await idle(pilot)
+        assert not isinstance(app.screen, MitigationMenu)
+        assert "kiosk screen" in [n.message for n in app._notifications][-1]
+    assert [r for r in cluster if r.method.value != "GET" and r.resource != SSAR] == []

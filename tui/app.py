@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from tui.actions.kube import SUPPORTED, ActionError, Mitigator
+from tui.actions.lock import ActionLock
 from tui.actions.plan import Plan
 from tui.actions.record import Outcome, carry_out
 from tui.cause import SuspectedCause, suspect
@@ -120,7 +121,13 @@ class WarroomApp(App[int]):
         return self.collector.source
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.source.description, self.context, id="status")
+        yield StatusBar(
+            self.source.description,
+            self.context,
+            cluster=self._cluster_label(),
+            production=self.production,
+            id="status",
+        )
         yield HealthTable(self.config.slo, id="health")
         yield CauseLine(id="cause")
         with Horizontal(id="detail"):
@@ -294,6 +301,8 @@ class WarroomApp(App[int]):
         self._lay_out_detail()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "mitigate" and self.config.kiosk:
+            return False  # a wall screen shows; it never acts
         # The grid toggle acts on the panes: hidden and off while the navigator is up.
         return not (action == "toggle_gpus" and isinstance(self.screen, RunbookScreen))
 
@@ -390,6 +399,9 @@ class WarroomApp(App[int]):
 
     def action_mitigate(self, ids: Sequence[str] | None = None, model: str | None = None) -> None:
         """The mitigation menu: every one warroom carries out, or ``ids`` (a runbook leaf's)."""
+        if self.config.kiosk:
+            self.notify("This is a kiosk screen: mitigations are taken from an operator's warroom.")
+            return
         wanted = [i for i in (ids or SUPPORTED) if i in SUPPORTED]
         if not wanted:
             self.notify("These are steps to take by hand; warroom carries none of them out.")
@@ -413,12 +425,24 @@ class WarroomApp(App[int]):
     def _where(self) -> str:
         if self.mitigator is None:
             return "no cluster"
-        return f"{self.mitigator.host} · namespace {self.mitigator.settings.namespace}"
+        m = self.mitigator
+        return f"{m.context or m.host} · namespace {m.settings.namespace}"
+
+    def _cluster_label(self) -> str | None:
+        """The top line's word on where mitigations act; None when they cannot."""
+        if self.mitigator is None:
+            return None
+        m = self.mitigator
+        mode = " read-only" if m.settings.read_only else ""
+        return f"{m.context or m.host}/{m.settings.namespace}{mode}"
 
     @property
     def production(self) -> bool:
         marked = self.config.mitigations.production
-        return marked if marked is not None else "prod" in (self.context or "").lower()
+        if marked is not None:
+            return marked
+        names = (self.context, self.mitigator.context if self.mitigator else None)
+        return any("prod" in (n or "").lower() for n in names)
 
     @work(exclusive=True, group="mitigation")
     async def prepare_mitigation(self, mitigation: str, model: str) -> None:
@@ -441,7 +465,7 @@ class WarroomApp(App[int]):
             if outcome is None:
                 return
             if outcome.result != "conflict":
-                severity = "error" if outcome.result == "failed" else "information"
+                severity = "error" if outcome.result in ("failed", "locked") else "information"
                 self.notify(outcome.message, severity=severity, timeout=12)
                 return
             self.notify(outcome.message, severity="warning", timeout=12)
@@ -452,7 +476,7 @@ class WarroomApp(App[int]):
         try:
             return await carry_out(
                 self.mitigator, plan, self.timeline, clock=self.clock, actor=self.actor,
-                model=model,
+                model=model, lock=ActionLock(self.mitigator, clock=self.clock),
             )  # fmt: skip
         except OSError as exc:
             where = self.timeline.path if self.timeline else "the timeline"

@@ -88,6 +88,12 @@ def _source_options() -> argparse.ArgumentParser:
         const=True,
         help="show mitigations but never send a change to the cluster",
     )
+    c.add_argument(
+        "--kiosk",
+        action="store_const",
+        const=True,
+        help="for a wall screen: no mitigation keys, nothing sent to the cluster",
+    )
     return p
 
 
@@ -167,6 +173,7 @@ def load(args: argparse.Namespace) -> Config:
         ("gpu_source",): opt.get("gpu_source"),
         ("kubernetes", "context"): opt.get("kube_context"),
         ("mitigations", "read_only"): opt.get("read_only"),
+        ("kiosk",): opt.get("kiosk"),
     }
     return load_config(opt.get("config"), flags=flags)
 

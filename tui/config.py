@@ -167,6 +167,8 @@ class Config(_Strict):
     """``auto``: DCGM series from the health source, else NVML when this host has GPUs."""
     kubernetes: KubernetesSettings = KubernetesSettings()
     mitigations: MitigationSettings = MitigationSettings()
+    kiosk: bool = False
+    """The war-room wall screen: panes only; no mitigation is offered and no change sent."""
     state_dir: Path | None = None
     """Where incident timelines are kept; default ``$XDG_STATE_HOME/warroom``."""
     runbook_dirs: list[Path] = Field(default_factory=list)

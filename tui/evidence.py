@@ -110,4 +110,18 @@ def build_mitigator(config: Config, demo: DemoSource | None) -> tuple[Mitigator 
         api = api_client(settings.kubeconfig, settings.context)
     except ConfigError as exc:
         return None, f"Mitigations are off: {exc}"
-    return Mitigator(api, config.mitigations), None
+    from kubernetes import config as kube_config
+
+    context = settings.context
+    if context is None:
+        try:
+            _, current = kube_config.list_kube_config_contexts(
+                config_file=str(settings.kubeconfig) if settings.kubeconfig else None
+            )
+            context = current.get("name")
+        except Exception:  # in-cluster or an odd file: the server URL says where instead
+            context = None
+    settings_ = config.mitigations
+    if config.kiosk:
+        settings_ = settings_.model_copy(update={"read_only": True})
+    return Mitigator(api, settings_, context=context), None

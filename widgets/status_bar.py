@@ -20,10 +20,21 @@ class StatusBar(Static):
     StatusBar.-error { background: $error-muted; }
     """
 
-    def __init__(self, source: str, context: str | None, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        context: str | None,
+        *,
+        cluster: str | None = None,
+        production: bool = False,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.source = source
         self.context = context or "–"
+        self.cluster = cluster
+        """Where mitigations would act (kube context and namespace), when they can."""
+        self.production = production
         self._text: Text | None = None
 
     def show(
@@ -40,6 +51,10 @@ class StatusBar(Static):
         # At 80 columns every cell counts: the product name goes before any figure does.
         brand = ("warroom", "bold") if self.size.width >= 100 else ""
         line = Text.assemble(brand, sep if brand else "", (self.source, "bold"), sep, self.context)
+        if self.cluster:
+            line.append_text(Text.assemble(sep, "⚙ ", self.cluster))
+            if self.production:
+                line.append(" PRODUCTION", style="bold reverse red")
         if snapshot is None:
             line.append("  waiting for first data…" if error is None else "  no data yet")
         else:

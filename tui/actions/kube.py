@@ -64,8 +64,10 @@ SUPPORTED = (
 class ActionError(Exception):
     """One sentence: why the mitigation did not (or may not) happen."""
 
-    def __init__(self, sentence: str) -> None:
+    def __init__(self, sentence: str, status: int | None = None) -> None:
         super().__init__(" ".join(sentence.split()))
+        self.status = status
+        """The API's HTTP status, when it answered with one."""
 
 
 class Conflict(ActionError):
@@ -83,8 +85,11 @@ class Mitigator:
         settings: MitigationSettings,
         *,
         clock: Clock | None = None,
+        context: str | None = None,
     ) -> None:
-        self._api = api
+        self.api = api
+        self.context = context
+        """The kubeconfig context's name, shown beside every change; None: the server URL."""
         self._apps = client.AppsV1Api(api)
         self._auth = client.AuthorizationV1Api(api)
         self.settings = settings
@@ -176,7 +181,7 @@ class Mitigator:
                 _preload_content=False,
             )
 
-        await self._call(
+        await self.call(
             call, f"patching Deployment {ns}/{name}" + (" (dry run)" if dry_run else "")
         )
 
@@ -192,9 +197,11 @@ class Mitigator:
         for verb in needed:
             needed[verb] = await self._can(verb, "deployments", ns)
         rs = await self._can("list", "replicasets", ns)
+        # The action lock: a Lease created before and deleted after every action.
+        lease = await self._can("create", "leases", ns, group="coordination.k8s.io")
         out: dict[str, str | None] = {}
         for m in mitigations:
-            why = needed["patch"]
+            why = needed["patch"] or lease
             if m in ("deploy-freeze", "deploy-unfreeze"):
                 why = why or needed["list"]
             if m == "rollout-undo":
@@ -202,11 +209,13 @@ class Mitigator:
             out[m] = why
         return out
 
-    async def _can(self, verb: str, resource: str, namespace: str) -> str | None:
+    async def _can(
+        self, verb: str, resource: str, namespace: str, group: str = "apps"
+    ) -> str | None:
         body = {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {"verb": verb, "group": "apps",
+            "spec": {"resourceAttributes": {"verb": verb, "group": group,
                                             "resource": resource, "namespace": namespace}},
         }  # fmt: skip
 
@@ -216,7 +225,7 @@ class Mitigator:
             )
 
         try:
-            answer = _json(await self._call(call, f"checking permission to {verb} {resource}"))
+            answer = json_object(await self.call(call, f"checking permission to {verb} {resource}"))
         except ActionError as exc:
             return f"The permission check failed: {exc}"
         status = answer.get("status") or {}
@@ -237,7 +246,7 @@ class Mitigator:
                 name, ns, _request_timeout=self.settings.timeout_s, _preload_content=False
             )
 
-        return _json(await self._call(call, f"reading Deployment {ns}/{name}"))
+        return json_object(await self.call(call, f"reading Deployment {ns}/{name}"))
 
     async def _list(self) -> list[dict[str, Any]]:
         ns = self.settings.namespace
@@ -247,7 +256,9 @@ class Mitigator:
                 ns, _request_timeout=self.settings.timeout_s, _preload_content=False
             )
 
-        items = _json(await self._call(call, f"listing Deployments in {ns}")).get("items") or []
+        items = (
+            json_object(await self.call(call, f"listing Deployments in {ns}")).get("items") or []
+        )
         for item in items:
             # A list's items carry no kind of their own.
             item.setdefault("kind", "Deployment")
@@ -261,14 +272,18 @@ class Mitigator:
                 ns, _request_timeout=self.settings.timeout_s, _preload_content=False
             )
 
-        return _json(await self._call(call, f"listing ReplicaSets in {ns}")).get("items") or []
+        return json_object(await self.call(call, f"listing ReplicaSets in {ns}")).get("items") or []
 
-    async def _call(self, fn: Callable[[], T], what: str) -> T:
+    async def call(self, fn: Callable[[], T], what: str) -> T:
+        """``fn`` (a client call) in a worker thread under the deadline; its failure as
+        `ActionError` with one sentence naming ``what`` was being done."""
         deadline = self.settings.timeout_s * 1.25 + 0.05
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn), deadline)
         except ApiException as exc:
-            raise self._failure(exc, what) from None
+            failure = self._failure(exc, what)
+            failure.status = exc.status
+            raise failure from None
         except TimeoutError:
             raise ActionError(
                 f"The Kubernetes API at {self.host} did not answer within "
@@ -305,7 +320,8 @@ class Mitigator:
         )
 
 
-def _json(response: Any) -> dict[str, Any]:
+def json_object(response: Any) -> dict[str, Any]:
+    """The body of a ``_preload_content=False`` answer as a JSON object."""
     data = response.data if hasattr(response, "data") else response
     try:
         parsed = json.loads(data)
