@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import pytest
 from demo_app import frozen_demo_app, settle
+from textual.app import App
 from textual.pilot import Pilot
+
+from tui.actions.plan import Change, Edit, Plan, Target
+from widgets.confirm_action import ConfirmAction
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((200, 50), id="200x50")]
 
@@ -69,3 +73,61 @@ def test_runbook_navigator_after_enter(snap_compare) -> None:
             await settle(pilot)
 
     assert snap_compare(frozen_demo_app("saturation"), terminal_size=(80, 24), run_before=wait)
+
+
+class _Confirming(App[None]):
+    """Only the confirmation, over an empty screen: its plan is pure data."""
+
+    def __init__(self, plan: Plan, production: bool) -> None:
+        super().__init__()
+        self.plan, self.production = plan, production
+
+    def on_mount(self) -> None:
+        where = "prod-us-east · namespace inference"
+        self.push_screen(ConfirmAction(self.plan, where=where, production=self.production))
+
+
+_FALLBACK = Plan(
+    "fallback-on",
+    "Turn on the fallback provider",
+    (
+        Edit(
+            Target("Deployment", "inference", "llm-gateway"),
+            (Change("env FALLBACK_ENABLED (container gateway)", "false", "true"),),
+            (),
+        ),
+    ),
+)
+_UNDO = Plan(
+    "rollout-undo",
+    "Roll back to the previous revision",
+    (
+        Edit(
+            Target("Deployment", "inference", "vllm-codellama-34b-instruct"),
+            (
+                Change(
+                    "pod template (revision)",
+                    "3 (vllm/vllm-openai:v0.6.3)",
+                    "2 (vllm/vllm-openai:v0.6.2)",
+                ),
+            ),
+            (),
+        ),
+    ),
+    destructive=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("plan", "production", "size"),
+    [
+        pytest.param(_FALLBACK, False, (80, 24), id="fallback-80x24"),
+        pytest.param(_UNDO, True, (120, 40), id="rollback-production-120x40"),
+    ],
+)
+def test_mitigation_confirmation(
+    snap_compare, plan: Plan, production: bool, size: tuple[int, int]
+) -> None:
+    """The exact change, old -> new, Cancel focused; production framed in red, and a
+    rollback waiting for its Deployment's name to be typed."""
+    assert snap_compare(_Confirming(plan, production), terminal_size=size)

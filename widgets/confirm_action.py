@@ -25,13 +25,13 @@ class ConfirmAction(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     ConfirmAction { align: center middle; }
-    ConfirmAction > Vertical { width: 90%; max-width: 110; height: auto; max-height: 90%;
+    ConfirmAction > Vertical { width: 100; max-width: 96%; height: auto; max-height: 96%;
                                border: thick $warning; background: $surface; padding: 0 1; }
     ConfirmAction.-production > Vertical { border: thick $error; }
     ConfirmAction #ca-where { color: $text-muted; }
     ConfirmAction.-production #ca-where { color: $error; text-style: bold; }
     ConfirmAction #ca-changes { margin: 1 0; }
-    ConfirmAction Horizontal { height: auto; align: right middle; }
+    ConfirmAction Horizontal { height: auto; width: 100%; align: right middle; }
     ConfirmAction Button { margin-left: 2; }
     """
 
@@ -54,9 +54,7 @@ class ConfirmAction(ModalScreen[bool]):
                 id="ca-how",
             )
             if self.must_type:
-                yield Static(
-                    f"This cannot be undone by a key: type {self.must_type} to enable Apply."
-                )
+                yield Static(f"No key undoes this: type {self.must_type} to enable Apply.")
                 yield Input(placeholder=self.must_type, id="ca-typed")
             with Horizontal():
                 yield Button("Cancel", id="ca-cancel", variant="primary")
@@ -73,6 +71,7 @@ class ConfirmAction(ModalScreen[bool]):
                 text.append(f"{change.new}\n", style="green")
         for note in self.plan.notes:
             text.append(f"{note}\n", style="dim")
+        text.rstrip()
         return text
 
     def on_mount(self) -> None:
