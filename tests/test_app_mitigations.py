@@ -12,6 +12,7 @@ import pytest
 from demo_app import frozen_demo_app, settle
 from kube_emulator import SSAR, answer_access_reviews
 from kubernetes.client import ApiClient
+from rich.text import Text
 from test_actions import (
     DEPLOYMENTS,
     MODEL,
@@ -253,3 +254,28 @@ async def test_kiosk_offers_no_mitigation_and_sends_nothing(
         assert not isinstance(app.screen, MitigationMenu)
         assert "kiosk screen" in [n.message for n in app._notifications][-1]
     assert [r for r in cluster if r.method.value != "GET" and r.resource != SSAR] == []
+
+
+async def test_without_a_cluster_m_says_why_once(tmp_path: Path) -> None:
+    app = frozen_demo_app("gpu-oom", timeline=Timeline(tmp_path / "t.jsonl"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        assert not isinstance(app.screen, MitigationMenu)
+        said = [n.message for n in app._notifications][-1]
+        assert said == "No Kubernetes API is configured for mitigations."
+
+
+async def test_a_reason_in_brackets_is_shown_literally(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    cluster.denied.add(("patch", "deployments"))
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.blocked = dict.fromkeys(app.blocked, "set [mitigations] namespace in the config")
+        await press(pilot, "m")
+        prompt = app.screen.query_one(OptionList).get_option_at_index(0).prompt
+        # A plain str prompt is read as markup, which swallows "[mitigations]"; Text is not.
+        assert isinstance(prompt, Text)
+        assert "set [mitigations] namespace in the config" in prompt.plain

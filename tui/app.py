@@ -406,6 +406,11 @@ class WarroomApp(App[int]):
         if not wanted:
             self.notify("These are steps to take by hand; warroom carries none of them out.")
             return
+        if self.mitigator is None:
+            # One sentence, once, rather than the same reason on every line of the menu.
+            why = self.mitigations_note or "No Kubernetes API is configured for mitigations."
+            self.notify(why, severity="warning", timeout=10)
+            return
         if model is None:
             model = self.walk_model if isinstance(self.screen, RunbookScreen) else self.selected
         blocked = {i: self._why_not(i, model) for i in wanted}

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
 from typing import ClassVar, Protocol
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -43,7 +44,8 @@ class MitigationMenu(ModalScreen[str | None]):
             m = MITIGATIONS[mid]
             why = self.blocked.get(mid)
             line = f"{m.title} — {m.changes}" + (f"\n    ✖ {why}" if why else "")
-            options.append(Option(line, id=mid, disabled=why is not None))
+            # Text, not markup: a reason such as "[kubernetes] in the config" is literal.
+            options.append(Option(Text(line), id=mid, disabled=why is not None))
         yield OptionList(*options)
 
     def on_mount(self) -> None:
