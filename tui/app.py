@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
-from tui.actions.kube import SUPPORTED, ActionError, Mitigator
+from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
 from tui.actions.lock import ActionLock
 from tui.actions.plan import Plan
 from tui.actions.record import Outcome, carry_out
@@ -31,7 +31,7 @@ from tui.durations import human_age
 from tui.errors import SourceError
 from tui.format import model_label
 from tui.model import AGGREGATE, GpuEvent, Snapshot
-from tui.runbook_files import Runbooks, load_runbooks, shipped_dir
+from tui.runbook_files import Runbooks, configured_runbooks
 from tui.severity import Level, assess
 from tui.signals import Facts
 from tui.sources.base import HealthSource
@@ -55,11 +55,6 @@ DETAIL_MIN_ROWS = 13
 SIDE_BY_SIDE_FROM = 160
 """Terminal width from which the plots and the GPU grid share the lower half; narrower
 terminals show one of them at a time (`g` switches)."""
-
-
-MODEL_FREE = ("fallback-on", "fallback-off", "overflow-routing", "request-shedding",
-              "deploy-freeze", "deploy-unfreeze")  # fmt: skip
-"""Mitigations on the gateway or the whole namespace: no model needs to be selected."""
 
 
 class WarroomApp(App[int]):
@@ -98,7 +93,7 @@ class WarroomApp(App[int]):
             SUPPORTED, "Permissions not checked yet."
         )
         """Per mitigation, why it may not run now (RBAC, read-only), or None."""
-        self.runbooks = runbooks or load_runbooks([shipped_dir(), *config.runbook_dirs])
+        self.runbooks = runbooks or configured_runbooks(config.runbook_dirs)
         self.walk: Walk | None = None
         """The navigator's place, kept while it is closed so `t` resumes the walk."""
         self.walk_model = AGGREGATE
@@ -231,10 +226,13 @@ class WarroomApp(App[int]):
         else:
             grid.set_message(snapshot.gpu_error or "No GPU data.")
         self._paint_plots()
-        for screen in self.screen_stack:
+        navigators = [s for s in self.screen_stack if isinstance(s, RunbookScreen)]
+        if navigators:
             # Also under the picker: the card must be current when the picker closes.
-            if isinstance(screen, RunbookScreen):
-                screen.update_facts(self._facts(screen.model), *self._staleness())
+            symptom = worst_symptom(snapshot.models, snapshot.aggregate, self.config.slo)
+            headline = symptom.headline if symptom else None
+            for screen in navigators:
+                screen.update_facts(self._facts(screen.model), self._stale_age(), headline)
 
     def _paint_status(self) -> None:
         snap = self.tracker.current
@@ -339,7 +337,7 @@ class WarroomApp(App[int]):
             self._facts(model),
             symptom=symptom.headline if symptom else None,
             window=self.config.window,
-            age_s=self._staleness()[0],
+            age_s=self._stale_age(),
         )
         self.push_screen(screen)
         if pick:
@@ -353,14 +351,12 @@ class WarroomApp(App[int]):
         return Facts(snap, self.config.slo, model, self.tracker.events.all(),
                      self.config.history_s)  # fmt: skip
 
-    def _staleness(self) -> tuple[float | None, str | None]:
-        """(age of stale data or None, the worst symptom's headline)."""
+    def _stale_age(self) -> float | None:
+        """How old the data on screen is when it is stale; None when it is fresh."""
         snap = self.tracker.current
-        if snap is None:
-            return None, None
-        age = self.clock.now() - snap.stale_since.timestamp() if snap.stale_since else None
-        symptom = worst_symptom(snap.models, snap.aggregate, self.config.slo)
-        return age, symptom.headline if symptom else None
+        if snap is None or snap.stale_since is None:
+            return None
+        return self.clock.now() - snap.stale_since.timestamp()
 
     def _opened(self, walk: Walk, model: str, why: str, symptom: Symptom | None) -> None:
         self._write(
@@ -414,32 +410,25 @@ class WarroomApp(App[int]):
         if model is None:
             model = self.walk_model if isinstance(self.screen, RunbookScreen) else self.selected
         blocked = {i: self._why_not(i, model) for i in wanted}
-        title = f"Mitigate · {model_label(model)} · {self._where()}"
+        title = f"Mitigate · {model_label(model)} · {self.mitigator.place}"
         self.push_screen(
             MitigationMenu(wanted, blocked, title=title),
             lambda chosen: self.prepare_mitigation(chosen, model) if chosen else None,
         )
 
     def _why_not(self, mitigation: str, model: str) -> str | None:
-        if self.mitigator is None:
-            return self.mitigations_note or "No Kubernetes API is configured for mitigations."
         if model == AGGREGATE and mitigation not in MODEL_FREE:
             return "Select a model in the table first: this changes one model's servers."
         return self.blocked.get(mitigation)
-
-    def _where(self) -> str:
-        if self.mitigator is None:
-            return "no cluster"
-        m = self.mitigator
-        return f"{m.context or m.host} · namespace {m.settings.namespace}"
 
     def _cluster_label(self) -> str | None:
         """The top line's word on where mitigations act; None when they cannot."""
         if self.mitigator is None:
             return None
         m = self.mitigator
+        # Compact for the top line: context/namespace.
         mode = " read-only" if m.settings.read_only else ""
-        return f"{m.context or m.host}/{m.settings.namespace}{mode}"
+        return f"{m.cluster}/{m.settings.namespace}{mode}"
 
     @property
     def production(self) -> bool:
@@ -461,7 +450,9 @@ class WarroomApp(App[int]):
                 self.notify(str(exc), severity="error", timeout=12)
                 return
             if not plan.noop:
-                confirm = ConfirmAction(plan, where=self._where(), production=self.production)
+                confirm = ConfirmAction(
+                    plan, where=self.mitigator.place, production=self.production
+                )
                 if not await self.push_screen_wait(confirm):
                     self._record_cancel(plan, target)
                     self.notify(f"{plan.title}: cancelled, nothing changed.")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import urllib3
@@ -33,9 +32,10 @@ from tui.actions.plan import (
     set_env,
     undo,
 )
-from tui.clock import Clock, WallClock
+from tui.clock import Clock, WallClock, utc
 from tui.config import MitigationSettings
 from tui.mitigations import MITIGATIONS
+from tui.model import iso_utc
 from tui.sources.kube import display_host, first_line, status_message
 
 T = TypeVar("T")
@@ -59,6 +59,9 @@ SUPPORTED = (
     "deploy-unfreeze",
 )
 """Mitigations this module carries out (``drained-rollback`` comes with the canary)."""
+FREEZES = ("deploy-freeze", "deploy-unfreeze")
+MODEL_FREE = (*GATEWAY_ENV, *FREEZES)
+"""Mitigations on the gateway or the whole namespace: they need no model selected."""
 
 
 class ActionError(Exception):
@@ -96,6 +99,16 @@ class Mitigator:
         self.host = display_host(api.configuration.host)
         self._clock = clock or WallClock()
 
+    @property
+    def cluster(self) -> str:
+        """The kubeconfig context's name, else the API server's URL."""
+        return self.context or self.host
+
+    @property
+    def place(self) -> str:
+        """Where changes land, as the menu and the confirmation name it."""
+        return f"{self.cluster} · namespace {self.settings.namespace}"
+
     # -- planning (reads only)
 
     def deployment_for(self, model: str) -> str:
@@ -114,7 +127,7 @@ class Mitigator:
                 gateway = await self._read(s.gateway_deployment)
                 edit = set_env(gateway, name, value(s), container=s.gateway_container)
                 return Plan(mitigation, title, (edit,))
-            if mitigation in ("deploy-freeze", "deploy-unfreeze"):
+            if mitigation in FREEZES:
                 value = "true" if mitigation == "deploy-freeze" else None
                 edits = tuple(annotate(d, FREEZE_ANNOTATION, value) for d in await self._list())
                 if not edits:
@@ -133,11 +146,7 @@ class Mitigator:
                 to_zero = bool(edit.changes) and edit.changes[0].new == "0"
                 return Plan(mitigation, title, (edit,), destructive=to_zero)
             if mitigation == "rollout-restart":
-                at = (
-                    datetime.fromtimestamp(self._clock.now(), UTC)
-                    .isoformat()
-                    .replace("+00:00", "Z")
-                )
+                at = iso_utc(utc(self._clock.now()))
                 return Plan(mitigation, title, (restart(deployment, at),))
             owned = await self._replica_sets()
             return Plan(mitigation, title, (undo(deployment, owned),), destructive=True)
@@ -161,28 +170,21 @@ class Mitigator:
             except ActionError as exc:
                 if not done:
                     raise
-                raise type(exc)(f"{exc} Already changed: {', '.join(done)}.") from None
+                raise type(exc)(f"{exc} Already changed: {', '.join(done)}.", exc.status) from None
             done.append(str(edit.target))
 
     async def _patch(self, edit: Edit, *, dry_run: bool) -> None:
         if self.settings.read_only:
             raise ReadOnly("warroom runs read-only: no change is sent to the cluster.")
-        body = list(edit.patch)
         name, ns = edit.target.name, edit.target.namespace
-
-        def call() -> object:
-            return self._apps.patch_namespaced_deployment(
-                name,
-                ns,
-                body,
-                dry_run="All" if dry_run else None,
-                _request_timeout=self.settings.timeout_s,
-                _content_type=JSON_PATCH,
-                _preload_content=False,
-            )
-
-        await self.call(
-            call, f"patching Deployment {ns}/{name}" + (" (dry run)" if dry_run else "")
+        await self.request(
+            f"patching Deployment {ns}/{name}" + (" (dry run)" if dry_run else ""),
+            self._apps.patch_namespaced_deployment,
+            name,
+            ns,
+            list(edit.patch),
+            dry_run="All" if dry_run else None,
+            _content_type=JSON_PATCH,
         )
 
     # -- permissions
@@ -193,19 +195,18 @@ class Mitigator:
         if self.settings.read_only:
             return dict.fromkeys(mitigations, "warroom runs read-only.")
         ns = self.settings.namespace
-        needed = {"patch": None, "list": None}
-        for verb in needed:
-            needed[verb] = await self._can(verb, "deployments", ns)
-        rs = await self._can("list", "replicasets", ns)
+        patch = await self._can("patch", "deployments", ns)
+        list_deployments = await self._can("list", "deployments", ns)
+        list_replica_sets = await self._can("list", "replicasets", ns)
         # The action lock: a Lease created before and deleted after every action.
         lease = await self._can("create", "leases", ns, group="coordination.k8s.io")
         out: dict[str, str | None] = {}
         for m in mitigations:
-            why = needed["patch"] or lease
-            if m in ("deploy-freeze", "deploy-unfreeze"):
-                why = why or needed["list"]
+            why = patch or lease
+            if m in FREEZES:
+                why = why or list_deployments
             if m == "rollout-undo":
-                why = why or rs
+                why = why or list_replica_sets
             out[m] = why
         return out
 
@@ -218,14 +219,12 @@ class Mitigator:
             "spec": {"resourceAttributes": {"verb": verb, "group": group,
                                             "resource": resource, "namespace": namespace}},
         }  # fmt: skip
-
-        def call() -> object:
-            return self._auth.create_self_subject_access_review(
-                body, _request_timeout=self.settings.timeout_s, _preload_content=False
-            )
-
         try:
-            answer = json_object(await self.call(call, f"checking permission to {verb} {resource}"))
+            answer = await self.request(
+                f"checking permission to {verb} {resource}",
+                self._auth.create_self_subject_access_review,
+                body,
+            )
         except ActionError as exc:
             return f"The permission check failed: {exc}"
         status = answer.get("status") or {}
@@ -240,39 +239,38 @@ class Mitigator:
 
     async def _read(self, name: str) -> dict[str, Any]:
         ns = self.settings.namespace
-
-        def call() -> object:
-            return self._apps.read_namespaced_deployment(
-                name, ns, _request_timeout=self.settings.timeout_s, _preload_content=False
-            )
-
-        return json_object(await self.call(call, f"reading Deployment {ns}/{name}"))
+        what = f"reading Deployment {ns}/{name}"
+        return await self.request(what, self._apps.read_namespaced_deployment, name, ns)
 
     async def _list(self) -> list[dict[str, Any]]:
         ns = self.settings.namespace
-
-        def call() -> object:
-            return self._apps.list_namespaced_deployment(
-                ns, _request_timeout=self.settings.timeout_s, _preload_content=False
-            )
-
-        items = (
-            json_object(await self.call(call, f"listing Deployments in {ns}")).get("items") or []
-        )
-        for item in items:
+        what = f"listing Deployments in {ns}"
+        items = (await self.request(what, self._apps.list_namespaced_deployment, ns)).get("items")
+        for item in items or []:
             # A list's items carry no kind of their own.
             item.setdefault("kind", "Deployment")
-        return items
+        return items or []
 
     async def _replica_sets(self) -> list[dict[str, Any]]:
         ns = self.settings.namespace
+        what = f"listing ReplicaSets in {ns}"
+        listing = await self.request(what, self._apps.list_namespaced_replica_set, ns)
+        return listing.get("items") or []
 
-        def call() -> object:
-            return self._apps.list_namespaced_replica_set(
-                ns, _request_timeout=self.settings.timeout_s, _preload_content=False
+    async def request(
+        self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        """One client call (``method(*args, **kwargs)``) under the timeout, answered as the
+        API's own JSON object; a failure as `ActionError` naming ``what``."""
+
+        def call() -> Any:
+            return method(
+                *args, _request_timeout=self.settings.timeout_s, _preload_content=False, **kwargs
             )
 
-        return json_object(await self.call(call, f"listing ReplicaSets in {ns}")).get("items") or []
+        response = await self.call(call, what)
+        # A delete or a patch may answer with no body worth reading.
+        return json_object(response) if response.data else {}
 
     async def call(self, fn: Callable[[], T], what: str) -> T:
         """``fn`` (a client call) in a worker thread under the deadline; its failure as

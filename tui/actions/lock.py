@@ -10,18 +10,18 @@ taken over with a JSON Patch guarded by the holder it read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from kubernetes import client
 
-from tui.actions.kube import JSON_PATCH, ActionError, Mitigator, json_object
+from tui.actions.kube import JSON_PATCH, ActionError, Mitigator
 from tui.clock import Clock, WallClock
+from tui.sources.kube import parse_time
 
-T = TypeVar("T")
 LEASE_NAME = "warroom-action-lock"
 LEASE_SECONDS = 300
 """Longer than any action (the drain timeout included); a crashed holder frees it then."""
@@ -40,15 +40,6 @@ class Holder:
 
 def _micro_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class ActionLock:
@@ -78,10 +69,9 @@ class ActionLock:
                      "acquireTime": _micro_time(now), "renewTime": _micro_time(now)},
         }  # fmt: skip
         try:
-            await self._call(
-                lambda: self._coord.create_namespaced_lease(self.namespace, lease,
-                                                            _preload_content=False),
-                "taking the action lock",
+            await self._m.request(
+                "taking the action lock", self._coord.create_namespaced_lease, self.namespace,
+                lease,
             )  # fmt: skip
             return
         except ActionError as exc:
@@ -89,13 +79,13 @@ class ActionLock:
                 raise
         current = await self._read()
         spec = current.get("spec") or {}
-        renewed = _parse(spec.get("renewTime")) or now
+        renewed = parse_time(spec.get("renewTime")) or now
         duration = float(spec.get("leaseDurationSeconds") or LEASE_SECONDS)
         holder = Holder(
             who=str(spec.get("holderIdentity") or "someone"),
             what=str((current.get("metadata") or {}).get("annotations", {})
                      .get("warroom.io/mitigation", "a mitigation")),
-            since=_parse(spec.get("acquireTime")) or renewed,
+            since=parse_time(spec.get("acquireTime")) or renewed,
         )  # fmt: skip
         if (now - renewed).total_seconds() < duration:
             raise Locked(
@@ -110,31 +100,22 @@ class ActionLock:
             {"op": "replace", "path": "/spec", "value": lease["spec"]},
             {"op": "add", "path": "/metadata/annotations", "value": annotations},
         ]
-        await self._call(
-            lambda: self._coord.patch_namespaced_lease(
-                LEASE_NAME, self.namespace, patch, _content_type=JSON_PATCH,
-                _preload_content=False),
-            "taking over an expired action lock",
+        await self._m.request(
+            "taking over an expired action lock", self._coord.patch_namespaced_lease,
+            LEASE_NAME, self.namespace, patch, _content_type=JSON_PATCH,
         )  # fmt: skip
 
     async def _release(self, actor: str) -> None:
         current = await self._read()
         if (current.get("spec") or {}).get("holderIdentity") != actor:
             return  # taken over after ours expired: not ours to delete
-        await self._call(
-            lambda: self._coord.delete_namespaced_lease(LEASE_NAME, self.namespace,
-                                                        _preload_content=False),
-            "releasing the action lock",
+        await self._m.request(
+            "releasing the action lock", self._coord.delete_namespaced_lease, LEASE_NAME,
+            self.namespace,
         )  # fmt: skip
 
     async def _read(self) -> dict[str, Any]:
-        return json_object(
-            await self._call(
-                lambda: self._coord.read_namespaced_lease(LEASE_NAME, self.namespace,
-                                                          _preload_content=False),
-                "reading the action lock",
-            )
+        return await self._m.request(
+            "reading the action lock", self._coord.read_namespaced_lease, LEASE_NAME,
+            self.namespace,
         )  # fmt: skip
-
-    async def _call(self, fn: Callable[[], T], what: str) -> T:
-        return await self._m.call(fn, what)
