@@ -269,7 +269,6 @@ async def test_without_a_cluster_m_says_why_once(tmp_path: Path) -> None:
 async def test_a_reason_in_brackets_is_shown_literally(
     cluster: Any, api: ApiClient, tmp_path: Path
 ) -> None:
-    cluster.denied.add(("patch", "deployments"))
     app = app_for(api, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -390,9 +390,9 @@ def _runbooks_command(args: argparse.Namespace) -> int:
 
 
 def _runbooks(config: Config) -> Runbooks:
-    from tui.runbook_files import load_runbooks, shipped_dir
+    from tui.runbook_files import configured_runbooks
 
-    return load_runbooks([shipped_dir(), *config.runbook_dirs])
+    return configured_runbooks(config.runbook_dirs)
 
 
 def _simulate(args: argparse.Namespace) -> int:

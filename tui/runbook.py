@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -81,8 +82,9 @@ class Question(_Step):
             compile_expr(v, SIGNALS)
         return v
 
-    @property
+    @cached_property
     def expr(self) -> Expr | None:
+        """Compiled once per step: the card re-reads it after every refresh."""
         return None if self.evidence is None else compile_expr(self.evidence, SIGNALS)
 
 

@@ -53,6 +53,11 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("runbooks")))
 
 
+def configured_runbooks(team_dirs: Sequence[Path]) -> Runbooks:
+    """The shipped runbooks, then the team's folders (``runbook_dirs`` in the config)."""
+    return load_runbooks([shipped_dir(), *team_dirs])
+
+
 @dataclass
 class Runbooks:
     books: dict[str, Runbook] = field(default_factory=dict)

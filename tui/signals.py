@@ -90,17 +90,18 @@ def _of(attr: str, scope: str = "model") -> Callable[[Facts], float | None]:
     return read
 
 
-def _gpu(attr: str, how: Callable[[list[float]], float]) -> Callable[[Facts], float | None]:
+def _gpu(
+    attr: str, how: Callable[[list[float]], float], *, fleet: bool = False
+) -> Callable[[Facts], float | None]:
+    """``how`` over the affected model's GPUs (every GPU with ``fleet``), skipping those
+    with no data."""
+
     def read(f: Facts) -> float | None:
-        values = [v for g in f.gpus if (v := getattr(g, attr)) is not None]
+        gpus = f.snapshot.gpus if fleet else f.gpus
+        values = [v for g in gpus if (v := getattr(g, attr)) is not None]
         return how(values) if values else None
 
     return read
-
-
-def _fleet_gpu_util_max(f: Facts) -> float | None:
-    values = [g.util_ratio for g in f.snapshot.gpus if g.util_ratio is not None]
-    return max(values) if values else None
 
 
 def _events(kinds: Iterable[str]) -> Callable[[Facts], float | None]:
@@ -206,7 +207,10 @@ _SIGNALS = (
         lambda f: float(len(f.snapshot.gpus)),
     ),
     Signal(
-        "fleet_gpu_util_max", "highest GPU utilization, whole fleet", "ratio", _fleet_gpu_util_max
+        "fleet_gpu_util_max",
+        "highest GPU utilization, whole fleet",
+        "ratio",
+        _gpu("util_ratio", max, fleet=True),
     ),
     Signal("top_key_429_share", "the top API key's share of 429s", "ratio", _top_key("share")),
     Signal("top_key_429_rate", "the top API key's 429s per second", "rps", _top_key("rate")),

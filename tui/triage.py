@@ -16,7 +16,7 @@ from typing import Any
 from tui.config import Slo
 from tui.format import model_label
 from tui.mitigations import MITIGATIONS
-from tui.model import AGGREGATE, iso_utc
+from tui.model import AGGREGATE, ModelHealth, iso_utc
 from tui.runbook import PLACEHOLDER, SYMPTOM_OF_SIGNAL, Action, Check, Link, Note, Question, Runbook
 from tui.runbook_files import Runbooks
 from tui.severity import Level, assess, rank, threshold
@@ -59,10 +59,12 @@ class Symptom:
         }
 
 
-def worst_symptom(facts_models: Iterable[Any], aggregate: Any, slo: Slo) -> Symptom | None:
+def worst_symptom(
+    models: Iterable[ModelHealth], aggregate: ModelHealth, slo: Slo
+) -> Symptom | None:
     """The sickest model's worst signal at or past its warning line; the whole API's when
     no single model is (or none reports). None when everything is within SLO."""
-    for health in [*rank(facts_models, slo), aggregate]:
+    for health in [*rank(models, slo), aggregate]:
         verdict = assess(health, slo)
         if verdict.worst is None or verdict.level < Level.WARN:
             continue
@@ -168,7 +170,9 @@ class Walk:
         step = self.here
         if not isinstance(step, Question):
             raise ValueError(f"{step.id} is not a question")
-        now = reading(step, facts)
+        return self._answer(step, yes, reading(step, facts))
+
+    def _answer(self, step: Question, yes: bool, now: Reading | None) -> Taken:
         agreed = now is not None and now.suggested is yes
         taken = self._take(step, answer=yes, by="evidence" if agreed else "engineer", reading=now)
         self.step_id = step.yes if yes else step.no
@@ -198,7 +202,7 @@ class Walk:
             now = reading(step, facts)
             if now is None or now.suggested is None:
                 return None
-            return self.answer(now.suggested, facts)
+            return self._answer(step, now.suggested, now)
         return self.advance(facts)
 
     def back(self) -> Taken | None:

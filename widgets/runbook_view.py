@@ -17,7 +17,7 @@ from tui.format import model_label
 from tui.mitigations import MITIGATIONS
 from tui.runbook import Action, Check, Link, Note, Question, Runbook
 from tui.signals import SIGNALS, Facts
-from tui.triage import StepT, Walk, fill, reading
+from tui.triage import Walk, fill, reading
 
 MAX_DEPTH = 40
 """Deeper than any runbook; stops a malformed tree drawing forever."""
@@ -109,11 +109,12 @@ class StepCard(Static):
     check's commands filled in, or the leaf's mitigations."""
 
     def show(self, walk: Walk, facts: Facts | None, window: str, age_s: float | None) -> None:
-        self.update(Group(*self._lines(walk, walk.here, facts, window, age_s)))
+        self.update(Group(*self._lines(walk, facts, window, age_s)))
 
     def _lines(
-        self, walk: Walk, step: StepT, facts: Facts | None, window: str, age_s: float | None
+        self, walk: Walk, facts: Facts | None, window: str, age_s: float | None
     ) -> list[Text]:
+        step = walk.here
         out = [Text.from_markup(f"[bold]{GLYPH[step.kind]} {escape(step.text)}[/]")]
         if step.detail:
             out.append(Text(step.detail, style="dim"))
