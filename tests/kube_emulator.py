@@ -8,6 +8,7 @@ does the same.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp.web
@@ -28,11 +29,22 @@ class ApiServerEmulator(km.KubernetesEmulator):
     """kmock's emulator plus three things a real API server does that kmock does not (it
     stores every modifying request before any scripted reaction runs):
 
-    - ``dryRun=All``: run the patch (its ``test`` guards included) against a copy, answer
-      with the result, store nothing;
+    - ``dryRun=All``: scripted reactions answer it as the real request, and the patch (its
+      ``test`` guards included) runs against a copy: the result is answered, nothing stored;
     - a request answered with an error (a scripted 403 or 409) changes nothing;
     - a SelfSubjectAccessReview is a question, not an object to keep.
+
+    It also tells `followers` about every patch it stores, so a simulated fleet can react
+    to the cluster as pods react to a real one (the canary's route weight and replicas).
     """
+
+    followers: list[Callable[[km.Resource, dict[str, Any]], None]]
+
+    def follow(self, callback: Callable[[km.Resource, dict[str, Any]], None]) -> None:
+        """Call ``callback(resource, object)`` after each stored (not dry-run) patch."""
+        if not hasattr(self, "followers"):
+            self.followers = []
+        self.followers.append(callback)
 
     async def _handle(self, request: km.Request) -> Any:
         if request.resource == SSAR:
@@ -47,10 +59,20 @@ class ApiServerEmulator(km.KubernetesEmulator):
             except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
                 body = status(422, "Invalid", f"the dry run of the patch failed: {exc}")
                 return aiohttp.web.json_response(body, status=422)
+            # Scripted reactions (a 403, a 409) answer a dry run as they would the real
+            # request — RBAC and admission run on both — and nothing is kept either way.
+            response = await super()._handle(request)
+            self.objects[key] = before
+            if response.status >= 400:
+                return response
             return aiohttp.web.json_response(would_be)
         response = await super()._handle(request)
         if response.status >= 400:
             self.objects[key] = before
+        else:
+            stored = json.loads(json.dumps(self.objects[key].raw))
+            for callback in getattr(self, "followers", []):
+                callback(request.resource, stored)
         return response
 
 
@@ -65,3 +87,53 @@ def answer_access_reviews(kmock: Any, denied: set[tuple[str, str]]) -> None:
                 "status": {"allowed": allowed, "reason": "" if allowed else "no rule"}}  # fmt: skip
 
     kmock["post", SSAR] << review
+
+
+ROUTES = km.resource("gateway.networking.k8s.io", "v1", "httproutes")
+DEPLOYMENTS = km.resource("apps", "v1", "deployments")
+
+
+def http_route(namespace: str, stable_weight: int, canary_weight: int) -> dict[str, Any]:
+    """The Gateway API route splitting the inference API between the stable gateway and
+    its canary, as `[mitigations]` names them by default."""
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "llm-gateway", "namespace": namespace},
+        "spec": {
+            "parentRefs": [{"name": "inference-gateway"}],
+            "rules": [{
+                "matches": [{"path": {"type": "PathPrefix", "value": "/v1"}}],
+                "backendRefs": [
+                    {"name": "llm-gateway", "port": 8080, "weight": stable_weight},
+                    {"name": "llm-gateway-canary", "port": 8080, "weight": canary_weight},
+                ],
+            }],
+        },
+    }  # fmt: skip
+
+
+def gateway_deployment(namespace: str, name: str, replicas: int, image: str) -> dict[str, Any]:
+    labels = {"app.kubernetes.io/name": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace,
+                     "annotations": {"deployment.kubernetes.io/revision": "1"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels},
+                         "spec": {"containers": [{"name": "gateway", "image": image}]}},
+        },
+    }  # fmt: skip
+
+
+def seed_canary(kmock: Any, namespace: str, canary_pct: int = 0, replicas: int = 2) -> None:
+    """The route and the canary's Deployment, the canary at ``canary_pct`` %."""
+    kmock.objects[ROUTES, namespace, "llm-gateway"] = http_route(
+        namespace, 100 - canary_pct, canary_pct
+    )
+    kmock.objects[DEPLOYMENTS, namespace, "llm-gateway-canary"] = gateway_deployment(
+        namespace, "llm-gateway-canary", replicas, "registry.internal/inference-gateway:v2.14.0"
+    )

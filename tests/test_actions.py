@@ -276,8 +276,9 @@ async def test_a_403_on_the_write_is_one_sentence_and_recorded(
     timeline = Timeline(tmp_path / "t.jsonl")
     _, outcome = await run(mitigator(api), "fallback-on", timeline)
     assert outcome.result == "failed"
+    # RBAC refuses the dry run already, as a real API server does.
     assert outcome.message.startswith(
-        f"Kubernetes RBAC forbids patching Deployment {NS}/llm-gateway (403)"
+        f"Kubernetes RBAC forbids patching Deployment {NS}/llm-gateway (dry run) (403)"
     )
     kinds = [e["kind"] for e in timeline.entries()]
     assert kinds == ["action.requested", "action.failed"]

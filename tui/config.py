@@ -105,6 +105,46 @@ class MitigationSettings(_Strict):
     production: bool | None = None
     """Marks the confirmation as production; None: when the context's name says "prod"."""
     timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # -- the gateway canary (Gateway API): its route, backends and Deployment
+    canary_route: str = "llm-gateway"
+    """The HTTPRoute splitting traffic between the stable gateway and the canary."""
+    canary_route_rule: int = Field(default=0, ge=0)
+    stable_backend: str = "llm-gateway"
+    """The route's backendRef (a Service) for the stable build."""
+    canary_backend: str = "llm-gateway-canary"
+    canary_deployment: str = "llm-gateway-canary"
+    drain_timeout_s: float = Field(default=120.0, ge=0, le=3600)
+    """How long a drained rollback waits for the canary's in-flight requests to finish
+    before it scales the canary to zero anyway (and says how many were cut)."""
+    drain_poll_s: float = Field(default=2.0, gt=0, le=60)
+
+
+class CanarySettings(_Strict):
+    """The canary gates (the deploy-inference-gateway defaults) and where its figures are
+    read: every gateway series carries a revision label telling the builds apart."""
+
+    stages: tuple[int, ...] = (5, 25, 50, 100)
+    stage_hold_s: float = Field(default=300.0, gt=0)
+    error_rate_regression: float = Field(default=1.5, ge=1)
+    p99_regression: float = Field(default=1.2, ge=1)
+    warmup_s: float = Field(default=90.0, ge=0)
+    min_requests: int = Field(default=500, ge=1)
+    revision_label: str = "revision"
+    stable_revision: str = "stable"
+    canary_revision: str = "canary"
+    in_flight: str = "gateway_requests_in_flight"
+    """Gauge of requests the gateway is serving now, with the revision label."""
+    build_info: str = "gateway_build_info"
+    """Info gauge (value 1) with the revision and the model version label."""
+    model_version_label: str = "model_version"
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        ok = bool(v) and all(1 <= p <= 100 for p in v) and list(v) == sorted(set(v))
+        if not ok or v[-1] != 100:
+            raise ValueError(f"stages must be increasing percentages ending at 100, not {v}")
+        return v
 
 
 class MetricProfile(_Strict):
@@ -167,6 +207,7 @@ class Config(_Strict):
     """``auto``: DCGM series from the health source, else NVML when this host has GPUs."""
     kubernetes: KubernetesSettings = KubernetesSettings()
     mitigations: MitigationSettings = MitigationSettings()
+    canary: CanarySettings = CanarySettings()
     kiosk: bool = False
     """The war-room wall screen: panes only; no mitigation is offered and no change sent."""
     state_dir: Path | None = None

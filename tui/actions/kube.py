@@ -22,12 +22,15 @@ from kubernetes.client.rest import ApiException
 
 from tui.actions.plan import (
     FREEZE_ANNOTATION,
+    Drain,
     Edit,
     Plan,
     PlanError,
     annotate,
+    canary_percent,
     dns_name,
     restart,
+    route_weights,
     scale,
     set_env,
     undo,
@@ -40,6 +43,8 @@ from tui.sources.kube import display_host, first_line, status_message
 
 T = TypeVar("T")
 JSON_PATCH = "application/json-patch+json"
+ROUTES = ("gateway.networking.k8s.io", "v1", "httproutes")
+"""Gateway API HTTPRoutes (FIELD-NOTES: JSON Patch on the backendRef weights)."""
 
 GATEWAY_ENV = {
     "fallback-on": ("FALLBACK_ENABLED", lambda s: "true"),
@@ -57,10 +62,11 @@ SUPPORTED = (
     "rollout-undo",
     "deploy-freeze",
     "deploy-unfreeze",
+    "drained-rollback",
 )
-"""Mitigations this module carries out (``drained-rollback`` comes with the canary)."""
+"""Mitigations this module carries out."""
 FREEZES = ("deploy-freeze", "deploy-unfreeze")
-MODEL_FREE = (*GATEWAY_ENV, *FREEZES)
+MODEL_FREE = (*GATEWAY_ENV, *FREEZES, "drained-rollback")
 """Mitigations on the gateway or the whole namespace: they need no model selected."""
 
 
@@ -95,6 +101,7 @@ class Mitigator:
         """The kubeconfig context's name, shown beside every change; None: the server URL."""
         self._apps = client.AppsV1Api(api)
         self._auth = client.AuthorizationV1Api(api)
+        self._custom = client.CustomObjectsApi(api)
         self.settings = settings
         self.host = display_host(api.configuration.host)
         self._clock = clock or WallClock()
@@ -133,6 +140,8 @@ class Mitigator:
                 if not edits:
                     raise ActionError(f"There is no Deployment in namespace {s.namespace}.")
                 return Plan(mitigation, title, edits)
+            if mitigation == "drained-rollback":
+                return await self.drained_rollback()
             if model is None:
                 raise ActionError(f"{title} needs a model: select one in the table first.")
             deployment = await self._read(self.deployment_for(model))
@@ -152,6 +161,53 @@ class Mitigator:
             return Plan(mitigation, title, (undo(deployment, owned),), destructive=True)
         except PlanError as exc:
             raise ActionError(str(exc)) from None
+
+    async def drained_rollback(self) -> Plan:
+        """Canary weight to 0, a drain, then the canary's replicas to 0."""
+        s = self.settings
+        shift = await self.plan_weight(0)
+        down = scale(await self._read(s.canary_deployment), 0)
+        return Plan(
+            "drained-rollback",
+            MITIGATIONS["drained-rollback"].title,
+            (*shift.edits, down),
+            destructive=True,
+            drain=Drain(len(shift.edits), s.drain_timeout_s, s.drain_poll_s),
+        )
+
+    async def plan_weight(self, canary_pct: int) -> Plan:
+        """The route edit that puts ``canary_pct`` % of traffic on the canary."""
+        s = self.settings
+        try:
+            edit = route_weights(await self.read_route(), s.stable_backend, s.canary_backend,
+                                 canary_pct, rule=s.canary_route_rule)  # fmt: skip
+        except PlanError as exc:
+            raise ActionError(str(exc)) from None
+        return Plan("canary-weight", f"Send {canary_pct} % of traffic to the canary", (edit,))
+
+    async def plan_canary_scale(self, replicas: int) -> Plan:
+        edit = scale(await self._read(self.settings.canary_deployment), replicas)
+        title = f"Scale the canary to {replicas}"
+        return Plan("canary-scale", title, (edit,), destructive=replicas == 0)
+
+    async def canary_weight(self) -> int:
+        """The canary's share of the route's traffic now, in percent."""
+        s = self.settings
+        route = await self.read_route()
+        return canary_percent(route, s.stable_backend, s.canary_backend, rule=s.canary_route_rule)
+
+    async def read_route(self) -> dict[str, Any]:
+        ns, name = self.settings.namespace, self.settings.canary_route
+        route = await self.request(
+            f"reading HTTPRoute {ns}/{name}",
+            self._custom.get_namespaced_custom_object,
+            *ROUTES[:2],
+            ns,
+            ROUTES[2],
+            name,
+        )
+        route.setdefault("kind", "HTTPRoute")
+        return route
 
     # -- writing
 
@@ -177,15 +233,19 @@ class Mitigator:
         if self.settings.read_only:
             raise ReadOnly("warroom runs read-only: no change is sent to the cluster.")
         name, ns = edit.target.name, edit.target.namespace
-        await self.request(
-            f"patching Deployment {ns}/{name}" + (" (dry run)" if dry_run else ""),
-            self._apps.patch_namespaced_deployment,
-            name,
-            ns,
-            list(edit.patch),
-            dry_run="All" if dry_run else None,
-            _content_type=JSON_PATCH,
-        )
+        what = f"patching {edit.target}" + (" (dry run)" if dry_run else "")
+        options: dict[str, Any] = {
+            "dry_run": "All" if dry_run else None,
+            "_content_type": JSON_PATCH,
+        }
+        if edit.target.kind == "HTTPRoute":
+            group, version, plural = ROUTES
+            method = self._custom.patch_namespaced_custom_object
+            args: tuple[Any, ...] = (group, version, ns, plural, name, list(edit.patch))
+        else:
+            method = self._apps.patch_namespaced_deployment
+            args = (name, ns, list(edit.patch))
+        await self.request(what, method, *args, **options)
 
     # -- permissions
 
@@ -200,9 +260,14 @@ class Mitigator:
         list_replica_sets = await self._can("list", "replicasets", ns)
         # The action lock: a Lease created before and deleted after every action.
         lease = await self._can("create", "leases", ns, group="coordination.k8s.io")
+        routes = None
+        if "drained-rollback" in mitigations:
+            routes = await self._can("patch", "httproutes", ns, group=ROUTES[0])
         out: dict[str, str | None] = {}
         for m in mitigations:
             why = patch or lease
+            if m == "drained-rollback":
+                why = why or routes
             if m in FREEZES:
                 why = why or list_deployments
             if m == "rollout-undo":

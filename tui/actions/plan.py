@@ -66,6 +66,16 @@ class Edit:
 
 
 @dataclass(frozen=True, slots=True)
+class Drain:
+    """A wait between a plan's edits: the first ``after`` edits stop new traffic, then the
+    in-flight requests get up to ``timeout_s`` to finish before the rest run."""
+
+    after: int
+    timeout_s: float
+    poll_s: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     mitigation: str
     title: str
@@ -73,10 +83,19 @@ class Plan:
     destructive: bool = False
     """Asks for a typed confirmation: a rollback, or scaling something to zero."""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    drain: Drain | None = None
 
     @property
     def noop(self) -> bool:
         return all(e.noop for e in self.edits)
+
+    def phases(self) -> tuple[Plan, Plan | None]:
+        """(before the drain, after it); the second is None without a drain."""
+        if self.drain is None:
+            return self, None
+        first = Plan(self.mitigation, self.title, self.edits[: self.drain.after])
+        rest = Plan(self.mitigation, self.title, self.edits[self.drain.after :])
+        return first, rest
 
     @property
     def pending(self) -> tuple[Edit, ...]:
@@ -84,9 +103,14 @@ class Plan:
         return tuple(e for e in self.edits if not e.noop)
 
     def lines(self) -> list[str]:
-        """What the confirmation shows: one line per changed field, object first."""
+        """What the confirmation shows: one line per changed field, object first, and the
+        drain where it happens."""
         out = []
-        for edit in self.pending:
+        for i, edit in enumerate(self.edits):
+            if self.drain is not None and i == self.drain.after:
+                out.append(
+                    f"then wait up to {self.drain.timeout_s:g} s for in-flight requests to finish"
+                )
             out += [f"{edit.target}: {c}" for c in edit.changes]
         return out
 
@@ -244,3 +268,53 @@ def undo(obj: Mapping[str, Any], replica_sets: Sequence[Mapping[str, Any]]) -> E
     change = Change("pod template (revision)", f"{current} ({images(obj['spec']['template'])})",
                     f"{revision} ({images(template)})")  # fmt: skip
     return Edit(target, (change,), ops)
+
+
+def route_weights(
+    route: Mapping[str, Any], stable: str, canary: str, canary_pct: int, *, rule: int = 0
+) -> Edit:
+    """Set one HTTPRoute rule's backend weights to ``100 - canary_pct`` / ``canary_pct``.
+
+    JSON Patch, each weight guarded by a ``test`` of the backend's name and the weight
+    read: a merge patch would replace the whole ``rules`` list (FIELD-NOTES). Weights are
+    relative; a backendRef without one weighs 1 (the Gateway API default).
+    """
+    target = _target({**route, "kind": route.get("kind") or "HTTPRoute"})
+    rules = (route.get("spec") or {}).get("rules") or []
+    if rule >= len(rules):
+        raise PlanError(f"{target} has no rule {rule} (it has {len(rules)}).")
+    refs = rules[rule].get("backendRefs") or []
+    where = {ref.get("name"): i for i, ref in enumerate(refs)}
+    missing = [name for name in (stable, canary) if name not in where]
+    if missing:
+        have = ", ".join(str(r.get("name")) for r in refs) or "none"
+        raise PlanError(
+            f"{target} rule {rule} has no backend {' or '.join(missing)} (it has {have})."
+        )
+    ops: list[dict[str, Any]] = []
+    changes: list[Change] = []
+    for name, new in ((stable, 100 - canary_pct), (canary, canary_pct)):
+        i = where[name]
+        base = pointer("spec", "rules", rule, "backendRefs", i)
+        old = refs[i].get("weight")
+        if (1 if old is None else old) == new:
+            continue
+        ops.append({"op": "test", "path": base + "/name", "value": name})
+        if old is None:
+            ops.append({"op": "add", "path": base + "/weight", "value": new})
+        else:
+            ops.append({"op": "test", "path": base + "/weight", "value": old})
+            ops.append({"op": "replace", "path": base + "/weight", "value": new})
+        changes.append(Change(f"rule {rule} backend {name} weight", str(1 if old is None else old),
+                              str(new)))  # fmt: skip
+    return Edit(target, tuple(changes), tuple(ops))
+
+
+def canary_percent(route: Mapping[str, Any], stable: str, canary: str, *, rule: int = 0) -> int:
+    """The share of the rule's traffic on ``canary``, in whole percent (weights are
+    relative: 1 and 19 is 5 %)."""
+    rules = (route.get("spec") or {}).get("rules") or []
+    refs = rules[rule].get("backendRefs") or [] if rule < len(rules) else []
+    weights = {r.get("name"): (1 if r.get("weight") is None else r["weight"]) for r in refs}
+    total = sum(weights.values())
+    return round(100 * weights.get(canary, 0) / total) if total else 0

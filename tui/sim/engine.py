@@ -10,7 +10,7 @@ Gauges (queue depth, GPU utilization and memory, XID) are read at the current ti
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from tui.sim.fleet import (
@@ -22,6 +22,7 @@ from tui.sim.fleet import (
     ServedModel,
     stable_fraction,
 )
+from tui.sim.rollout import CANARY, STABLE, Rollout
 from tui.sim.scenarios import Conditions, Scenario
 
 STEP_S = 5.0
@@ -94,6 +95,11 @@ class Histogram:
     def frozen(self) -> HistogramSample:
         return HistogramSample(self.bounds, tuple(self.counts), self.sum)
 
+    def add(self, other: Histogram) -> None:
+        for i, c in enumerate(other.counts):
+            self.counts[i] += c
+        self.sum += other.sum
+
 
 @dataclass(frozen=True, slots=True)
 class HistogramSample:
@@ -105,6 +111,10 @@ class HistogramSample:
     @property
     def count(self) -> float:
         return self.counts[-1]
+
+    def plus(self, other: HistogramSample) -> HistogramSample:
+        counts = tuple(a + b for a, b in zip(self.counts, other.counts, strict=True))
+        return HistogramSample(self.bounds, counts, self.sum + other.sum)
 
     def minus(self, earlier: HistogramSample) -> list[tuple[float, float]]:
         """(bound, increase) pairs since ``earlier``: what ``rate`` feeds histogram_quantile."""
@@ -123,6 +133,31 @@ class ModelSample:
     ttft: HistogramSample
     e2e: HistogramSample
 
+    def plus(self, other: ModelSample) -> ModelSample:
+        requests = {s: n + other.requests.get(s, 0.0) for s, n in self.requests.items()}
+        return ModelSample(
+            requests,
+            self.latency.plus(other.latency),
+            self.ttft.plus(other.ttft),
+            self.e2e.plus(other.e2e),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionSample:
+    """One gateway revision's counters, every model together: what a canary is judged on."""
+
+    requests: dict[str, float]
+    latency: HistogramSample
+
+    @property
+    def total(self) -> float:
+        return sum(self.requests.values())
+
+    @property
+    def errors(self) -> float:
+        return sum(n for s, n in self.requests.items() if s.startswith("5"))
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:
@@ -130,8 +165,13 @@ class Sample:
 
     t: float
     models: dict[str, ModelSample]
+    """Each model's counters, every gateway revision together."""
     rejections: dict[str, float]
     """Cumulative 429s by API key id."""
+    revisions: dict[str, dict[str, ModelSample]] = field(default_factory=dict)
+    """With a canary: each revision's share of ``models`` ({revision: {model: ...}})."""
+    gateway: dict[str, RevisionSample] = field(default_factory=dict)
+    """With a canary: each revision's counters, every model together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,15 +203,46 @@ class _ModelState:
         self.ttft = Histogram(TTFT_BUCKETS)
         self.e2e = Histogram(E2E_BUCKETS)
 
+    def frozen(self) -> ModelSample:
+        return ModelSample(
+            dict(self.requests), self.latency.frozen(), self.ttft.frozen(), self.e2e.frozen()
+        )
+
+    def serve(
+        self, model: ServedModel, c: Conditions, admitted: float, limited: float, extra: float
+    ) -> None:
+        """Count ``admitted`` requests answered under ``c``, plus rejected ones."""
+        errors = admitted * c.error_5xx_ratio
+        ok = admitted - errors
+        self.requests["200"] += ok
+        self.requests["500"] += errors * (1 - SHARE_503)
+        self.requests["503"] += errors * SHARE_503
+        self.requests["429"] += limited + extra
+        latency_median = model.latency_p50_s * c.latency_scale
+        self.latency.observe(admitted, latency_median, LATENCY_SIGMA)
+        self.latency.observe_at(limited + extra, REJECTED_LATENCY_S)
+        self.e2e.observe(ok, latency_median, LATENCY_SIGMA)
+        self.ttft.observe(ok, model.ttft_p50_s * c.ttft_scale, TTFT_SIGMA)
+
 
 class Engine:
     """The fleet under ``scenario``, integrated from ``start_s`` simulated seconds on."""
 
-    def __init__(self, fleet: Fleet, scenario: Scenario, start_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        scenario: Scenario,
+        start_s: float = 0.0,
+        rollout: Rollout | None = None,
+    ) -> None:
         self.fleet = fleet
         self.scenario = scenario
         self.t = start_s
         self._models = {m.name: _ModelState() for m in fleet.models}
+        self.rollout = rollout if rollout is not None or scenario.canary is None else Rollout()
+        """The gateway canary, in the canary scenarios; None in the others."""
+        self._canary_models: dict[str, _ModelState] = {}
+        self._gateway = {r: _ModelState() for r in (STABLE, CANARY)} if self.rollout else {}
         self._rejections = {k.key_id: 0.0 for k in fleet.keys}
         self._conditions: dict[str, Conditions] = {}
         self._conditions_at = -1.0
@@ -189,41 +260,106 @@ class Engine:
         surge = self.scenario.surge(self.fleet, mid)
         surged = surge[1] if surge else {}
         background_429 = 0.0
+        weight = self.rollout.weight_at(mid) if self.rollout else 0.0
         for model in self.fleet.models:
             c = self.scenario.conditions(self.fleet, model, mid)
-            state = self._models[model.name]
             n = c.rps * dt
             limited = n * self.scenario.rejected_429_ratio(self.fleet, model, mid)
             background_429 += limited
             extra = surged.get(model.name, 0.0) * dt
-            admitted = n - limited
-            errors = admitted * c.error_5xx_ratio
-            ok = admitted - errors
-            state.requests["200"] += ok
-            state.requests["500"] += errors * (1 - SHARE_503)
-            state.requests["503"] += errors * SHARE_503
-            state.requests["429"] += limited + extra
-            latency_median = model.latency_p50_s * c.latency_scale
-            state.latency.observe(admitted, latency_median, LATENCY_SIGMA)
-            state.latency.observe_at(limited + extra, REJECTED_LATENCY_S)
-            state.e2e.observe(ok, latency_median, LATENCY_SIGMA)
-            state.ttft.observe(ok, model.ttft_p50_s * c.ttft_scale, TTFT_SIGMA)
+            if weight <= 0:
+                self._models[model.name].serve(model, c, n - limited, limited, extra)
+                if self.rollout:
+                    self._gateway[STABLE].serve(model, c, n - limited, limited, extra)
+                continue
+            # The route splits every request, rejected ones included, by weight.
+            split = ((STABLE, 1 - weight, c), (CANARY, weight, self._canary(c, mid)))
+            for revision, share, conditions in split:
+                if revision == STABLE:
+                    state = self._models[model.name]
+                else:
+                    state = self._canary_state(model)
+                args = (model, conditions, (n - limited) * share, limited * share, extra * share)
+                state.serve(*args)
+                self._gateway[revision].serve(*args)
         for key in self.fleet.keys:
             self._rejections[key.key_id] += background_429 * key.weight
         if surge:
             self._rejections[surge[0].key_id] += sum(surged.values()) * dt
 
+    def _canary_state(self, model: ServedModel) -> _ModelState:
+        if model.name not in self._canary_models:
+            self._canary_models[model.name] = _ModelState()
+        return self._canary_models[model.name]
+
+    def _canary(self, c: Conditions, t: float) -> Conditions:
+        """The baseline's conditions as the canary build serves them at ``t``."""
+        assert self.rollout is not None and self.scenario.canary is not None
+        traits = self.scenario.canary
+        if self.rollout.replicas == 0:
+            # A route to a backend with no endpoints: the gateway answers 503 at once.
+            return replace(c, error_5xx_ratio=1.0, latency_scale=REJECTED_LATENCY_S)
+        since = self.rollout.serving_since
+        slower = traits.latency_factor(None if since is None else t - since)
+        return replace(
+            c,
+            error_5xx_ratio=min(1.0, c.error_5xx_ratio + traits.error_5xx_added),
+            latency_scale=c.latency_scale * slower,
+            ttft_scale=c.ttft_scale * slower,
+        )
+
     def sample(self) -> Sample:
+        stable = {name: s.frozen() for name, s in self._models.items()}
+        if not self._canary_models:
+            models = stable
+            revisions: dict[str, dict[str, ModelSample]] = {}
+        else:
+            canary = {name: s.frozen() for name, s in self._canary_models.items()}
+            models = {n: m.plus(canary[n]) if n in canary else m for n, m in stable.items()}
+            revisions = {STABLE: stable, CANARY: canary}
         return Sample(
             t=self.t,
-            models={
-                name: ModelSample(
-                    dict(s.requests), s.latency.frozen(), s.ttft.frozen(), s.e2e.frozen()
-                )
-                for name, s in self._models.items()
-            },
+            models=models,
             rejections=dict(self._rejections),
+            revisions=revisions,
+            gateway={
+                r: RevisionSample(dict(s.requests), s.latency.frozen())
+                for r, s in self._gateway.items()
+            },
         )
+
+    def latency_profile(self) -> tuple[float, float]:
+        """(median, sigma) of a request through the gateway, every model together: what
+        sets how long in-flight requests take to drain."""
+        median = sum(m.share * m.latency_p50_s for m in self.fleet.models)
+        return median, LATENCY_SIGMA
+
+    def _canary_latency(self) -> tuple[float, float]:
+        """(median, sigma) of a request through the canary now."""
+        assert self.rollout is not None and self.scenario.canary is not None
+        median, sigma = self.latency_profile()
+        since = self.rollout.serving_since
+        factor = self.scenario.canary.latency_factor(None if since is None else self.t - since)
+        return median * factor, sigma
+
+    def in_flight(self) -> dict[str, float]:
+        """Requests in flight on each gateway revision now (only with a canary)."""
+        if self.rollout is None:
+            return {}
+        median, sigma = self.latency_profile()
+        rps = self.fleet.total_rps
+        mean = median * math.exp(sigma * sigma / 2)
+        return {
+            STABLE: rps * (1 - self.rollout.weight_at(self.t)) * mean,
+            CANARY: self.rollout.in_flight(self.t, rps, *self._canary_latency()),
+        }
+
+    def scale_canary(self, t: float, replicas: int) -> int:
+        """Scale the canary at ``t`` (the engine first catches up to it); the requests
+        that severs, if any."""
+        assert self.rollout is not None
+        self.advance(t)
+        return self.rollout.set_replicas(t, replicas, self.fleet.total_rps, *self._canary_latency())
 
     def conditions(self, model: ServedModel) -> Conditions:
         """The scenario at the current time, evaluated once per model however many gauge

@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from tui.sim.engine import Engine, GpuGauges, HistogramSample, PodGauges
 from tui.sim.fleet import GPU_PRODUCT, NAMESPACE, build_fleet
+from tui.sim.rollout import CANARY, STABLE
 from tui.sim.scenarios import scenario as find_scenario
 
 XID_MESSAGES = {
@@ -86,16 +87,17 @@ class FleetCollector(Collector):
             sample = self._engine.sample()
             pods = self._engine.pods()
             gpus = self._engine.gpus()
+            in_flight = self._engine.in_flight()
         fleet = self._engine.fleet
 
         requests = CounterMetricFamily(
             "http_requests", "Requests answered by the inference gateway.",
-            labels=["model", "status_code"],
+            labels=["model", "status_code", "revision"],
         )  # fmt: skip
         latency = HistogramMetricFamily(
             "http_request_duration_seconds",
             "Gateway request duration, every status code.",
-            labels=["model"],
+            labels=["model", "revision"],
         )
         ttft = HistogramMetricFamily(
             "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.",
@@ -105,13 +107,19 @@ class FleetCollector(Collector):
             "vllm:e2e_request_latency_seconds", "Histogram of end to end request latency.",
             labels=["model_name", "engine"],
         )  # fmt: skip
+        # The gateway's series carry its revision (a pod label in a real cluster), so a
+        # canary can be compared with the stable build serving the same models.
+        by_revision = sample.revisions or {STABLE: sample.models}
+        for revision, models in by_revision.items():
+            for name, m in models.items():
+                for status, count in m.requests.items():
+                    requests.add_metric([name, status, revision], math.floor(count))
+                latency.add_metric([name, revision], _buckets(m.latency), m.latency.sum)
         for name, m in sample.models.items():
-            for status, count in m.requests.items():
-                requests.add_metric([name, status], math.floor(count))
-            latency.add_metric([name], _buckets(m.latency), m.latency.sum)
             ttft.add_metric([name, "0"], _buckets(m.ttft), m.ttft.sum)
             e2e.add_metric([name, "0"], _buckets(m.e2e), m.e2e.sum)
         yield from (requests, latency, ttft, e2e)
+        yield from _gateway_gauges(self._engine, in_flight)
 
         rejections = CounterMetricFamily(
             "gateway_ratelimit_rejections", "Requests the gateway's rate limiter answered 429.",
@@ -141,6 +149,26 @@ class FleetCollector(Collector):
         for labels, g in rows:
             xid.add_metric([*labels, str(g.xid), XID_MESSAGES.get(g.xid, "")], g.xid)
         yield xid
+
+
+def _gateway_gauges(engine: Engine, in_flight: dict[str, float]) -> list[GaugeMetricFamily]:
+    """The gateway's in-flight gauge and build info per revision (canary scenarios)."""
+    traits = engine.scenario.canary
+    if traits is None:
+        return []
+    flying = GaugeMetricFamily(
+        "gateway_requests_in_flight", "Requests the gateway is serving now.",
+        labels=["revision"],
+    )  # fmt: skip
+    for revision, n in in_flight.items():
+        flying.add_metric([revision], round(n))
+    info = GaugeMetricFamily(
+        "gateway_build_info", "The gateway build and the model version behind it.",
+        labels=["revision", "version", "model_version"],
+    )  # fmt: skip
+    info.add_metric([STABLE, traits.baseline_version, traits.baseline_model_version], 1)
+    info.add_metric([CANARY, traits.version, traits.model_version], 1)
+    return [flying, info]
 
 
 def _gauges(

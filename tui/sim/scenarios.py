@@ -64,6 +64,34 @@ class Expectation:
 
 
 @dataclass(frozen=True, slots=True)
+class CanaryTraits:
+    """How a gateway canary behaves against the stable build it is compared with."""
+
+    latency_scale: float = 1.0
+    """The canary's latency against the baseline's, once warm."""
+    error_5xx_added: float = 0.0
+    """5xx ratio the canary adds on top of the baseline's."""
+    cold_latency_scale: float = 1.0
+    """Latency of the canary's very first requests against a warm one's."""
+    cold_s: float = 0.0
+    """How long after its first request (warm-up included) the canary stays cold; the
+    slowdown fades linearly over this time."""
+    version: str = "v2.14.0"
+    baseline_version: str = "v2.13.2"
+    model_version: str = "2024-07-23"
+    baseline_model_version: str = "2024-07-23"
+
+    def latency_factor(self, serving_for_s: float | None) -> float:
+        """The canary's latency against the baseline's after serving this long (None:
+        it has not served yet, so the next request is as cold as it gets)."""
+        if self.cold_s <= 0:
+            return self.latency_scale
+        age = serving_for_s or 0.0
+        left = max(0.0, 1 - age / self.cold_s)
+        return self.latency_scale * (1 + (self.cold_latency_scale - 1) * left)
+
+
+@dataclass(frozen=True, slots=True)
 class Termination:
     """A model-server container ending, as its pod's ``lastState.terminated`` shows it."""
 
@@ -104,6 +132,9 @@ class Scenario:
 
     name = "healthy"
     summary = "Every model within SLO: the baseline to compare an incident against."
+    canary: CanaryTraits | None = None
+    """Set for the canary scenarios: a gateway canary deployed at 0 % traffic, waiting for
+    a driver to ramp it."""
 
     def conditions(self, fleet: Fleet, model: ServedModel, t: float) -> Conditions:
         load = jitter(fleet, model.name + "/rps", t, 0.08)
@@ -330,7 +361,48 @@ class Saturation(Scenario):
         return Expectation(model=touched[0], error_5xx_ratio=0.0, models=touched)
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (Scenario(), GpuOom(), Key429(), Saturation())}
+class CanaryScenario(Scenario):
+    """A healthy fleet with a gateway canary ready at 0 %: what happens depends on the
+    driver ramping it."""
+
+    def __init__(self, name: str, summary: str, traits: CanaryTraits) -> None:
+        self.name = name
+        self.summary = summary
+        self.canary = traits
+
+
+CANARY_SCENARIOS = (
+    CanaryScenario(
+        "good-canary",
+        "A gateway canary as good as the stable build: the ramp goes 5 -> 25 -> 50 -> 100 %.",
+        CanaryTraits(),
+    ),
+    CanaryScenario(
+        "bad-canary-p99",
+        "A gateway canary that adds a sync call on the hot path: p99 +60 %, errors flat.",
+        CanaryTraits(latency_scale=1.6),
+    ),
+    CanaryScenario(
+        "bad-canary-errors",
+        "A gateway canary that fails 3 % of requests: errors regress, latency flat.",
+        CanaryTraits(error_5xx_added=0.03),
+    ),
+    CanaryScenario(
+        "cold-canary",
+        "A good canary whose first requests are 4x slower (lazy weights, cold caches) for "
+        "90 s: rolled back only if nothing warms it first.",
+        CanaryTraits(cold_latency_scale=4.0, cold_s=90.0),
+    ),
+    CanaryScenario(
+        "canary-model-mismatch",
+        "A canary serving another model version than the baseline: the comparison must be refused.",
+        CanaryTraits(model_version="2024-12-06"),
+    ),
+)
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s for s in (Scenario(), GpuOom(), Key429(), Saturation(), *CANARY_SCENARIOS)
+}
 
 
 def scenario(name: str) -> Scenario:

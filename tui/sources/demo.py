@@ -12,8 +12,13 @@ import asyncio
 import math
 import threading
 from collections import defaultdict, deque
+from collections.abc import Mapping
+from typing import Any
 
+from tui.actions.plan import canary_percent
+from tui.canary import Reading, Side
 from tui.clock import Clock, utc
+from tui.config import MitigationSettings
 from tui.histogram import histogram_quantile
 from tui.model import (
     AGGREGATE,
@@ -25,8 +30,9 @@ from tui.model import (
     ModelHealth,
     Snapshot,
 )
-from tui.sim.engine import Engine, GpuGauges, Sample
+from tui.sim.engine import Engine, GpuGauges, RevisionSample, Sample
 from tui.sim.fleet import GPU_PRODUCT, NAMESPACE, build_fleet
+from tui.sim.rollout import CANARY, STABLE
 from tui.sim.scenarios import scenario as find_scenario
 from tui.sources.promql import RATE_LIMITED_STATUS, TOP_KEYS
 from tui.xid import XidChange, XidWatch
@@ -34,6 +40,7 @@ from tui.xid import XidChange, XidWatch
 SAMPLE_S = 5.0
 """How often the demo "scrapes" its counters, in simulated seconds."""
 HISTORY_STEP_S = 10.0
+CANARY_KEEP_S = 3600.0
 ERROR_STATUSES = ("500", "503")
 
 
@@ -69,6 +76,8 @@ class DemoSource:
         start = max(0.0, math.floor(earliest / HISTORY_STEP_S) * HISTORY_STEP_S)
         self.engine = Engine(self.fleet, self.scenario, start_s=start)
         self._ring: deque[Sample] = deque()
+        self._canary_ring: deque[tuple[float, dict[str, RevisionSample]]] = deque()
+        """(time, each revision's counters): only the gateway part, an hour of it."""
         self._history: dict[str, list[HistoryPoint]] = defaultdict(list)
         self._lock = threading.Lock()
 
@@ -107,6 +116,91 @@ class DemoSource:
             events=tuple(events),
         )
 
+    # -- the gateway canary (canary scenarios)
+
+    @property
+    def has_canary(self) -> bool:
+        return self.engine.rollout is not None
+
+    def canary_now(self, window_s: float) -> Reading:
+        """Canary and baseline over the last ``window_s`` seconds: what PromQL's
+        ``increase(...[window])`` by revision gives from the exporter's series."""
+        traits = self.scenario.canary
+        if traits is None or window_s <= 0:
+            return Reading(None, None)
+        with self._lock:
+            now = self._catch_up(self._sim_now())
+            then = self._canary_at(now.t - window_s)
+        versions = {STABLE: traits.baseline_model_version, CANARY: traits.model_version}
+        sides = {}
+        for revision in (STABLE, CANARY):
+            new, old = now.gateway[revision], then[revision]
+            requests = new.total - old.total
+            buckets = new.latency.minus(old.latency)
+            sides[revision] = Side(
+                requests=requests,
+                errors=new.errors - old.errors,
+                p99_s=histogram_quantile(0.99, buckets) if requests > 0 else None,
+                model_version=versions[revision],
+            )
+        return Reading(canary=sides[CANARY], baseline=sides[STABLE])
+
+    async def canary(self, window_s: float) -> Reading:
+        return await asyncio.to_thread(self.canary_now, window_s)
+
+    def canary_in_flight_now(self) -> int | None:
+        """Requests in flight on the canary now, as the gauge reads (whole requests)."""
+        if self.engine.rollout is None:
+            return None
+        with self._lock:
+            self._catch_up(self._sim_now())
+            return round(self.engine.in_flight()[CANARY])
+
+    async def canary_in_flight(self) -> int | None:
+        return await asyncio.to_thread(self.canary_in_flight_now)
+
+    def set_canary_weight(self, percent: int) -> None:
+        """The route changed: ``percent`` of real traffic on the canary from now on."""
+        assert self.engine.rollout is not None
+        with self._lock:
+            self._catch_up(self._sim_now())
+            self.engine.rollout.set_weight(self.engine.t, percent)
+
+    def scale_canary(self, replicas: int) -> int:
+        """The canary's Deployment was scaled; the requests that severed."""
+        with self._lock:
+            self._catch_up(self._sim_now())
+            return self.engine.scale_canary(self.engine.t, replicas)
+
+    def warm_canary(self) -> None:
+        """Synthetic warm-up requests sent straight to the canary's pods."""
+        assert self.engine.rollout is not None
+        with self._lock:
+            self._catch_up(self._sim_now())
+            self.engine.rollout.warm_up(self.engine.t)
+
+    def follow(self, obj: Mapping[str, Any], settings: MitigationSettings) -> None:
+        """React to an object the cluster now holds, as the fleet would: the route's
+        weights move traffic, the canary Deployment's replicas start or stop pods."""
+        if self.engine.rollout is None:
+            return
+        name = (obj.get("metadata") or {}).get("name")
+        if obj.get("kind") == "HTTPRoute" and name == settings.canary_route:
+            pct = canary_percent(obj, settings.stable_backend, settings.canary_backend,
+                                 rule=settings.canary_route_rule)  # fmt: skip
+            self.set_canary_weight(pct)
+        elif obj.get("kind") == "Deployment" and name == settings.canary_deployment:
+            self.scale_canary(int((obj.get("spec") or {}).get("replicas", 1)))
+
+    def _canary_at(self, t: float) -> dict[str, RevisionSample]:
+        """The latest kept canary counters at or before ``t`` (the oldest if none are)."""
+        chosen = self._canary_ring[0][1]
+        for at, gateway in self._canary_ring:
+            if at > t:
+                break
+            chosen = gateway
+        return chosen
+
     def _prime_xids(self, t: float, gpus: dict[str, GpuState]) -> list[GpuEvent]:
         """What the Prometheus source learns from its XID history query, from the script."""
         since = t - self.evidence_s
@@ -133,10 +227,14 @@ class DemoSource:
         next_at = (self._ring[-1].t if self._ring else self.engine.t) + SAMPLE_S
         if not self._ring:
             self._ring.append(self.engine.sample())
+            if self.engine.rollout is not None:
+                self._keep_canary(self._ring[0])
         while next_at <= t:
             self.engine.advance(next_at)
             sample = self.engine.sample()
             self._ring.append(sample)
+            if self.engine.rollout is not None:
+                self._keep_canary(sample)
             # Trim as we go: a long catch-up (building the history) would otherwise hold
             # every sample and rescan them all for each history point.
             self._trim(sample.t)
@@ -146,6 +244,13 @@ class DemoSource:
         self._trim(t)
         self.engine.advance(t)
         return self.engine.sample()
+
+    def _keep_canary(self, sample: Sample) -> None:
+        """Canary windows reach back a whole stage (longer than the rate window), so
+        those samples are kept apart, for up to `CANARY_KEEP_S`."""
+        self._canary_ring.append((sample.t, sample.gateway))
+        while len(self._canary_ring) > 2 and self._canary_ring[1][0] <= sample.t - CANARY_KEEP_S:
+            self._canary_ring.popleft()
 
     def _trim(self, t: float) -> None:
         """Drop samples no window ending at ``t`` or later can start from."""

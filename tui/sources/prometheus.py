@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 import httpx
 
+from tui.canary import Reading, Side
 from tui.clock import Clock, WallClock, utc
 from tui.config import Config
 from tui.errors import ConfigError, SourceError
@@ -39,6 +40,8 @@ from tui.sources.promql import (
     RATE_LIMITED_STATUS,
     TOTAL_LABEL,
     build_queries,
+    canary_queries,
+    in_flight_query,
 )
 from tui.xid import XidWatch
 
@@ -198,6 +201,61 @@ class PrometheusSource:
             events=tuple(events),
             gpu_error=gpu_error,
         )
+
+    # -- the gateway canary --------------------------------------------------------
+
+    async def canary(self, window_s: float) -> Reading:
+        """Canary and baseline over the last ``window_s``; raises `SourceError`."""
+        c = self._config.canary
+        try:
+            queries = canary_queries(self._config.metrics, c, window_s)
+        except ValueError as exc:
+            raise ConfigError(f"The canary settings cannot be used: {exc}.") from None
+        at = self._clock.now()
+        names = list(queries)
+        results = dict(zip(names, await _gather(
+            self._instant(n, queries[n], at) for n in names), strict=True))  # fmt: skip
+        status_label = self._config.metrics.status_label
+        requests: dict[str, float] = defaultdict(float)
+        errors: dict[str, float] = defaultdict(float)
+        for sample in results["canary_requests"]:
+            revision = sample.labels.get(c.revision_label)
+            if revision is None or sample.value is None:
+                continue
+            requests[revision] += sample.value
+            if sample.labels.get(status_label, "").startswith("5"):
+                errors[revision] += sample.value
+        p99 = {
+            r: _times(x.value, self._unit)
+            for x in results["canary_p99"]
+            if (r := x.labels.get(c.revision_label)) is not None
+        }
+        versions = {
+            r: x.labels.get(c.model_version_label)
+            for x in results["canary_versions"]
+            if (r := x.labels.get(c.revision_label)) is not None
+        }
+
+        def side(revision: str) -> Side | None:
+            if revision not in requests:
+                return None
+            return Side(requests[revision], errors[revision], p99.get(revision),
+                        versions.get(revision))  # fmt: skip
+
+        return Reading(canary=side(c.canary_revision), baseline=side(c.stable_revision))
+
+    async def canary_in_flight(self) -> int | None:
+        """The canary's in-flight requests now; None when the gauge has no series.
+        Raises `SourceError` when Prometheus cannot answer."""
+        c = self._config.canary
+        samples = await self._instant("in_flight", in_flight_query(c), self._clock.now())
+        for sample in samples:
+            if (
+                sample.labels.get(c.revision_label) == c.canary_revision
+                and sample.value is not None
+            ):
+                return round(sample.value)
+        return None
 
     async def _gpus(self, at: float) -> tuple[list[GpuState], list[GpuEvent], str | None, int]:
         """Every GPU, the XID events since the last refresh, a sentence if GPU data is

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tui.config import MetricProfile
+from tui.config import CanarySettings, MetricProfile
 from tui.durations import parse_duration, promql_duration
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -210,3 +210,32 @@ def build_queries(profile: MetricProfile, window: str) -> QuerySet:
     )
     xid_history = f"max by ({gpu_by}) ({selector(dcgm.xid, dcgm.matchers)}) != 0"
     return QuerySet(instant=instant, range=range_, xid_history=xid_history)
+
+
+def canary_queries(
+    profile: MetricProfile, canary: CanarySettings, window_s: float
+) -> dict[str, str]:
+    """The canary comparison over the last ``window_s`` (a stage since its start, warm-up
+    excluded): requests by revision and status, p99 by revision, and the model version
+    behind each revision. Counts use ``increase`` — the judge wants requests served, not
+    a rate — over the window in whole seconds, however many models there are."""
+    w = f"{max(1, round(window_s))}s"
+    revision = check_label_name(canary.revision_label)
+    gateway = dict(profile.matchers)
+    requests = selector(profile.requests_total, gateway)
+    buckets = selector(profile.latency_bucket, gateway)
+    by_le = f"sum by ({_by(revision, 'le')}) (increase({buckets}[{w}]))"
+    return {
+        "canary_requests": (
+            f"sum by ({_by(revision, profile.status_label)}) (increase({requests}[{w}]))"
+        ),
+        "canary_p99": _quantile("0.99", by_le),
+        "canary_versions": (
+            f"max by ({_by(revision, canary.model_version_label)}) ({selector(canary.build_info)})"
+        ),
+    }
+
+
+def in_flight_query(canary: CanarySettings) -> str:
+    revision = check_label_name(canary.revision_label)
+    return f"sum by ({revision}) ({selector(canary.in_flight)})"
