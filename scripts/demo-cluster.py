@@ -1,6 +1,7 @@
 """A Kubernetes API for trying mitigations on the demo: kmock's emulator (a real HTTP
 server, the test extra) holding the simulated fleet's Deployments — `llm-gateway` and a
-`vllm-<model>` per model, in namespace `inference` — and answering access reviews
+`vllm-<model>` per model, the canary `llm-gateway-canary` and the HTTPRoute `llm-gateway`
+splitting traffic between them, in namespace `inference` — and answering access reviews
 with "allowed".
 
     .venv/bin/python scripts/demo-cluster.py [--port 8765] [--kubeconfig FILE]
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import kmock as km  # noqa: E402
-from kube_emulator import SSAR, ApiServerEmulator  # noqa: E402
+from kube_emulator import SSAR, ApiServerEmulator, seed_canary  # noqa: E402
 
 from tui.actions.plan import REVISION, dns_name  # noqa: E402
 from tui.sim.fleet import NAMESPACE, build_fleet  # noqa: E402
@@ -75,10 +76,14 @@ async def serve(port: int | None, kubeconfig: Path) -> None:
             cluster.objects[DEPLOYMENTS, NAMESPACE, name] = deployment(
                 name, len(model.pods), "vllm/vllm-openai:v0.6.3", []
             )
+        # The gateway canary: its Deployment and the HTTPRoute splitting traffic (at 0 %,
+        # as the canary scenarios start; the driver or the keys move it).
+        seed_canary(cluster, NAMESPACE, canary_pct=0)
         allowed = {"kind": "SelfSubjectAccessReview", "status": {"allowed": True}}
         cluster["post", SSAR] << {"apiVersion": "authorization.k8s.io/v1", **allowed}
         kubeconfig.write_text(KUBECONFIG.format(url=server.url, namespace=NAMESPACE))
-        print(f"Kubernetes API emulator at {server.url}, {len(fleet.models) + 1} Deployments.")
+        print(f"Kubernetes API emulator at {server.url}, {len(fleet.models) + 2} Deployments "
+              "and the canary's HTTPRoute.")  # fmt: skip
         print(f"KUBECONFIG={kubeconfig} .venv/bin/warroom --demo --scenario gpu-oom "
               "--kube-context warroom-demo", flush=True)  # fmt: skip
         await asyncio.Event().wait()

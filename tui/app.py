@@ -34,7 +34,7 @@ from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.runbook_files import Runbooks, configured_runbooks
 from tui.severity import Level, assess
 from tui.signals import Facts
-from tui.sources.base import HealthSource
+from tui.sources.base import CanarySource, HealthSource
 from tui.timeline import Timeline
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
@@ -470,9 +470,12 @@ class WarroomApp(App[int]):
     async def _carry_out(self, plan: Plan, model: str | None) -> Outcome | None:
         assert self.mitigator is not None
         try:
+            source = self.source
+            in_flight = source.canary_in_flight if isinstance(source, CanarySource) else None
             return await carry_out(
                 self.mitigator, plan, self.timeline, clock=self.clock, actor=self.actor,
                 model=model, lock=ActionLock(self.mitigator, clock=self.clock),
+                in_flight=in_flight,
             )  # fmt: skip
         except OSError as exc:
             where = self.timeline.path if self.timeline else "the timeline"

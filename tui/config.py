@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from tui.canary import CanaryPolicy
 from tui.durations import parse_duration
 from tui.errors import ConfigError
 
@@ -137,6 +138,23 @@ class CanarySettings(_Strict):
     build_info: str = "gateway_build_info"
     """Info gauge (value 1) with the revision and the model version label."""
     model_version_label: str = "model_version"
+    poll_s: float = Field(default=15.0, gt=0, le=600)
+    """How often the driver reads the figures and judges."""
+    smoke_url: str | None = None
+    """GET straight to the canary's Service before any traffic, e.g.
+    ``http://llm-gateway-canary.inference:8080/healthz``; None: no smoke check."""
+    warmup_url: str | None = None
+    """POSTed straight to the canary during warm-up, e.g. its ``/v1/completions``."""
+    warmup_body: dict[str, Any] = Field(default_factory=dict)
+
+    def policy(self, drain_timeout_s: float) -> CanaryPolicy:
+        """The judge's policy; the drain timeout is the mitigations' (one setting)."""
+        return CanaryPolicy(
+            stages=self.stages, stage_hold_s=self.stage_hold_s,
+            error_rate_regression=self.error_rate_regression,
+            p99_regression=self.p99_regression, warmup_s=self.warmup_s,
+            min_requests=self.min_requests, drain_timeout_s=drain_timeout_s,
+        )  # fmt: skip
 
     @field_validator("stages")
     @classmethod

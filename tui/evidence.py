@@ -124,4 +124,9 @@ def build_mitigator(config: Config, demo: DemoSource | None) -> tuple[Mitigator 
     settings_ = config.mitigations
     if config.kiosk:
         settings_ = settings_.model_copy(update={"read_only": True})
-    return Mitigator(api, settings_, context=context), None
+    mitigator = Mitigator(api, settings_, context=context)
+    if demo is not None:
+        # The simulated fleet follows what the demo cluster now holds: a route weight
+        # moves its traffic, a scaled canary starts or stops its pods.
+        mitigator.on_applied = lambda obj: demo.follow(obj, settings_)
+    return mitigator, None

@@ -105,6 +105,9 @@ class Mitigator:
         self.settings = settings
         self.host = display_host(api.configuration.host)
         self._clock = clock or WallClock()
+        self.on_applied: Callable[[dict[str, Any]], None] | None = None
+        """Told each object as a real (not dry-run) patch left it: the demo's simulated
+        fleet follows the demo cluster through this."""
 
     @property
     def cluster(self) -> str:
@@ -245,7 +248,10 @@ class Mitigator:
         else:
             method = self._apps.patch_namespaced_deployment
             args = (name, ns, list(edit.patch))
-        await self.request(what, method, *args, **options)
+        result = await self.request(what, method, *args, **options)
+        if not dry_run and self.on_applied is not None and result:
+            result.setdefault("kind", edit.target.kind)
+            self.on_applied(result)
 
     # -- permissions
 

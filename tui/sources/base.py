@@ -1,4 +1,4 @@
-"""The one protocol every health source implements (the demo simulator, Prometheus).
+"""The protocols the health sources implement (the demo simulator, Prometheus).
 
 A source reads; it never renders and never keeps stale data: when a refresh cannot be
 completed it raises `SourceError` with one sentence, and the caller (`tui.tracker`)
@@ -7,8 +7,9 @@ keeps the last good values and marks them stale with their age.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from tui.canary import Reading
 from tui.model import HistoryPoint, Snapshot
 
 
@@ -30,3 +31,17 @@ class HealthSource(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class CanarySource(Protocol):
+    """A source that also reads the gateway canary against its baseline."""
+
+    async def canary(self, window_s: float) -> Reading:
+        """Canary and baseline over the last ``window_s``. Raises `SourceError`."""
+        ...
+
+    async def canary_in_flight(self) -> int | None:
+        """The canary's in-flight requests now; None when nothing reports them. Raises
+        `SourceError`."""
+        ...
