@@ -133,6 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
     books_sub.add_parser("list", parents=[common], help="list the runbooks that load")
     books_sub.add_parser("signals", help="list the live signals evidence may read")
+    canary = sub.add_parser("canary", help="drive a gateway canary (headless)")
+    canary_sub = canary.add_subparsers(dest="canary_command", metavar="ACTION", required=True)
+    drive = canary_sub.add_parser(
+        "drive",
+        parents=[common],
+        help="ramp the canary through its stages; exit 0 on promotion, non-zero on rollback",
+    )
+    from tui.drive import add_arguments
+
+    add_arguments(drive)
     return parser
 
 
@@ -150,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _triage(args)
             case "runbooks":
                 return _runbooks_command(args)
+            case "canary":
+                return _canary_drive(args)
             case _:
                 return _cockpit(args)
     except ConfigError as exc:
@@ -236,6 +248,47 @@ def build_collector(args: argparse.Namespace, config: Config) -> Collector:
     demo = source if isinstance(source, DemoSource) else None
     pods, note = build_pod_evidence(config, demo)
     return Collector(source, config, clock=clock, nvml=nvml, pods=pods, pods_note=note)
+
+
+def _canary_drive(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.actions.simulated import SimulatedRoute, SimulatedWarmup
+    from tui.actions.warmup import HttpWarmup
+    from tui.drive import drive
+    from tui.evidence import build_mitigator
+    from tui.sources.demo import DemoSource
+
+    config = load(args)
+    source, clock = build_source(args, config)
+    demo = source if isinstance(source, DemoSource) else None
+    speed = vars(args).get("speed", 1.0) if demo else 1.0
+    route: Any
+    mitigator, why_not = build_mitigator(config, demo)
+    if mitigator is not None:
+        route = mitigator
+    elif demo is not None:
+        try:
+            route = SimulatedRoute(demo, config.mitigations)
+        except ValueError as exc:
+            raise ConfigError(f"{exc} Pick a canary scenario (warroom scenarios).") from None
+    else:
+        raise ConfigError(f"Cannot drive a canary: {why_not}")
+    c = config.canary
+    warmup: Any = (
+        SimulatedWarmup(demo) if demo is not None and mitigator is None
+        else HttpWarmup(c.smoke_url, c.warmup_url, c.warmup_body)
+    )  # fmt: skip
+
+    async def sleep(seconds: float) -> None:
+        # The demo's clock runs ``speed`` times faster: its seconds pass sooner.
+        await asyncio.sleep(seconds / speed)
+
+    timeline = _timeline(config, demo is not None)
+    return asyncio.run(
+        drive(args, config, source, clock, route=route, warmup=warmup, sleep=sleep,
+              timeline=timeline)
+    )  # fmt: skip
 
 
 def _cockpit(args: argparse.Namespace) -> int:
