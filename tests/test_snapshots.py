@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import pytest
 from demo_app import frozen_demo_app, settle
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
+from tui.actions.canary import DriveState
 from tui.actions.plan import Change, Edit, Plan, Target
+from tui.canary import CanaryPolicy, Gate, Reading, Side, Verdict
+from widgets.canary_view import CanaryView
 from widgets.confirm_action import ConfirmAction
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((200, 50), id="200x50")]
@@ -131,3 +134,93 @@ def test_mitigation_confirmation(
     """The exact change, old -> new, Cancel focused; production framed in red, and a
     rollback waiting for its Deployment's name to be typed."""
     assert snap_compare(_Confirming(plan, production), terminal_size=size)
+
+
+class _Canary(App[None]):
+    """Only the canary view, over a drive state built by hand: it is pure data."""
+
+    def __init__(self, state: DriveState, now: float) -> None:
+        super().__init__()
+        self.state, self.now = state, now
+
+    def compose(self) -> ComposeResult:
+        yield CanaryView()
+
+    def on_mount(self) -> None:
+        self.query_one(CanaryView).show(self.state, CanaryPolicy(), self.now)
+
+
+_ROLLBACK = Verdict(
+    "rollback",
+    "p99 regressed at 5 %: canary 3.71 s > gate 2.78 s (baseline 2.32 s × 1.2) over 1314 requests.",
+    5,
+    metric="p99",
+    value=3.71,
+    threshold=2.784,
+    samples=1314,
+    gates=(
+        Gate("error_rate", 1 / 1314, 22 / 24868, 22 / 24868 * 1.5),
+        Gate("p99", 3.71, 2.32, 2.784),
+    ),
+)
+_ROLLED_BACK = DriveState(
+    phase="rolled-back",
+    stage=0,
+    stage_pct=5,
+    stage_started=1_795_000_600.0,
+    elapsed_s=305.0,
+    reading=Reading(Side(1314, 1, 3.71, "2024-07-23"), Side(24868, 22, 2.32, "2024-07-23")),
+    verdict=_ROLLBACK,
+    history=((1_795_000_905.0, _ROLLBACK),),
+    message="rolled back: Roll back the canary, drained: done; in-flight requests drained "
+    "to 0 in 2 s.",
+)
+_WAIT = Verdict(
+    "wait",
+    "Holding 25 % for the hold time: 120 of 300 s, 523 of 500 requests.",
+    25,
+    metric="hold",
+    value=120.0,
+    threshold=300.0,
+    samples=523,
+    gates=(
+        Gate("error_rate", 0 / 523, 9 / 9850, 9 / 9850 * 1.5),
+        Gate("p99", 2.41, 2.30, 2.76),
+    ),
+)
+_ADVANCE = Verdict(
+    "advance",
+    "Advance from 5 %: error rate 0.07 % ≤ gate 0.13 % and p99 2.35 s ≤ gate 2.78 s over "
+    "1502 requests.",
+    5,
+    samples=1502,
+    gates=(
+        Gate("error_rate", 1 / 1502, 22 / 24868, 22 / 24868 * 1.5),
+        Gate("p99", 2.35, 2.32, 2.784),
+    ),
+)
+_RAMPING = DriveState(
+    phase="ramping",
+    stage=1,
+    stage_pct=25,
+    stage_started=1_795_000_905.0,
+    elapsed_s=120.0,
+    reading=Reading(Side(523, 0, 2.41, "2024-07-23"), Side(9850, 9, 2.30, "2024-07-23")),
+    verdict=_WAIT,
+    history=((1_795_000_905.0, _ADVANCE),),
+    message=_WAIT.reason,
+)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    ("state", "now"),
+    [
+        pytest.param(_ROLLED_BACK, 1_795_000_910.0, id="rolled-back"),
+        pytest.param(_RAMPING, 1_795_001_025.0, id="ramping"),
+    ],
+)
+def test_canary_view(snap_compare, state: DriveState, now: float, size: tuple[int, int]) -> None:
+    """A p99 regression rolled back at 5 % (error rate passing, p99 failing), and a ramp
+    holding 25 % two minutes in after advancing from 5 %."""
+    assert snap_compare(_Canary(state, now), terminal_size=size)

@@ -40,7 +40,9 @@ class ConfirmAction(ModalScreen[bool]):
         self.plan = plan
         self.where = where
         self.production = production
-        self.must_type = plan.pending[0].target.name if plan.destructive else None
+        # The object the destructive part acts on: in a drained rollback, the canary's
+        # Deployment scaled to zero (it comes after the route).
+        self.must_type = plan.pending[-1].target.name if plan.destructive else None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -62,7 +64,16 @@ class ConfirmAction(ModalScreen[bool]):
 
     def _changes(self) -> Text:
         text = Text()
-        for edit in self.plan.pending:
+        drain = self.plan.drain
+        for i, edit in enumerate(self.plan.edits):
+            if drain is not None and i == drain.after:
+                text.append(
+                    f"then wait up to {drain.timeout_s:g} s for the in-flight requests to "
+                    "finish (the in-flight gauge), and only then\n",
+                    style="yellow",
+                )
+            if edit.noop:
+                continue
             text.append(f"{edit.target}\n", style="bold")
             for change in edit.changes:
                 text.append(f"  {change.field}: ")
