@@ -22,13 +22,13 @@ from kubernetes.client.rest import ApiException
 
 from tui.actions.plan import (
     FREEZE_ANNOTATION,
-    Drain,
     Edit,
     Plan,
     PlanError,
     annotate,
     canary_percent,
     dns_name,
+    drained_rollback,
     restart,
     route_weights,
     scale,
@@ -170,13 +170,8 @@ class Mitigator:
         s = self.settings
         shift = await self.plan_weight(0)
         down = scale(await self._read(s.canary_deployment), 0)
-        return Plan(
-            "drained-rollback",
-            MITIGATIONS["drained-rollback"].title,
-            (*shift.edits, down),
-            destructive=True,
-            drain=Drain(len(shift.edits), s.drain_timeout_s, s.drain_poll_s),
-        )
+        return drained_rollback(shift.edits, down, title=MITIGATIONS["drained-rollback"].title,
+                                timeout_s=s.drain_timeout_s, poll_s=s.drain_poll_s)  # fmt: skip
 
     async def plan_weight(self, canary_pct: int) -> Plan:
         """The route edit that puts ``canary_pct`` % of traffic on the canary."""

@@ -318,3 +318,11 @@ def canary_percent(route: Mapping[str, Any], stable: str, canary: str, *, rule: 
     weights = {r.get("name"): (1 if r.get("weight") is None else r["weight"]) for r in refs}
     total = sum(weights.values())
     return round(100 * weights.get(canary, 0) / total) if total else 0
+
+
+def drained_rollback(
+    shift: Sequence[Edit], down: Edit, *, title: str, timeout_s: float, poll_s: float
+) -> Plan:
+    """Traffic off the canary (``shift``), a drain, then ``down`` (its scale to zero)."""
+    return Plan("drained-rollback", title, (*shift, down), destructive=True,
+                drain=Drain(len(shift), timeout_s, poll_s))  # fmt: skip

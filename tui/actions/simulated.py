@@ -7,7 +7,7 @@ and this is not used at all.
 
 from __future__ import annotations
 
-from tui.actions.plan import Change, Drain, Edit, Plan, Target
+from tui.actions.plan import Change, Edit, Plan, Target, drained_rollback
 from tui.config import MitigationSettings
 from tui.mitigations import MITIGATIONS
 from tui.sources.demo import DemoSource
@@ -53,13 +53,8 @@ class SimulatedRoute:
             if replicas
             else Edit(target, (), ())
         )
-        return Plan(
-            "drained-rollback",
-            MITIGATIONS["drained-rollback"].title,
-            (*shift.edits, down),
-            destructive=True,
-            drain=Drain(len(shift.edits), s.drain_timeout_s, s.drain_poll_s),
-        )
+        return drained_rollback(shift.edits, down, title=MITIGATIONS["drained-rollback"].title,
+                                timeout_s=s.drain_timeout_s, poll_s=s.drain_poll_s)  # fmt: skip
 
     async def dry_run(self, plan: Plan) -> None:
         pass  # the simulated route admits every change
