@@ -282,7 +282,9 @@ def _decide(
         return _no_latency(pct, samples, canary, baseline, gates)
     last = stage == len(policy.stages) - 1
     verb = f"Promote at {pct} %" if last else f"Advance from {pct} %"
-    passed = " and ".join(f"{_describe(g)} ≤ gate {_fmt(g.metric, g.threshold)}" for g in gates)
+    passed = " and ".join(
+        f"{_describe(g)} ≤ gate {fmt_figure(g.metric, g.threshold)}" for g in gates
+    )
     return Verdict(
         "promote" if last else "advance",
         f"{verb}: {passed} over {samples} requests.",
@@ -341,18 +343,14 @@ _NAMES: dict[str, str] = {"error_rate": "error rate", "p99": "p99"}
 def _failure(policy: CanaryPolicy, gate: Gate) -> str:
     """``canary X > gate Y (how Y was set)`` for a failed gate."""
     if gate.metric == "error_rate":
-        ratio = policy.error_rate_regression
-        scaled = gate.baseline * ratio
+        how = f"baseline {_pct(gate.baseline)} × {policy.error_rate_regression:g}"
         # Say so when the floor set the line: "baseline × 1.5" would not add up to it.
-        how = f"baseline {_pct(gate.baseline)} × {ratio:g}"
-        if scaled < policy.error_rate_floor:
+        if floor_drew_line(policy, gate):
             how = f"the floor; {how} is below it"
     else:
-        how = f"baseline {_fmt('p99', gate.baseline)} × {policy.p99_regression:g}"
-    return (
-        f"canary {_fmt(gate.metric, gate.canary)} > gate {_fmt(gate.metric, gate.threshold)} "
-        f"({how})"
-    )
+        how = f"baseline {fmt_figure('p99', gate.baseline)} × {policy.p99_regression:g}"
+    canary, line = (fmt_figure(gate.metric, v) for v in (gate.canary, gate.threshold))
+    return f"canary {canary} > gate {line} ({how})"
 
 
 def _capitalized(text: str) -> str:
@@ -361,11 +359,21 @@ def _capitalized(text: str) -> str:
 
 
 def _describe(gate: Gate) -> str:
-    return f"{_NAMES[gate.metric]} {_fmt(gate.metric, gate.canary)}"
+    return f"{_NAMES[gate.metric]} {fmt_figure(gate.metric, gate.canary)}"
 
 
-def _fmt(metric: str, value: float) -> str:
+def fmt_figure(metric: str, value: float) -> str:
+    """Error rate in percent, p99 in seconds, both to two decimals: how the judge's
+    reasons, the driver's log and the canary view all write a figure."""
     return _pct(value) if metric == "error_rate" else f"{value:.2f} s"
+
+
+def floor_drew_line(policy: CanaryPolicy, gate: Gate) -> bool:
+    """True when the error-rate floor, not ``baseline × regression``, set the gate."""
+    return (
+        gate.metric == "error_rate"
+        and gate.baseline * policy.error_rate_regression < policy.error_rate_floor
+    )
 
 
 def _pct(rate: float) -> str:

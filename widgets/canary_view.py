@@ -23,7 +23,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui.actions.canary import END_PHASES, DriveState, Phase
-from tui.canary import CanaryPolicy, Gate, Verdict
+from tui.canary import CanaryPolicy, Gate, Verdict, floor_drew_line, fmt_figure
 from tui.clock import utc
 from tui.format import NO_DATA
 
@@ -331,9 +331,9 @@ def line_set_by(gate: Gate, policy: CanaryPolicy) -> str:
     """How the judge drew the line, so a gate that looks too tight can be checked."""
     if gate.metric == "p99":
         return f"baseline × {policy.p99_regression:g}"
-    if gate.baseline * policy.error_rate_regression < policy.error_rate_floor:
+    if floor_drew_line(policy, gate):
         # The floor drew it: "baseline × 1.5" would not add up to the figure shown.
-        return f"floor {fmt_metric('error_rate', policy.error_rate_floor)}"
+        return f"floor {fmt_figure('error_rate', policy.error_rate_floor)}"
     return f"baseline × {policy.error_rate_regression:g}"
 
 
@@ -342,15 +342,10 @@ def gate_row(gate: Gate, name: str) -> tuple[Text, ...]:
     return (
         Text(PASS if gate.passed else FAIL, style=style),
         Text(name, style="" if gate.passed else style),
-        Text(fmt_metric(gate.metric, gate.canary), style=style),
-        Text(fmt_metric(gate.metric, gate.baseline)),
-        Text(f"≤ {fmt_metric(gate.metric, gate.threshold)}", style="" if gate.passed else style),
+        Text(fmt_figure(gate.metric, gate.canary), style=style),
+        Text(fmt_figure(gate.metric, gate.baseline)),
+        Text(f"≤ {fmt_figure(gate.metric, gate.threshold)}", style="" if gate.passed else style),
     )
-
-
-def fmt_metric(metric: str, value: float) -> str:
-    """Error rate in percent, p99 in seconds, both to two decimals like the judge's log."""
-    return f"{value * 100:.2f} %" if metric == "error_rate" else f"{value:.2f} s"
 
 
 def _model_versions(state: DriveState) -> str | None:

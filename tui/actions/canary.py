@@ -19,9 +19,10 @@ from typing import Literal, Protocol
 from tui.actions.kube import ActionError
 from tui.actions.plan import Plan
 from tui.actions.record import Cluster, Outcome, Sleep, carry_out
-from tui.canary import CanaryPolicy, Reading, Side, Verdict, judge
+from tui.canary import CanaryPolicy, Reading, Side, Verdict, fmt_figure, judge
 from tui.clock import Clock, utc
 from tui.errors import SourceError
+from tui.format import NO_DATA
 from tui.sources.base import CanarySource
 from tui.timeline import Timeline
 
@@ -172,8 +173,9 @@ class CanaryDriver:
             if self.baseline is not None:
                 self.say(
                     f"baseline captured over {PREFLIGHT_WINDOW_S:g} s: "
-                    f"{self.baseline.requests:.0f} requests, {_percent(self.baseline.error_rate)}"
-                    f" errors, p99 {_seconds(self.baseline.p99_s)}"
+                    f"{self.baseline.requests:.0f} requests, "
+                    f"{_figure('error_rate', self.baseline.error_rate)} errors, "
+                    f"p99 {_figure('p99', self.baseline.p99_s)}"
                 )
         if self.policy.warmup_s > 0 and self.warmup is not None:
             self._set(phase="warm-up")
@@ -317,9 +319,5 @@ def _policy_json(p: CanaryPolicy) -> dict[str, object]:
             "drain_timeout_s": p.drain_timeout_s}  # fmt: skip
 
 
-def _percent(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio * 100:.2f} %"
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f} s"
+def _figure(metric: str, value: float | None) -> str:
+    return NO_DATA if value is None else fmt_figure(metric, value)
