@@ -95,11 +95,6 @@ class Histogram:
     def frozen(self) -> HistogramSample:
         return HistogramSample(self.bounds, tuple(self.counts), self.sum)
 
-    def add(self, other: Histogram) -> None:
-        for i, c in enumerate(other.counts):
-            self.counts[i] += c
-        self.sum += other.sum
-
 
 @dataclass(frozen=True, slots=True)
 class HistogramSample:
@@ -267,21 +262,15 @@ class Engine:
             limited = n * self.scenario.rejected_429_ratio(self.fleet, model, mid)
             background_429 += limited
             extra = surged.get(model.name, 0.0) * dt
-            if weight <= 0:
-                self._models[model.name].serve(model, c, n - limited, limited, extra)
-                if self.rollout:
-                    self._gateway[STABLE].serve(model, c, n - limited, limited, extra)
-                continue
             # The route splits every request, rejected ones included, by weight.
-            split = ((STABLE, 1 - weight, c), (CANARY, weight, self._canary(c, mid)))
-            for revision, share, conditions in split:
-                if revision == STABLE:
-                    state = self._models[model.name]
-                else:
-                    state = self._canary_state(model)
+            split = [(self._models[model.name], STABLE, 1 - weight, c)]
+            if weight > 0:
+                split.append((self._canary_state(model), CANARY, weight, self._canary(c, mid)))
+            for state, revision, share, conditions in split:
                 args = (model, conditions, (n - limited) * share, limited * share, extra * share)
                 state.serve(*args)
-                self._gateway[revision].serve(*args)
+                if self.rollout:
+                    self._gateway[revision].serve(*args)
         for key in self.fleet.keys:
             self._rejections[key.key_id] += background_429 * key.weight
         if surge:
@@ -299,8 +288,7 @@ class Engine:
         if self.rollout.replicas == 0:
             # A route to a backend with no endpoints: the gateway answers 503 at once.
             return replace(c, error_5xx_ratio=1.0, latency_scale=REJECTED_LATENCY_S)
-        since = self.rollout.serving_since
-        slower = traits.latency_factor(None if since is None else t - since)
+        slower = self._canary_slowdown(t)
         return replace(
             c,
             error_5xx_ratio=min(1.0, c.error_5xx_ratio + traits.error_5xx_added),
@@ -334,13 +322,17 @@ class Engine:
         median = sum(m.share * m.latency_p50_s for m in self.fleet.models)
         return median, LATENCY_SIGMA
 
+    def _canary_slowdown(self, t: float) -> float:
+        """The canary's latency against the baseline's at ``t``: its build, and how cold
+        it still is."""
+        assert self.rollout is not None and self.scenario.canary is not None
+        since = self.rollout.serving_since
+        return self.scenario.canary.latency_factor(None if since is None else t - since)
+
     def _canary_latency(self) -> tuple[float, float]:
         """(median, sigma) of a request through the canary now."""
-        assert self.rollout is not None and self.scenario.canary is not None
         median, sigma = self.latency_profile()
-        since = self.rollout.serving_since
-        factor = self.scenario.canary.latency_factor(None if since is None else self.t - since)
-        return median * factor, sigma
+        return median * self._canary_slowdown(self.t), sigma
 
     def in_flight(self) -> dict[str, float]:
         """Requests in flight on each gateway revision now (only with a canary)."""
