@@ -67,11 +67,7 @@ class ConfirmAction(ModalScreen[bool]):
         drain = self.plan.drain
         for i, edit in enumerate(self.plan.edits):
             if drain is not None and i == drain.after:
-                text.append(
-                    f"then wait up to {drain.timeout_s:g} s for the in-flight requests to "
-                    "finish (the in-flight gauge), and only then\n",
-                    style="yellow",
-                )
+                text.append(f"{drain} (the in-flight gauge), and only then\n", style="yellow")
             if edit.noop:
                 continue
             text.append(f"{edit.target}\n", style="bold")

@@ -74,6 +74,9 @@ class Drain:
     timeout_s: float
     poll_s: float = 2.0
 
+    def __str__(self) -> str:
+        return f"then wait up to {self.timeout_s:g} s for in-flight requests to finish"
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
