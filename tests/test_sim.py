@@ -11,6 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tui.cli import main
 from tui.clock import FrozenClock
 from tui.config import Slo
 from tui.histogram import histogram_quantile
@@ -257,6 +258,35 @@ def test_exporter_counters_are_whole_numbers_and_grow(exporter: str) -> None:
 
 def test_exporter_answers_404_elsewhere(exporter: str) -> None:
     assert httpx.get(f"{exporter}/nope").status_code == 404
+
+
+def test_exporter_canary_weight_routes_traffic_from_the_start() -> None:
+    server, engine = make_server(scenario="bad-canary-p99", at_s=600.0, canary_weight=25)
+    server.server_close()
+    assert engine.rollout is not None
+    assert engine.rollout.weight_at(600.0) == 0.25
+    assert engine.rollout.replicas > 0
+    engine.advance(700.0)
+    gateway = engine.sample().gateway
+    share = gateway["canary"].total / (gateway["canary"].total + gateway["stable"].total)
+    assert share == pytest.approx(0.25)
+
+
+def test_simulate_canary_weight_needs_a_canary_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--port", "0", "--scenario", "healthy", "--canary-weight", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("warroom: The healthy scenario has no gateway canary")
+    assert err.endswith(".") and "\n" not in err and err.count(". ") == 0
+
+
+@pytest.mark.parametrize("weight", ["150", "-1", "12.5"])
+def test_simulate_canary_weight_is_a_percentage(
+    weight: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["simulate", "--port", "0", "--scenario", "good-canary", "--canary-weight", weight])
+    assert exited.value.code == 2
+    assert "--canary-weight" in capsys.readouterr().err
 
 
 def test_demo_history_at_any_start_instant() -> None:

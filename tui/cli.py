@@ -56,6 +56,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _percent(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage from 0 to 100")
+    return value
+
+
 def _source_options() -> argparse.ArgumentParser:
     # SUPPRESS keeps a sub-command's defaults from overwriting options given before it.
     p = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -118,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--gpus", type=int, default=None)
     sim.add_argument("--speed", type=_positive_float, default=1.0)
     sim.add_argument("--at", type=_duration_arg, default=0.0, help="start this far in")
+    sim.add_argument(
+        "--canary-weight", type=_percent, default=0, metavar="PCT",
+        help="percent of traffic on the gateway canary from the start (canary scenarios)",
+    )  # fmt: skip
     sub.add_parser("scenarios", help="list the demo scenarios")
     tri = sub.add_parser(
         "triage",
@@ -461,6 +475,7 @@ def _simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             at_s=args.at,
             speed=args.speed,
+            canary_weight=args.canary_weight,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

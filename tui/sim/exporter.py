@@ -218,10 +218,27 @@ def make_server(
     seed: int = 7,
     at_s: float = 0.0,
     speed: float = 1.0,
+    canary_weight: int = 0,
 ) -> tuple[ThreadingHTTPServer, Engine]:
-    """A server (not yet serving) for the fleet; ValueError for a bad scenario or size."""
+    """A server (not yet serving) for the fleet; ValueError for a bad scenario, size or
+    canary weight.
+
+    ``canary_weight``: percent of the gateway's traffic the canary serves from ``at_s``
+    on (canary scenarios only; they otherwise start at 0 %, waiting for a driver).
+    """
+    if not 0 <= canary_weight <= 100:
+        raise ValueError(f"The canary weight must be 0 to 100 %, not {canary_weight}.")
     fleet = build_fleet(models, gpus, seed)
     engine = Engine(fleet, find_scenario(scenario), start_s=at_s)
+    if canary_weight:
+        if engine.rollout is None:
+            raise ValueError(
+                f"The {scenario} scenario has no gateway canary to send {canary_weight} % "
+                "of traffic to; pick a canary scenario (warroom scenarios)."
+            )
+        # The canary's Deployment already has its replicas (`Rollout`'s default): only
+        # the route changes.
+        engine.rollout.set_weight(at_s, canary_weight)
     started = time.monotonic()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(FleetCollector(engine, lambda: at_s + (time.monotonic() - started) * speed))
