@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # distribution could otherwise shadow this one.
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from demo_app import frozen_demo_app, settle  # noqa: E402
+from demo_app import SteppedDrive, frozen_demo_app, settle  # noqa: E402
+
+from tui.actions.canary import END_PHASES  # noqa: E402
 
 OUT = ROOT / "screenshots"
 AT_S = 1200.0
@@ -36,6 +38,9 @@ class Shot(NamedTuple):
     gpus: int | None = None
     name: str = ""
     """File name without ``.svg``; default ``<scenario>-<width>x<height>``."""
+    drive_until_s: float | None = None
+    """A canary scenario: run its drive this many seconds (inf: to its end) first; 550 s
+    is 90 s of warm-up, 300 s at 5 % and 160 s into 25 %."""
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -55,13 +60,22 @@ SHOTS: tuple[Shot, ...] = (
         keys=("t", "enter", "enter", "enter", "enter"),
         name="runbook-gpu-oom-200x50",
     ),
+    Shot("bad-canary-p99", 120, 40, drive_until_s=float("inf"), name="canary-rolled-back-120x40"),
+    Shot("good-canary", 200, 50, drive_until_s=550.0, name="canary-ramping-200x50"),
 )
 
 
 async def shoot(shot: Shot) -> Path:
-    app = frozen_demo_app(shot.scenario, at_s=AT_S, models=shot.models, gpus=shot.gpus)
+    drive = SteppedDrive(hold_at_s=shot.drive_until_s) if shot.drive_until_s else None
+    app = frozen_demo_app(shot.scenario, at_s=AT_S, models=shot.models, gpus=shot.gpus, drive=drive)
     async with app.run_test(size=(shot.width, shot.height)) as pilot:
-        await settle(pilot)
+        if drive is not None:
+            await drove(pilot, drive)
+            # A held drive's worker never completes: settle would wait for it forever.
+            for _ in range(5):
+                await pilot.pause(0.05)
+        else:
+            await settle(pilot)
         for key in shot.keys:
             await pilot.press(key)
             await settle(pilot)
@@ -72,6 +86,17 @@ async def shoot(shot: Shot) -> Path:
     path = OUT / f"{shot.name or f'{shot.scenario}-{shot.width}x{shot.height}'}.svg"
     path.write_text(svg, encoding="utf-8")
     return path
+
+
+async def drove(pilot: object, drive: SteppedDrive) -> None:
+    """Until the drive ends or waits at its stopping point."""
+    for _ in range(2000):
+        d, clock = drive.driver, drive.clock
+        ready = d is not None and clock is not None
+        if ready and (d.state.phase in END_PHASES or clock.at + d.poll_s > drive.until):
+            return
+        await asyncio.sleep(0.01)
+    raise RuntimeError("the canary drive did not get there")
 
 
 async def main() -> None:

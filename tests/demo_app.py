@@ -11,15 +11,21 @@ Imported as ``demo_app``: pytest puts ``tests/`` on ``sys.path`` (rootdir-relati
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Callable
+from typing import Any
 
 from textual.pilot import Pilot
 
+from tui.actions.canary import CanaryDriver
 from tui.actions.kube import Mitigator
+from tui.actions.simulated import SimulatedRoute, SimulatedWarmup
 from tui.app import WarroomApp
+from tui.canary import CanaryPolicy
 from tui.clock import FrozenClock
 from tui.collect import Collector
-from tui.config import Config, load_config
+from tui.config import Config, MitigationSettings, load_config
 from tui.evidence import build_pod_evidence
 from tui.sources.base import HealthSource
 from tui.sources.demo import DemoSource
@@ -43,10 +49,12 @@ def frozen_demo_app(
     timeline: Timeline | None = None,
     nvml: bool = False,
     mitigator: Mitigator | None = None,
+    drive: Callable[[DemoSource, FrozenClock], CanaryDriver] | None = None,
 ) -> WarroomApp:
     """The app over ``scenario``, frozen ``at_s`` seconds in; the terminal size is the
     caller's (``run_test(size=...)``). ``wrap`` may put a test double around the real
-    simulator; ``nvml`` adds this host's NVML reader; ``timeline`` records GPU events."""
+    simulator; ``nvml`` adds this host's NVML reader; ``timeline`` records GPU events;
+    ``drive`` makes the canary drive the cockpit runs, from the simulator and the clock."""
     config = config or load_config(None, env={})
     clock = FrozenClock(EPOCH + at_s)
     demo = DemoSource(
@@ -71,6 +79,7 @@ def frozen_demo_app(
         timeline=timeline,
         mitigator=mitigator,
         actor="sre@bastion",
+        canary=drive(demo, clock) if drive else None,
     )
 
 
@@ -85,3 +94,39 @@ async def settle(pilot: Pilot[object]) -> None:
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
     await pilot.pause()
+
+
+class SteppedDrive:
+    """A canary drive over the frozen demo: the driver's sleeps move the frozen clock, so
+    a drive of minutes runs in a blink; past ``until`` (simulated seconds) they wait, so
+    a test can press keys while a stage holds."""
+
+    def __init__(
+        self, timeline: Timeline | None = None, *, hold_at_s: float | None = None, **policy: Any
+    ) -> None:
+        self.timeline = timeline
+        self.policy = CanaryPolicy(**policy)
+        self.hold_at_s = hold_at_s
+        """Where to stop first, in seconds after the drive starts."""
+        self.until = math.inf
+        self.clock: FrozenClock | None = None
+        self.lines: list[str] = []
+        self.driver: CanaryDriver | None = None
+
+    def __call__(self, demo: DemoSource, clock: FrozenClock) -> CanaryDriver:
+        self.clock = clock
+        if self.hold_at_s is not None:
+            self.until = clock.at + self.hold_at_s
+        self.driver = CanaryDriver(
+            self.policy, SimulatedRoute(demo, MitigationSettings()), demo, clock=clock,
+            sleep=self.sleep, warmup=SimulatedWarmup(demo), timeline=self.timeline,
+            actor="warroom canary drive (demo)", poll_s=15, log=self.lines.append,
+        )  # fmt: skip
+        return self.driver
+
+    async def sleep(self, seconds: float) -> None:
+        assert self.clock is not None
+        while self.clock.at + seconds > self.until:
+            await asyncio.sleep(0.01)
+        self.clock.at += seconds
+        await asyncio.sleep(0)

@@ -55,3 +55,23 @@ def test_a_bad_variable_is_one_sentence_and_exit_2(
 def test_a_scenario_without_a_canary_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*DEMO, "--scenario", "gpu-oom"]) == 2
     assert "has no gateway canary" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "speed"),
+    [
+        (["--demo", "--scenario", "bad-canary-p99"], 10.0),  # stages of 300 s hold 30 s
+        (["--demo", "--scenario", "bad-canary-p99", "--speed", "2"], 2.0),
+        (["--demo", "--scenario", "gpu-oom"], 1.0),
+        (["--demo"], 1.0),
+    ],
+)
+def test_canary_scenarios_run_the_demo_clock_faster_unless_told(
+    argv: list[str], speed: float
+) -> None:
+    from tui.cli import build_parser, build_source, load
+    from tui.clock import SimClock
+
+    args = build_parser().parse_args(argv)
+    _, clock = build_source(args, load(args))
+    assert isinstance(clock, SimClock) and clock.speed == speed

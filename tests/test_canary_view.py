@@ -227,14 +227,23 @@ def test_paused_in_title() -> None:
     assert "p resume" in text
 
 
-def test_watch_only_hides_the_keys_but_back() -> None:
+def test_watch_only_offers_the_rollback_but_not_the_drive_keys() -> None:
     driving = plain(view(RAMPING, RAMPING_NOW).render())
     assert "A abort (drained rollback)" in driving
     assert "P promote" in driving
     watching = plain(view(RAMPING, RAMPING_NOW, watch_only=True).render())
     assert "watch only" in line_with(watching, "Canary  ramping")
     assert "abort" not in watching and "P promote" not in watching
-    assert "esc back" in watching
+    assert "p pause" not in watching
+    assert line_with(watching, "esc back").strip() == "A drained rollback · esc back"
+
+
+def test_a_screen_that_may_not_act_offers_only_back() -> None:
+    widget = CanaryView()
+    for watch_only in (False, True):
+        widget.show(RAMPING, POLICY, RAMPING_NOW, watch_only, acts=False)
+        text = plain(widget.render())
+        assert line_with(text, "esc back").strip() == "esc back", watch_only
 
 
 def test_ended_or_rolling_back_drive_offers_only_back() -> None:
@@ -287,3 +296,23 @@ async def test_show_repaints_the_mounted_view() -> None:
         text = plain(widget.render(), width=widget.size.width)
         assert "305/300 s" in text
         assert "120/300 s" not in text
+
+
+def test_spare_room_shows_the_drive_log_without_repeating_itself() -> None:
+    log = (
+        (ROLLED_BACK_AT - 400, "smoke check passed"),
+        (ROLLED_BACK_AT - 305, "stage 5 %: HTTPRoute inference/llm-gateway: weight 0 -> 5"),
+        (ROLLED_BACK_AT, ROLLBACK.reason),
+        (ROLLED_BACK_AT + 2, ROLLED_BACK.message),
+    )
+    state = replace(ROLLED_BACK, log=log)
+    tall = plain(canary_renderable(state, POLICY, ROLLED_BACK_AT, width=120, height=50), 120)
+    assert "Log" in tall.splitlines()
+    assert "smoke check passed" in tall and "weight 0 -> 5" in tall
+    # The verdict's reason and the last line are on screen once each, not again in the log.
+    assert tall.count(ROLLBACK.reason) == 1
+    assert tall.count(ROLLED_BACK.message) == 1
+    # Short of room, the log gives way first: nothing else is cut for it.
+    short = plain(canary_renderable(state, POLICY, ROLLED_BACK_AT, width=80, height=19))
+    assert "Log" not in short.splitlines() and "smoke check passed" not in short
+    assert ROLLBACK.reason[:40] in short and "esc back" in short

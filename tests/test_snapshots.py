@@ -9,7 +9,7 @@ same on every run. Regenerate after an intended change with
 from __future__ import annotations
 
 import pytest
-from demo_app import frozen_demo_app, settle
+from demo_app import SteppedDrive, frozen_demo_app, settle
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
@@ -224,3 +224,20 @@ def test_canary_view(snap_compare, state: DriveState, now: float, size: tuple[in
     """A p99 regression rolled back at 5 % (error rate passing, p99 failing), and a ramp
     holding 25 % two minutes in after advancing from 5 %."""
     assert snap_compare(_Canary(state, now), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cockpit_bad_canary(snap_compare, size: tuple[int, int]) -> None:
+    """``warroom --demo --scenario bad-canary-p99`` once its drive has ended: the ramp
+    stopped at 5 % on p99, the drained rollback done, as the cockpit opens on it."""
+    drive = SteppedDrive()
+
+    async def wait(pilot: Pilot[object]) -> None:
+        for _ in range(500):
+            if drive.driver is not None and drive.driver.state.phase == "rolled-back":
+                break
+            await pilot.pause(0.01)
+        await settle(pilot)
+
+    app = frozen_demo_app("bad-canary-p99", drive=drive)
+    assert snap_compare(app, terminal_size=size, run_before=wait)

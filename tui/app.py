@@ -11,24 +11,28 @@ from __future__ import annotations
 import getpass
 import socket
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Footer
 
+from tui.actions.canary import END_PHASES, CanaryDriver, DriveState
 from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
 from tui.actions.lock import ActionLock
 from tui.actions.plan import Plan
 from tui.actions.record import Outcome, carry_out
+from tui.canary import CanaryPolicy
+from tui.canary_watch import CanaryWatch
 from tui.cause import SuspectedCause, suspect
 from tui.clock import utc
 from tui.collect import Collector
 from tui.config import Config
 from tui.durations import human_age
-from tui.errors import SourceError
+from tui.errors import SourceError, WarroomError
 from tui.format import model_label
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.runbook_files import Runbooks, configured_runbooks
@@ -38,6 +42,7 @@ from tui.sources.base import CanarySource, HealthSource
 from tui.timeline import Timeline
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
+from widgets.canary_screen import CanaryScreen
 from widgets.cause_line import CauseLine
 from widgets.confirm_action import ConfirmAction
 from widgets.gpu_detail import GpuDetail
@@ -69,6 +74,7 @@ class WarroomApp(App[int]):
         Binding("g", "toggle_gpus", "GPUs"),
         Binding("t", "runbook", "Runbook"),
         Binding("m", "mitigate", "Mitigate"),
+        Binding("c", "canary", "Canary"),
     ]
 
     def __init__(
@@ -83,9 +89,20 @@ class WarroomApp(App[int]):
         mitigator: Mitigator | None = None,
         mitigations_note: str | None = None,
         actor: str | None = None,
+        canary: CanaryDriver | None = None,
     ) -> None:
         super().__init__()
         self.mitigator = mitigator
+        self.drive = canary
+        """The canary drive this cockpit runs (the demo's canary scenarios); without
+        one, the canary screen watches whatever drives the route."""
+        self.canary_policy: CanaryPolicy = (
+            canary.policy if canary is not None
+            else config.canary.policy(config.mitigations.drain_timeout_s)
+        )  # fmt: skip
+        self.canary_watch: CanaryWatch | None = None
+        self._watch_timer: Timer | None = None
+        self._canary_phase: str | None = None
         self.mitigations_note = mitigations_note
         """Why there is no mitigator (one sentence), when there is none."""
         self.actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
@@ -144,9 +161,13 @@ class WarroomApp(App[int]):
         self._paint_status()
         self.load_history()
         self.refresh_data()
+        if self.drive is not None:
+            self.drive.on_change = self._canary_changed
+            self.drive_canary()
+            self.action_canary()
         if self.live:
             self.set_interval(self.config.refresh_s, self.refresh_data)
-            self.set_interval(1.0, self._paint_status)
+            self.set_interval(1.0, self._tick)
 
     @work(exclusive=True, group="history")
     async def load_history(self) -> None:
@@ -233,6 +254,11 @@ class WarroomApp(App[int]):
             headline = symptom.headline if symptom else None
             for screen in navigators:
                 screen.update_facts(self._facts(screen.model), self._stale_age(), headline)
+
+    def _tick(self) -> None:
+        """Once a second: the ages on the top line and the canary's hold timer."""
+        self._paint_status()
+        self._paint_canary()
 
     def _paint_status(self) -> None:
         snap = self.tracker.current
@@ -500,6 +526,158 @@ class WarroomApp(App[int]):
         undone = _step_fields(event.undone.as_json())
         at = utc(self.clock.now())
         self._write(lambda t: t.append("runbook.back", at, model=self.walk_model, **undone))
+
+    # -- the canary
+
+    def action_canary(self) -> None:
+        """The canary screen: the drive this cockpit runs, else a watch on the rollout
+        whoever drives it."""
+        if any(isinstance(s, CanaryScreen) for s in self.screen_stack):
+            return
+        watching = self.drive is None
+        screen = CanaryScreen(watch_only=watching, acts=not self.config.kiosk)
+        self.push_screen(screen)
+        if watching:
+            if self.canary_watch is None:
+                self.canary_watch = CanaryWatch(self.canary_policy)
+            if self._watch_timer is not None:
+                self._watch_timer.stop()
+            self.watch_canary()
+            if self.live:
+                self._watch_timer = self.set_interval(self.config.refresh_s, self._watch_tick)
+        self._paint_canary()
+
+    def _canary_open(self) -> bool:
+        return any(isinstance(s, CanaryScreen) for s in self.screen_stack)
+
+    def _watch_tick(self) -> None:
+        # Read only while the screen is up (a confirmation over it counts): a closed
+        # view costs no queries.
+        if self._canary_open():
+            self.watch_canary()
+        elif self._watch_timer is not None:
+            self._watch_timer.stop()
+            self._watch_timer = None
+
+    @work(exclusive=True, group="canary-watch")
+    async def watch_canary(self) -> None:
+        """One look at a rollout someone else drives: its figures, and the route's weight
+        when the cluster is configured (else the traffic share tells the stage)."""
+        watch = self.canary_watch
+        assert watch is not None
+        source = self.source
+        now = self.clock.now()
+        if not isinstance(source, CanarySource):
+            watch.observe(now, None, error=f"{source.description} cannot read a canary.")
+            self._paint_canary()
+            return
+        reading, weight, error = None, None, None
+        try:
+            reading = await source.canary(watch.window_s(now))
+        except WarroomError as exc:
+            error = f"Canary figures not read: {exc}"
+        if self.mitigator is not None and self.mitigator.settings.canary_route:
+            try:
+                weight = await self.mitigator.canary_weight()
+            except ActionError as exc:
+                error = error or f"{exc} The stage is taken from the traffic share instead."
+        watch.observe(now, reading, weight=weight, error=error)
+        self._paint_canary()
+
+    @work(exclusive=True, group="canary")
+    async def drive_canary(self) -> None:
+        """The demo's canary drive, start to end, on the cockpit's own event loop."""
+        assert self.drive is not None
+        try:
+            await self.drive.run()
+        except OSError as exc:
+            where = self.timeline.path if self.timeline else "the timeline"
+            self.notify(
+                f"The canary drive stopped at {self.drive.state.stage_pct} %: the incident "
+                f"timeline {where} cannot be written ({exc.strerror or exc}).",
+                severity="error",
+                timeout=30,
+            )
+
+    def _canary_changed(self, state: DriveState) -> None:
+        self._paint_canary()
+        if state.phase == self._canary_phase:
+            return
+        self._canary_phase = state.phase
+        # The moments that matter reach the engineer wherever they are; on the canary
+        # screen the view already says them, and a toast would only cover its gates.
+        turned = state.phase in END_PHASES or state.phase == "rolling-back"
+        if turned and not isinstance(self.screen, CanaryScreen):
+            severity = "information" if state.phase == "promoted" else "error"
+            self.notify(state.message, title=f"Canary {state.phase}", severity=severity,
+                        timeout=20)  # fmt: skip
+
+    def _canary_state(self) -> DriveState | None:
+        if self.drive is not None:
+            return self.drive.state
+        return self.canary_watch.state if self.canary_watch is not None else None
+
+    def _paint_canary(self) -> None:
+        state = self._canary_state()
+        if state is None:
+            return
+        now = self.clock.now()
+        for screen in self.screen_stack:
+            if isinstance(screen, CanaryScreen):
+                screen.show(state, self.canary_policy, now)
+
+    def on_canary_screen_pause(self, _: CanaryScreen.Pause) -> None:
+        if self.drive is not None:
+            self.drive.pause(not self.drive.state.paused)
+
+    def on_canary_screen_promote(self, _: CanaryScreen.Promote) -> None:
+        if self.drive is not None:
+            self.steer_canary("promote")
+
+    def on_canary_screen_abort(self, _: CanaryScreen.Abort) -> None:
+        if self.drive is None:
+            # Someone else's drive: taking the canary out is the mitigation it always is.
+            self.action_mitigate(["drained-rollback"], AGGREGATE)
+        else:
+            self.steer_canary("abort")
+
+    @work(exclusive=True, group="canary-steer")
+    async def steer_canary(self, what: Literal["promote", "abort"]) -> None:
+        """Promote or abort the drive, once the change it makes has been confirmed."""
+        drive = self.drive
+        assert drive is not None
+        why_not = self.blocked.get("drained-rollback") if drive.route is self.mitigator else None
+        if why_not:
+            self.notify(why_not, severity="error", timeout=12)
+            return
+        try:
+            if what == "abort":
+                plan = await drive.route.drained_rollback()
+            else:
+                plan = await drive.route.plan_weight(drive.policy.stages[-1])
+        except ActionError as exc:
+            self.notify(str(exc), severity="error", timeout=12)
+            return
+        confirm = ConfirmAction(plan, where=drive.route.place, production=self.production)
+        if plan.noop or not await self.push_screen_wait(confirm):
+            if not plan.noop:
+                self._record_cancel(plan, None)
+            self.notify(f"{plan.title}: cancelled, nothing changed.")
+            return
+        if drive.state.phase in (*END_PHASES, "rolling-back"):
+            self.notify(f"The drive is already {drive.state.phase}: nothing more to do.")
+            return
+        try:
+            if what == "abort":
+                drive.abort(f"aborted by {self.actor}")
+            else:
+                drive.promote_now(self.actor)
+        except OSError as exc:
+            self.notify(
+                f"The request is taken but not recorded ({exc.strerror or exc}).",
+                severity="warning",
+                timeout=12,
+            )
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -18,7 +18,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,13 +30,20 @@ from tui.model import GpuEvent, Snapshot
 from tui.sources.base import HealthSource
 
 if TYPE_CHECKING:
+    from tui.actions.canary import CanaryDriver, Route, Warmup
+    from tui.actions.kube import Mitigator
     from tui.collect import Collector
     from tui.runbook_files import Runbooks
+    from tui.sources.demo import DemoSource
     from tui.timeline import Timeline
 
 DEFAULT_DEMO_AT = "20m"
 """Where the demo starts: far enough in for the scripted incident to be under way, with
 its onset still inside the history plot."""
+
+
+CANARY_DEMO_SPEED = 10.0
+"""At 10x a bad canary is rolled back at 5 % within a minute, with the seed's gates."""
 
 
 def _duration_arg(text: str) -> float:
@@ -212,7 +219,7 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
 
         at_s = opt.get("at", parse_duration(DEFAULT_DEMO_AT))
         epoch = float(int(time.time() - at_s))
-        clock: Clock = SimClock(epoch, at_s=at_s, speed=opt.get("speed", 1.0))
+        clock: Clock = SimClock(epoch, at_s=at_s, speed=opt.get("speed", _demo_speed(opt)))
         headless = args.command in ("snapshot", "triage")
         if headless:
             clock = FrozenClock(epoch + at_s)
@@ -247,6 +254,16 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
     return PrometheusSource(config), WallClock()
 
 
+def _demo_speed(opt: dict[str, Any]) -> float:
+    """The demo clock's default speed: real time, except for a canary scenario, whose
+    seed-default holds (90 s warm-up, 300 s a stage) would keep a demo waiting for
+    minutes; there it runs `CANARY_DEMO_SPEED` times faster."""
+    from tui.sim.scenarios import SCENARIOS
+
+    scenario = SCENARIOS.get(opt.get("scenario", "healthy"))
+    return CANARY_DEMO_SPEED if scenario is not None and scenario.canary else 1.0
+
+
 def build_collector(args: argparse.Namespace, config: Config) -> Collector:
     """The source, plus NVML and pod evidence as the config asks."""
     from tui.collect import Collector
@@ -264,11 +281,38 @@ def build_collector(args: argparse.Namespace, config: Config) -> Collector:
     return Collector(source, config, clock=clock, nvml=nvml, pods=pods, pods_note=note)
 
 
-def _canary_drive(args: argparse.Namespace) -> int:
-    import asyncio
-
+def _canary_parts(
+    config: Config, demo: DemoSource | None, mitigator: Mitigator | None, why_not: str | None
+) -> tuple[Route, Warmup]:
+    """Where a drive moves traffic and how it warms the canary: the cluster's HTTPRoute
+    when one is configured (the demo's too, with ``scripts/demo-cluster.py``), else the
+    simulated route of a demo canary scenario."""
     from tui.actions.simulated import SimulatedRoute, SimulatedWarmup
     from tui.actions.warmup import HttpWarmup
+
+    c = config.canary
+    if mitigator is not None:
+        return mitigator, HttpWarmup(c.smoke_url, c.warmup_url, c.warmup_body)
+    if demo is None:
+        raise ConfigError(f"Cannot drive a canary: {why_not}")
+    try:
+        route = SimulatedRoute(demo, config.mitigations)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} Pick a canary scenario (warroom scenarios).") from None
+    return route, SimulatedWarmup(demo)
+
+
+def _sleep_for(clock: Clock) -> Callable[[float], Awaitable[None]]:
+    """Sleep in the clock's seconds: the demo's run ``speed`` times faster."""
+    speed = clock.speed if isinstance(clock, SimClock) else 1.0
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds / speed)
+
+    return sleep
+
+
+def _canary_drive(args: argparse.Namespace) -> int:
     from tui.drive import drive
     from tui.evidence import build_mitigator
     from tui.sources.demo import DemoSource
@@ -276,33 +320,29 @@ def _canary_drive(args: argparse.Namespace) -> int:
     config = load(args)
     source, clock = build_source(args, config)
     demo = source if isinstance(source, DemoSource) else None
-    speed = vars(args).get("speed", 1.0) if demo else 1.0
-    route: Any
-    mitigator, why_not = build_mitigator(config, demo)
-    if mitigator is not None:
-        route = mitigator
-    elif demo is not None:
-        try:
-            route = SimulatedRoute(demo, config.mitigations)
-        except ValueError as exc:
-            raise ConfigError(f"{exc} Pick a canary scenario (warroom scenarios).") from None
-    else:
-        raise ConfigError(f"Cannot drive a canary: {why_not}")
-    c = config.canary
-    warmup: Any = (
-        SimulatedWarmup(demo) if demo is not None and mitigator is None
-        else HttpWarmup(c.smoke_url, c.warmup_url, c.warmup_body)
-    )  # fmt: skip
-
-    async def sleep(seconds: float) -> None:
-        # The demo's clock runs ``speed`` times faster: its seconds pass sooner.
-        await asyncio.sleep(seconds / speed)
-
+    route, warmup = _canary_parts(config, demo, *build_mitigator(config, demo))
     timeline = _timeline(config, demo is not None)
     return asyncio.run(
-        drive(args, config, source, clock, route=route, warmup=warmup, sleep=sleep,
+        drive(args, config, source, clock, route=route, warmup=warmup, sleep=_sleep_for(clock),
               timeline=timeline)
     )  # fmt: skip
+
+
+def _demo_drive(
+    config: Config, demo: DemoSource, timeline: Timeline, mitigator: Mitigator | None
+) -> CanaryDriver:
+    """The drive a demo canary scenario plays in the cockpit: the deploy that scenario is
+    about, run as the pipeline would (`warroom canary drive`), keys and view included."""
+    from tui.actions.canary import CanaryDriver
+
+    route, warmup = _canary_parts(config, demo, mitigator, None)
+    policy = config.canary.policy(config.mitigations.drain_timeout_s)
+    driver = CanaryDriver(
+        policy, route, demo, clock=demo.clock, sleep=_sleep_for(demo.clock), warmup=warmup,
+        timeline=timeline, actor="warroom canary drive (demo)", poll_s=config.canary.poll_s,
+        log=lambda _: None,  # the view shows the last line; the timeline keeps what matters
+    )  # fmt: skip
+    return driver
 
 
 def _cockpit(args: argparse.Namespace) -> int:
@@ -312,17 +352,22 @@ def _cockpit(args: argparse.Namespace) -> int:
     from tui.evidence import build_mitigator
     from tui.sources.demo import DemoSource
 
-    demo = bool(vars(args).get("demo"))
-    context = "simulated" if demo else config.context
     source = collector.source
-    mitigator, why_not = build_mitigator(config, source if isinstance(source, DemoSource) else None)
+    demo = source if isinstance(source, DemoSource) else None
+    context = "simulated" if demo is not None else config.context
+    timeline = _timeline(config, demo is not None)
+    mitigator, why_not = build_mitigator(config, demo)
+    driver = None
+    if demo is not None and demo.scenario.canary is not None:
+        driver = _demo_drive(config, demo, timeline, mitigator)
     app = WarroomApp(
         collector,
         config,
         context=context,
-        timeline=_timeline(config, demo),
+        timeline=timeline,
         mitigator=mitigator,
         mitigations_note=why_not,
+        canary=driver,
     )
     app.run()
     if app.timeline is not None:

@@ -52,6 +52,9 @@ BAR_MIN, BAR_MAX = 10, 40
 METRICS: tuple[tuple[str, str], ...] = (("error_rate", "error rate"), ("p99", "p99"))
 """The gates in the order the judge computes them, with their names on screen."""
 KEYS = "p pause · P promote · A abort (drained rollback) · esc back"
+WATCH_KEYS = "A drained rollback · esc back"
+"""Watching someone else's drive: it cannot be paused or promoted from here, but the
+canary can still be taken out of traffic, as the mitigation it is."""
 BACK = "esc back"
 DEFAULT_WIDTH = 80
 """The width drawn at before the widget has a size (a test rendering it unmounted)."""
@@ -75,15 +78,23 @@ class CanaryView(Widget):
         self._policy = CanaryPolicy()
         self._now = 0.0
         self._watch_only = False
+        self._acts = True
         self._shown: tuple[object, ...] | None = None
 
     def show(
-        self, state: DriveState, policy: CanaryPolicy, now: float, watch_only: bool = False
+        self,
+        state: DriveState,
+        policy: CanaryPolicy,
+        now: float,
+        watch_only: bool = False,
+        acts: bool = True,
     ) -> None:
         """Repaint only when what is drawn changes: ``now`` moves the hold timer by whole
-        seconds, and a poll that changed nothing on screen costs no redraw over SSH."""
-        key = (state, policy, math.floor(hold_elapsed(state, now)), watch_only)
-        self._state, self._policy, self._now, self._watch_only = state, policy, now, watch_only
+        seconds, and a poll that changed nothing on screen costs no redraw over SSH.
+        ``acts`` is False where no key may change anything (a kiosk screen)."""
+        key = (state, policy, math.floor(hold_elapsed(state, now)), watch_only, acts)
+        self._state, self._policy, self._now = state, policy, now
+        self._watch_only, self._acts = watch_only, acts
         if key != self._shown:
             self._shown = key
             self.refresh()
@@ -95,15 +106,16 @@ class CanaryView(Widget):
         width = size.width or DEFAULT_WIDTH
         height = size.height or None
         return canary_renderable(
-            self._state, self._policy, self._now, self._watch_only, width=width, height=height
-        )
+            self._state, self._policy, self._now, self._watch_only, self._acts,
+            width=width, height=height,
+        )  # fmt: skip
 
 
 def hold_elapsed(state: DriveState, now: float) -> float:
     """Seconds the current stage has held. While ramping the clock runs on between two
     polls, so the timer does not stand still for the poll interval; once the drive
     stopped, the figure the last verdict was judged on stands."""
-    if state.phase == "ramping" and state.stage_started is not None:
+    if state.phase in ("ramping", "watching") and state.stage_started is not None:
         return max(state.elapsed_s, now - state.stage_started)
     return state.elapsed_s
 
@@ -113,6 +125,7 @@ def canary_renderable(
     policy: CanaryPolicy,
     now: float,
     watch_only: bool = False,
+    acts: bool = True,
     *,
     width: int = DEFAULT_WIDTH,
     height: int | None = None,
@@ -130,7 +143,7 @@ def canary_renderable(
         Text("Verdicts", style="bold"),
     ]
     last = footer(state)
-    hint = key_hint(state, watch_only)
+    hint = key_hint(state, watch_only, acts)
     entries = [history_row(when, verdict) for when, verdict in state.history]
     if not entries:
         entries = [Text("none yet", style="dim")]
@@ -141,7 +154,34 @@ def canary_renderable(
     used = _lines(Group(*top, *last, hint), width)
     kept = _fit(entries, height - used, width)
     gap = height - used - sum(_lines(e, width) for e in kept)
+    # Room to spare (a wall screen): the drive's own log, oldest first, what it did
+    # between the verdicts. The last line then closes the log, in its place in time,
+    # rather than standing under it; the verdicts are not said twice.
+    said = {v.reason for _, v in state.history}
+    rows = [log_row(when, line, _message_style(state) if line == state.message else "dim")
+            for when, line in state.log if line not in said]  # fmt: skip
+    if rows:
+        bare = footer(state, message=False)
+        room = gap + _lines(Group(*last), width) - _lines(Group(*bare), width)
+        fitted = _fit(rows, room - 2, width) if room >= LOG_MIN_ROOM else []
+        if any(isinstance(e, Table) for e in fitted):  # a count of earlier lines alone: none
+            log = [Text(), Text("Log", style="bold"), *fitted]
+            return Group(*top, *kept, *log, *bare,
+                         *([Text()] * max(0, room - sum(_lines(e, width) for e in log))),
+                         hint)  # fmt: skip
     return Group(*top, *kept, *last, *([Text()] * max(0, gap)), hint)
+
+
+LOG_MIN_ROOM = 4
+"""Spare lines from which the log is shown: its heading, a gap and two lines at least."""
+
+
+def log_row(when: float, line: str, style: str = "dim") -> Table:
+    row = Table.grid(padding=(0, 1), pad_edge=False)
+    row.add_column(width=8, no_wrap=True)
+    row.add_column(ratio=1)
+    row.add_row(Text(f"{utc(when):%H:%M:%S}", style="dim"), Text(line, style=style))
+    return row
 
 
 def title(state: DriveState, watch_only: bool) -> Text:
@@ -153,7 +193,7 @@ def title(state: DriveState, watch_only: bool) -> Text:
     if state.paused:
         text.append("  ")
         text.append(" PAUSED ", style="bold reverse yellow")
-    if watch_only:
+    if watch_only and state.phase != "watching":
         text.append("  watch only", style="dim")
     return text
 
@@ -374,32 +414,37 @@ def history_row(when: float | None, verdict: Verdict) -> Table:
     return row
 
 
-def footer(state: DriveState) -> list[RenderableType]:
+def footer(state: DriveState, message: bool = True) -> list[RenderableType]:
     """The verdict in hand when the history does not already end with it (a wait is
     never in the history), lined up with the history as ``now``; then the last log line
-    unless it says the same."""
+    unless it says the same (or ``message`` is False: the log shows it)."""
     out: list[RenderableType] = []
     latest = state.history[-1][1] if state.history else None
     verdict = state.verdict
     if verdict is not None and verdict != latest:
         out.append(history_row(None, verdict))
-    if state.message and (verdict is None or state.message != verdict.reason):
-        # The phase's colour without its weight: a wrapped bold paragraph shouts over
-        # the title and the failing gate it only explains.
-        colour = PHASE_STYLE.get(state.phase, "").replace("bold", "").strip()
-        out.append(Text(state.message, style=colour))
+    if message and state.message and (verdict is None or state.message != verdict.reason):
+        out.append(Text(state.message, style=_message_style(state)))
     return out
+
+
+def _message_style(state: DriveState) -> str:
+    # The phase's colour without its weight: a wrapped bold paragraph shouts over the
+    # title and the failing gate it only explains.
+    return PHASE_STYLE.get(state.phase, "").replace("bold", "").strip()
 
 
 NO_KEYS: tuple[Phase, ...] = (*END_PHASES, "rolling-back")
 """Phases where pausing, promoting or aborting can change nothing any more."""
 
 
-def key_hint(state: DriveState, watch_only: bool) -> Text:
-    """Watching someone else's drive, or once it has ended or is rolling back, only
-    leaving means anything."""
-    if watch_only or state.phase in NO_KEYS:
+def key_hint(state: DriveState, watch_only: bool, acts: bool = True) -> Text:
+    """Once the drive has ended or is rolling back, or where nothing may be changed,
+    only leaving means anything; watching, only the rollback does."""
+    if not acts or state.phase in NO_KEYS:
         return Text(BACK, style="dim")
+    if watch_only:
+        return Text(WATCH_KEYS, style="dim")
     keys = KEYS.replace("p pause", "p resume") if state.paused else KEYS
     return Text(keys, style="dim", overflow="ellipsis", no_wrap=True)
 

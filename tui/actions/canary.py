@@ -28,18 +28,26 @@ from tui.timeline import Timeline
 
 Phase = Literal[
     "starting", "smoke", "warm-up", "ramping", "rolling-back", "promoted", "rolled-back",
-    "refused", "failed",
+    "refused", "failed", "watching",
 ]  # fmt: skip
+"""``watching``: a rollout someone else drives, followed by `tui.canary_watch`."""
 END_PHASES = ("promoted", "rolled-back", "refused", "failed")
 EXIT_CODES = {"promoted": 0, "rolled-back": 1, "refused": 2, "failed": 3}
 """``warroom canary drive`` exit status: 0 only on promotion, so CI/CD fails the
 pipeline on a bad deploy."""
+LOG_KEPT = 50
+"""Log lines a `DriveState` carries for the view; the timeline keeps what matters."""
 PREFLIGHT_WINDOW_S = 300.0
 """How far back the model versions are read before any traffic moves."""
 
 
 class Route(Cluster, Protocol):
     """Where canary traffic is set: plans, dry runs and applies like `Mitigator`."""
+
+    @property
+    def place(self) -> str:
+        """Where its changes land, as a confirmation names it."""
+        ...
 
     async def canary_weight(self) -> int: ...
 
@@ -77,6 +85,8 @@ class DriveState:
     paused: bool = False
     message: str = ""
     """The last log line."""
+    log: tuple[tuple[float, str], ...] = ()
+    """(when, line) for the last `LOG_KEPT` log lines, oldest first."""
 
 
 class CanaryDriver:
@@ -111,7 +121,8 @@ class CanaryDriver:
         """A stage that has had no figures for this long is rolled back: a canary nobody
         can judge is not one to leave serving traffic."""
         self._log = log
-        self._on_change = on_change
+        self.on_change = on_change
+        """Called with every new state: the cockpit repaints the canary view from it."""
         self.state = DriveState()
         self._abort: str | None = None
         self._promote = False
@@ -129,10 +140,13 @@ class CanaryDriver:
     def abort(self, why: str = "aborted by the operator") -> None:
         """Roll back (drained) at the next step."""
         self._abort = why
+        self.record("canary.abort-requested", reason=why, stage_pct=self.state.stage_pct)
 
-    def promote_now(self) -> None:
+    def promote_now(self, by: str | None = None) -> None:
         """Skip the remaining stages: straight to 100 % at the next step."""
         self._promote = True
+        self.record("canary.promote-requested", by=by or self.actor,
+                    stage_pct=self.state.stage_pct)  # fmt: skip
 
     # -- the loop
 
@@ -222,7 +236,7 @@ class CanaryDriver:
                 no_data_since = None
             if verdict.decision in ("wait", "no-data"):
                 if now - last_wait_log >= max(60.0, self.poll_s):
-                    self.say(verdict.reason)
+                    self.note(verdict.reason)
                     last_wait_log = now
                 continue
             if verdict.decision in ("rollback", "refuse"):
@@ -244,11 +258,11 @@ class CanaryDriver:
         self.say(f"stage {pct} %: {'; '.join(plan.lines())}")
 
     async def _roll_back(self, why: str, verdict: Verdict | None) -> None:
-        self._set(phase="rolling-back")
-        self.say(f"rolling back at {self.state.stage_pct} %: {why}")
+        self.say(f"rolling back at {self.state.stage_pct} %: {why}", phase="rolling-back")
         plan = await self.route.drained_rollback()
         if plan.drain is not None:
             plan = replace(plan, drain=replace(plan.drain, timeout_s=self.policy.drain_timeout_s))
+        self.say(f"rollback: {'; '.join(plan.lines())}")
         outcome = await carry_out(
             self.route, plan, self.timeline, clock=self.clock, actor=self.actor,
             in_flight=self.source.canary_in_flight, sleep=self.sleep,
@@ -256,7 +270,8 @@ class CanaryDriver:
         self.rollback = outcome
         if outcome.result in ("succeeded", "noop"):
             self._end("rolled-back", f"rolled back: {outcome.message}", verdict)
-            self.say(
+            # Logged only: the state's message keeps what the rollback did.
+            self._log(
                 "next: triage with the runbook (warroom triage --runbook latency or "
                 "errors-5xx) before redeploying this build"
             )
@@ -278,7 +293,7 @@ class CanaryDriver:
         try:
             return await self.source.canary(window_s)
         except SourceError as exc:
-            self.say(f"no canary figures: {exc}")
+            self.note(f"no canary figures: {exc}")
             return None
 
     # -- reporting
@@ -293,13 +308,21 @@ class CanaryDriver:
     def _end(self, phase: Phase, message: str, verdict: Verdict | None = None) -> DriveState:
         if verdict is not None and verdict not in (v for _, v in self.state.history):
             self._set(history=(*self.state.history, (self.clock.now(), verdict)))
-        self._set(phase=phase)
-        self.say(message)
+        # Phase and message in one change: whoever follows the state sees them together.
+        self.say(message, phase=phase)
         self.record(f"canary.{phase}", message=message, stage_pct=self.state.stage_pct)
         return self.state
 
-    def say(self, line: str) -> None:
-        self._set(message=line)
+    def say(self, line: str, **changes: object) -> None:
+        """A transition: logged, and the state's message until the next one."""
+        log = (*self.state.log, (self.clock.now(), line))[-LOG_KEPT:]
+        self._set(message=line, log=log, **changes)
+        self._log(line)
+
+    def note(self, line: str) -> None:
+        """A progress line (a wait, a missed reading): logged, but the message stays the
+        last transition; the verdict in hand already says the figures of the moment."""
+        self._set(log=(*self.state.log, (self.clock.now(), line))[-LOG_KEPT:])
         self._log(line)
 
     def record(self, kind: str, **fields: object) -> None:
@@ -308,8 +331,8 @@ class CanaryDriver:
 
     def _set(self, **changes: object) -> None:
         self.state = replace(self.state, **changes)  # type: ignore[arg-type]
-        if self._on_change is not None:
-            self._on_change(self.state)
+        if self.on_change is not None:
+            self.on_change(self.state)
 
 
 def _policy_json(p: CanaryPolicy) -> dict[str, object]:

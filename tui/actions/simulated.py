@@ -22,6 +22,10 @@ class SimulatedRoute:
         self.host = "simulated"
         self._pct = 0
 
+    @property
+    def place(self) -> str:
+        return f"the simulated fleet · namespace {self.settings.namespace}"
+
     def _route(self) -> Target:
         s = self.settings
         return Target("HTTPRoute", s.namespace, s.canary_route)
