@@ -182,6 +182,8 @@ async def test_promote_now_is_confirmed_then_goes_straight_to_100(tmp_path: Path
     app = frozen_demo_app("good-canary", timeline=timeline, drive=drive)
     async with app.run_test(size=SIZE) as pilot:
         await held(pilot, drive)
+        await pilot.press("p")  # paused: an explicit promotion still goes through
+        await idle(pilot)
         await pilot.press("P")
         await idle(pilot)
         assert isinstance(app.screen, ConfirmAction)
@@ -190,6 +192,8 @@ async def test_promote_now_is_confirmed_then_goes_straight_to_100(tmp_path: Path
         drive.until = float("inf")
         state = await until(pilot, drive, "promoted", "rolled-back", "failed")
         assert state.phase == "promoted"
+        assert not state.paused
+        assert "»  25 % skipped: promoted by hand" in view_text(app)
     stages = [e["stage_pct"] for e in timeline.entries() if e["kind"] == "canary.stage"]
     assert stages == [5, 100]
     assert "canary.promote-requested" in kinds(timeline)

@@ -171,7 +171,13 @@ def test_promoted_marks_every_stage_done() -> None:
         stage=3,
         stage_pct=100,
         verdict=promote,
-        history=((ADVANCED_AT, promote),),
+        history=(
+            *(
+                (ADVANCED_AT, replace(promote, decision="advance", stage_pct=p))
+                for p in (5, 25, 50)
+            ),
+            (ADVANCED_AT, promote),
+        ),
     )
     text = plain(view(state, RAMPING_NOW).render())
     for pct in (5, 25, 50, 100):
@@ -316,3 +322,17 @@ def test_spare_room_shows_the_drive_log_without_repeating_itself() -> None:
     short = plain(canary_renderable(state, POLICY, ROLLED_BACK_AT, width=80, height=19))
     assert "Log" not in short.splitlines() and "smoke check passed" not in short
     assert ROLLBACK.reason[:40] in short and "esc back" in short
+
+
+def test_stages_promoted_past_by_hand_read_skipped_not_passed() -> None:
+    promote = Verdict("promote", "Promote at 100 %: …", 100, gates=GATES)
+    state = replace(
+        RAMPING, phase="promoted", stage=3, stage_pct=100, verdict=promote,
+        history=((RAMPING_NOW - 400, RAMPING.history[0][1]), (RAMPING_NOW, promote)),
+    )  # fmt: skip
+    text = plain(view(state, RAMPING_NOW).render())
+    assert stage_line(text, 5).startswith("✓")
+    for pct in (25, 50):
+        line = stage_line(text, pct)
+        assert line.startswith("»") and "skipped: promoted by hand" in line
+    assert stage_line(text, 100).startswith("✓")

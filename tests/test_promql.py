@@ -562,3 +562,23 @@ def test_xid_history_keeps_only_gpus_with_a_code(tmp_path: Path) -> None:
         labels("DCGM_FI_DEV_XID_ERRORS", Hostname="n1", gpu="1", UUID="b"): "0+0x10",
     }
     run_rules_test(tmp_path, series, [(xid, [(labels(Hostname="n1", UUID="a", gpu="0"), 31)])])
+
+
+def test_canary_gauges_take_the_canary_matchers_not_the_profile_ones() -> None:
+    """Istio's ``reporter`` narrows the request series; the gateway's own in-flight and
+    build-info gauges do not carry it, and take the canary's own matchers instead."""
+    from tui.config import CanarySettings
+    from tui.sources.promql import canary_queries, in_flight_query
+
+    profile = MetricProfile(**PROFILES["istio"])
+    canary = CanarySettings(matchers={"namespace": "inference"})
+    queries = canary_queries(profile, canary, 300)
+    assert 'reporter="destination"' in queries["canary_requests"]
+    assert 'namespace="inference"' not in queries["canary_requests"]
+    assert queries["canary_versions"] == (
+        'max by (revision, model_version) (gateway_build_info{namespace="inference"})'
+    )
+    assert in_flight_query(canary) == (
+        'sum by (revision) (gateway_requests_in_flight{namespace="inference"})'
+    )
+    assert in_flight_query(CanarySettings()) == "sum by (revision) (gateway_requests_in_flight)"

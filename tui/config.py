@@ -138,6 +138,12 @@ class CanarySettings(_Strict):
     build_info: str = "gateway_build_info"
     """Info gauge (value 1) with the revision and the model version label."""
     model_version_label: str = "model_version"
+    matchers: dict[str, str] = Field(default_factory=dict)
+    """Label matchers for the in-flight and build-info gauges, e.g. ``{namespace =
+    "inference"}`` where several gateways report to one Prometheus: without them the
+    drain would wait on every gateway's canary. (The request series take the metric
+    profile's matchers, which may name labels, like Istio's ``reporter``, that the
+    gateway's own gauges do not carry.)"""
     poll_s: float = Field(default=15.0, gt=0, le=600)
     """How often the driver reads the figures and judges."""
     smoke_url: str | None = None

@@ -1,9 +1,10 @@
 """The canary view: a gateway canary rollout as the driver last left it.
 
 Top to bottom: the phase, the stage ladder (done ✓, current ▶ with its hold and request
-count, rolled back ✗, future dim), canary against baseline at each gate, the verdicts
-that moved the rollout (UTC, newest last), the last log line and the keys. Every mark is
-a symbol as well as a colour, so it reads on a monochrome terminal.
+count, rolled back ✗, skipped by a promotion », future dim), canary against baseline at
+each gate, the verdicts that moved the rollout (UTC, newest last), on a tall screen the
+drive's log, the last log line and the keys. Every mark is a symbol as well as a colour,
+so it reads on a monochrome terminal.
 
 It only renders: `show` hands it a `DriveState`, the policy and the time, and it draws
 what they say. Where the history does not fit the height, its oldest entries give way,
@@ -43,7 +44,7 @@ DECISION_STYLE: dict[str, str] = {
     "no-data": "dim",
 }
 
-DONE, CURRENT, FAILED, FUTURE = "✓", "▶", "✗", "·"
+DONE, CURRENT, FAILED, FUTURE, SKIPPED = "✓", "▶", "✗", "·", "»"
 PASS, FAIL, UNKNOWN = "✓", "✗", "?"
 BAR_FULL, BAR_EMPTY = "█", "░"
 """Full and empty cells read apart without colour, unlike a bar drawn in one glyph."""
@@ -211,7 +212,7 @@ def ladder_heading(policy: CanaryPolicy) -> Text:
     )
 
 
-StageStatus = Literal["done", "current", "failed", "future"]
+StageStatus = Literal["done", "current", "failed", "future", "skipped"]
 
 
 def ladder(state: DriveState, policy: CanaryPolicy, now: float, width: int) -> Table:
@@ -241,24 +242,29 @@ def ladder(state: DriveState, policy: CanaryPolicy, now: float, width: int) -> T
             )
         elif status == "done":
             table.add_row(mark, label, _decided_note(decided.get(pct)))
+        elif status == "skipped":
+            table.add_row(mark, label, Text("skipped: promoted by hand", style="yellow"))
         else:
             table.add_row(mark, label)
     return table
 
 
 _STAGE_MARK: dict[StageStatus, str] = {
+    "skipped": SKIPPED,
     "done": DONE,
     "current": CURRENT,
     "failed": FAILED,
     "future": FUTURE,
 }
 _MARK_STYLE: dict[StageStatus, str] = {
+    "skipped": "yellow",
     "done": "green",
     "current": "bold",
     "failed": "bold red",
     "future": "dim",
 }
 _STAGE_STYLE: dict[StageStatus, str] = {
+    "skipped": "dim",
     "done": "",
     "current": "bold",
     "failed": "bold red",
@@ -272,6 +278,10 @@ def stage_status(state: DriveState, index: int, pct: int) -> StageStatus:
     current = state.stage
     if current is None or index > current:
         return "future"
+    if index < current and state.phase != "watching":
+        # A stage promoted past by hand was never judged: it did not pass.
+        passed = {v.stage_pct for _, v in state.history if v.decision in ("advance", "promote")}
+        return "done" if pct in passed else "skipped"
     if index < current or state.phase == "promoted":
         return "done"
     if state.phase in ("rolling-back", "rolled-back"):

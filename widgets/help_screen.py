@@ -28,6 +28,8 @@ HELP = """\
 | escape (runbook) | back to the panes; `t` resumes where you were |
 | m | mitigations: each enabled only if RBAC allows it; a plan, a confirmation, then the change |
 | a (runbook, at an action step) | the mitigations that step names |
+| c | the canary: the drive this cockpit runs, else a watch on the rollout whoever drives it |
+| p / P / A (canary) | pause or resume / promote now / abort, drained (P and A confirm first) |
 | ctrl+p | command palette: every mitigation as "Mitigate: …" |
 | r | refresh now |
 | ? | this help |

@@ -143,8 +143,11 @@ class CanaryDriver:
         self.record("canary.abort-requested", reason=why, stage_pct=self.state.stage_pct)
 
     def promote_now(self, by: str | None = None) -> None:
-        """Skip the remaining stages: straight to 100 % at the next step."""
+        """Skip the remaining stages: straight to 100 % at the next step. An explicit
+        promotion overrides a pause: holding at 100 % would only leave it half done."""
         self._promote = True
+        if self.state.paused:
+            self._set(paused=False)
         self.record("canary.promote-requested", by=by or self.actor,
                     stage_pct=self.state.stage_pct)  # fmt: skip
 

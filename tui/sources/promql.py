@@ -231,11 +231,12 @@ def canary_queries(
         ),
         "canary_p99": _quantile("0.99", by_le),
         "canary_versions": (
-            f"max by ({_by(revision, canary.model_version_label)}) ({selector(canary.build_info)})"
+            f"max by ({_by(revision, canary.model_version_label)}) "
+            f"({selector(canary.build_info, canary.matchers)})"
         ),
     }
 
 
 def in_flight_query(canary: CanarySettings) -> str:
     revision = check_label_name(canary.revision_label)
-    return f"sum by ({revision}) ({selector(canary.in_flight)})"
+    return f"sum by ({revision}) ({selector(canary.in_flight, canary.matchers)})"
