@@ -8,11 +8,14 @@ says what was awaited and shows the end of Prometheus's log.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,3 +233,46 @@ def _config_yaml(targets: Sequence[str], scrape_interval: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def clean_env(config_home: Path) -> dict[str, str]:
+    """This process's environment without the developer's Prometheus or warroom settings,
+    and a config home of its own: nothing from the machine leaks into a test."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "WARROOM_"))}
+    env["XDG_CONFIG_HOME"] = str(config_home)
+    return env
+
+
+@contextmanager
+def scraping_simulator(
+    workdir: Path, *simulate_args: str, scrape_interval: str = "1s"
+) -> Iterator[PromServer]:
+    """``warroom simulate`` with ``simulate_args`` on a free port, scraped by a Prometheus
+    of its own; both stopped on leaving."""
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "tui", "simulate", "--port", "0", *simulate_args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(workdir),
+    )  # fmt: skip
+    server: PromServer | None = None
+    try:
+        assert sim.stdout is not None
+        banner = sim.stdout.readline()
+        assert "http://" in banner, sim.stderr.read() if sim.stderr else banner
+        target = banner.rsplit("http://", 1)[1].split("/")[0]
+        server = start_prometheus(workdir, targets=[target], scrape_interval=scrape_interval)
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        sim.terminate()
+        sim.wait(timeout=10)
+
+
+def wait_for_scrapes(server: PromServer, scrapes: int, window: str) -> None:
+    """Until every request series has ``scrapes`` samples in ``window``."""
+    server.wait_for(
+        f"min(count_over_time(http_requests_total[{window}]))",
+        ready=lambda r: bool(r) and float(r[0]["value"][1]) >= scrapes,
+        timeout_s=90,
+        what=f"{scrapes} scrapes",
+    )

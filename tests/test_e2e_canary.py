@@ -12,16 +12,13 @@ itself from hand-written PromQL at the same instant, and what the judge makes of
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from promserver import PromServer, start_prometheus
+from promserver import PromServer, scraping_simulator, wait_for_scrapes
 
 from tui.canary import CanaryPolicy, Reading, judge
 from tui.clock import FrozenClock, WallClock
@@ -90,54 +87,24 @@ class Rig:
         return asyncio.run(read())
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "WARROOM_"))}
-    env["XDG_CONFIG_HOME"] = str(tmp)  # no developer's config leaks into the test
-    return env
-
-
 @pytest.fixture(scope="module")
 def rigs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rig]]:
     """One simulator and one Prometheus per rig: the canary queries sum over every
     target, so two simulators behind one Prometheus would add up."""
-    running: list[tuple[subprocess.Popen[str], PromServer | None]] = []
-    rigs: dict[str, Rig] = {}
-    try:
+    with ExitStack() as stack:
+        rigs: dict[str, Rig] = {}
         for name, (scenario, weight, _) in RIGS.items():
             tmp = tmp_path_factory.mktemp(name)
-            sim = subprocess.Popen(
-                [sys.executable, "-m", "tui", "simulate", "--port", "0", "--scenario", scenario,
-                 "--at", AT, "--speed", str(SPEED), "--canary-weight", str(weight)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp),
-            )  # fmt: skip
-            running.append((sim, None))
-            assert sim.stdout is not None
-            banner = sim.stdout.readline()
-            assert "http://" in banner, sim.stderr.read() if sim.stderr else banner
-            target = banner.rsplit("http://", 1)[1].split("/")[0]
-            server = start_prometheus(tmp, targets=[target], scrape_interval="1s")
-            running[-1] = (sim, server)
+            server = stack.enter_context(scraping_simulator(
+                tmp, "--scenario", scenario, "--at", AT, "--speed", str(SPEED),
+                "--canary-weight", str(weight)))  # fmt: skip
             config = load_config(
-                None,
-                env={"XDG_CONFIG_HOME": str(tmp)},
-                flags={("prometheus", "url"): server.url},
+                None, env={"XDG_CONFIG_HOME": str(tmp)}, flags={("prometheus", "url"): server.url}
             )
             rigs[name] = Rig(server, scenario, weight, config)
         for name, rig in rigs.items():
-            scrapes = RIGS[name][2]
-            rig.prometheus.wait_for(
-                f"min(count_over_time(http_requests_total[{WINDOW_S}s]))",
-                ready=lambda r, n=scrapes: bool(r) and float(r[0]["value"][1]) >= n,
-                timeout_s=90,
-                what=f"{scrapes} scrapes",
-            )
+            wait_for_scrapes(rig.prometheus, RIGS[name][2], f"{WINDOW_S}s")
         yield rigs
-    finally:
-        for sim, server in running:
-            if server is not None:
-                server.stop()
-            sim.terminate()
-            sim.wait(timeout=10)
 
 
 def now() -> float:

@@ -5,15 +5,11 @@ reading every GPU back with one query, mapped to node, pod and served model.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from promserver import PromServer, start_prometheus
+from promserver import PromServer, clean_env, scraping_simulator
 from test_e2e_prometheus import at_unix, run_snapshot
 
 from tui.model import MIB
@@ -25,29 +21,14 @@ pytestmark = pytest.mark.prometheus
 MODELS, GPUS = 200, 1024
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "WARROOM_"))}
-    env["XDG_CONFIG_HOME"] = str(tmp)
-    env["KUBECONFIG"] = str(tmp / "no-kubeconfig")  # no cluster: GPU evidence from DCGM only
-    return env
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PromServer, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("gpus")
-    env = _env(tmp)
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "tui", "simulate", "--port", "0", "--scenario", "gpu-oom",
-         "--models", str(MODELS), "--gpus", str(GPUS), "--at", "10m", "--speed", "10"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    server: PromServer | None = None
-    try:
-        assert sim.stdout is not None
-        banner = sim.stdout.readline()
-        assert "http://" in banner, sim.stderr.read() if sim.stderr else banner
-        target = banner.rsplit("http://", 1)[1].split("/")[0]
-        server = start_prometheus(tmp, targets=[target], scrape_interval="2s")
+    env = clean_env(tmp)
+    env["KUBECONFIG"] = str(tmp / "no-kubeconfig")  # no cluster: GPU evidence from DCGM only
+    args = ("--scenario", "gpu-oom", "--models", str(MODELS), "--gpus", str(GPUS),
+            "--at", "10m", "--speed", "10")  # fmt: skip
+    with scraping_simulator(tmp, *args, scrape_interval="2s") as server:
         server.wait_for(
             "count(DCGM_FI_DEV_GPU_UTIL) and count(rate(http_requests_total[30s]))",
             ready=lambda r: bool(r) and float(r[0]["value"][1]) == GPUS,
@@ -55,11 +36,6 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PromServer, 
             what=f"{GPUS} GPUs and a first rate",
         )
         yield server, env
-    finally:
-        if server is not None:
-            server.stop()
-        sim.terminate()
-        sim.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

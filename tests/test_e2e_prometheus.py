@@ -10,17 +10,16 @@ same instant, and both show what the scenario scripts.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from promserver import PromServer, start_prometheus
+from promserver import PromServer, scraping_simulator, wait_for_scrapes
 
 from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import SCENARIOS
@@ -46,12 +45,6 @@ class Rig:
         return run_snapshot("--prometheus", self.prometheus.url, "--window", WINDOW)
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "WARROOM_"))}
-    env["XDG_CONFIG_HOME"] = str(tmp)  # no developer's config leaks into the test
-    return env
-
-
 def run_snapshot(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     return run_json("snapshot", *args, env=env)
 
@@ -72,41 +65,18 @@ def run_json(command: str, *args: str, env: dict[str, str] | None = None) -> dic
 @pytest.fixture(scope="module")
 def rigs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rig]]:
     """One simulator and one Prometheus per scenario, started together and torn down."""
-    running: list[tuple[subprocess.Popen[str], PromServer | None]] = []
-    rigs: dict[str, Rig] = {}
-    try:
+    with ExitStack() as stack:
+        rigs: dict[str, Rig] = {}
         for name in ("gpu-oom", "key-429", "saturation"):
-            tmp = tmp_path_factory.mktemp(name)
-            sim = subprocess.Popen(
-                [sys.executable, "-m", "tui", "simulate", "--port", "0", "--scenario", name,
-                 "--at", AT, "--speed", str(SPEED)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp),
-            )  # fmt: skip
-            running.append((sim, None))
-            assert sim.stdout is not None
-            banner = sim.stdout.readline()
-            assert "http://" in banner, sim.stderr.read() if sim.stderr else banner
-            target = banner.rsplit("http://", 1)[1].split("/")[0]
-            server = start_prometheus(tmp, targets=[target], scrape_interval="1s")
-            running[-1] = (sim, server)
+            args = ("--scenario", name, "--at", AT, "--speed", str(SPEED))
+            server = stack.enter_context(scraping_simulator(tmp_path_factory.mktemp(name), *args))
             rigs[name] = Rig(server, name)
         for rig in rigs.values():
             # Counters are whole requests: over two scrapes the quiet sick model has a
             # handful of errors, and one more or less moves its ratio by several points.
             # Wait for MIN_SCRAPES in the window (150 simulated seconds, ~80 errors).
-            rig.prometheus.wait_for(
-                f"min(count_over_time(http_requests_total[{WINDOW}]))",
-                ready=lambda r: bool(r) and float(r[0]["value"][1]) >= MIN_SCRAPES,
-                timeout_s=90,
-                what=f"{MIN_SCRAPES} scrapes",
-            )
+            wait_for_scrapes(rig.prometheus, MIN_SCRAPES, WINDOW)
         yield rigs
-    finally:
-        for sim, server in running:
-            if server is not None:
-                server.stop()
-            sim.terminate()
-            sim.wait(timeout=10)
 
 
 def at_unix(snapshot: dict[str, Any]) -> float:

@@ -217,12 +217,17 @@ class WarroomApp(App[int]):
         try:
             write(self.timeline)
         except OSError as exc:
-            self.notify(
-                f"The incident timeline {self.timeline.path} cannot be written "
-                f"({exc.strerror or exc}); events stay on screen only.",
-                severity="error",
-                timeout=10,
-            )
+            self._timeline_failed(exc, "events stay on screen only", timeout=10)
+
+    def _timeline_failed(self, exc: OSError, consequence: str, timeout: float = 15) -> None:
+        """One sentence: the timeline could not be written, and what that meant."""
+        where = self.timeline.path if self.timeline else "the timeline"
+        self.notify(
+            f"The incident timeline {where} cannot be written ({exc.strerror or exc}); "
+            f"{consequence}.",
+            severity="error",
+            timeout=timeout,
+        )
 
     def _paint(self, snapshot: Snapshot, *, first: bool = False) -> None:
         events = self.tracker.events.all()
@@ -504,13 +509,7 @@ class WarroomApp(App[int]):
                 in_flight=in_flight,
             )  # fmt: skip
         except OSError as exc:
-            where = self.timeline.path if self.timeline else "the timeline"
-            self.notify(
-                f"The incident timeline {where} cannot be written ({exc.strerror or exc}); "
-                f"{plan.title} was not sent, since it could not be recorded.",
-                severity="error",
-                timeout=15,
-            )
+            self._timeline_failed(exc, f"{plan.title} was not sent, since it could not be recorded")
             return None
 
     def _record_cancel(self, plan: Plan, model: str | None) -> None:
@@ -591,13 +590,8 @@ class WarroomApp(App[int]):
         try:
             await self.drive.run()
         except OSError as exc:
-            where = self.timeline.path if self.timeline else "the timeline"
-            self.notify(
-                f"The canary drive stopped at {self.drive.state.stage_pct} %: the incident "
-                f"timeline {where} cannot be written ({exc.strerror or exc}).",
-                severity="error",
-                timeout=30,
-            )
+            pct = self.drive.state.stage_pct
+            self._timeline_failed(exc, f"the canary drive stopped at {pct} %", timeout=30)
 
     def _canary_changed(self, state: DriveState) -> None:
         self._paint_canary()
