@@ -1,0 +1,441 @@
+"""The incident recording on disk: the snapshots the cockpit showed, for replay and reports.
+
+One file per incident, beside its timeline: gzip-compressed JSON lines, one gzip member
+per write (a file of concatenated members reads back as one stream), so recording only
+ever appends. The first line is a header naming the format; every later line is one
+snapshot. A crash mid-write leaves a torn last member, which reading skips and the next
+recorder cuts off before it appends.
+
+The size is bounded whatever the refresh interval: a snapshot is written at most every
+``every_s`` seconds of its own time (more often only for new GPU events and errors, which
+the report needs), the interval doubles each time the file fills half of the room left,
+and recording stops before the file would pass ``max_bytes``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import math
+import os
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from types import NoneType, UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from tui.errors import WarroomError
+from tui.model import (
+    GpuEvent,
+    GpuProcess,
+    GpuState,
+    KeyRejections,
+    ModelHealth,
+    Snapshot,
+    iso_utc,
+)
+
+FORMAT = 1
+"""The recording format this warroom writes and the newest it reads."""
+SUFFIX = ".recording.jsonl.gz"
+"""Not ``*.jsonl``: the timeline looks for incidents by that suffix."""
+GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 16 * 1024
+"""Compressed bytes fed to the decompressor at a time: a member is a few KiB, and what a
+member leaves unread is copied, so feeding the whole rest of the file would be quadratic."""
+
+R = TypeVar("R")
+
+
+class RecordingError(WarroomError):
+    """A recording cannot be read; the sentence names the file and what is wrong with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    source: str
+    """The description of the source the cockpit was watching."""
+    started: datetime
+    """When the first snapshot was taken (the simulated time for the demo)."""
+    snapshots: tuple[Snapshot, ...]
+    """Oldest first; never empty."""
+
+
+def recording_path(timeline_path: Path) -> Path:
+    """The recording that lives beside an incident's timeline file."""
+    return timeline_path.with_name(timeline_path.stem + SUFFIX)
+
+
+# -- snapshots as JSON
+
+
+def snapshot_to_json(s: Snapshot) -> dict[str, object]:
+    """Every field of ``s``, floats exact (``as_json`` rounds them for display), times as
+    ISO UTC strings. A NaN or infinite figure becomes None: JSON has neither."""
+    return {
+        "taken_at": iso_utc(s.taken_at),
+        "source": s.source,
+        "models": [_flat_json(m) for m in s.models],
+        "aggregate": _flat_json(s.aggregate),
+        "rate_limited_keys": [_flat_json(k) for k in s.rate_limited_keys],
+        "error": s.error,
+        "stale_since": None if s.stale_since is None else iso_utc(s.stale_since),
+        "queries": s.queries,
+        "gpus": [_gpu_json(g) for g in s.gpus],
+        # GpuEvent.as_json holds every field unrounded (``at`` as ``time``).
+        "events": [e.as_json() for e in s.events],
+        "gpu_error": s.gpu_error,
+        "extras": dict(s.extras),
+    }
+
+
+def snapshot_from_json(d: Mapping[str, Any]) -> Snapshot:
+    """The snapshot `snapshot_to_json` wrote. Raises ValueError naming the first part that
+    is missing or of the wrong type; keys this version does not know are ignored."""
+    try:
+        return _record(
+            Snapshot,
+            d,
+            taken_at=_time(d["taken_at"]),
+            stale_since=None if d.get("stale_since") is None else _time(d["stale_since"]),
+            models=tuple(_record(ModelHealth, m) for m in _list(d, "models")),
+            aggregate=_record(ModelHealth, d["aggregate"]),
+            rate_limited_keys=tuple(
+                _record(KeyRejections, k) for k in _list(d, "rate_limited_keys")
+            ),
+            gpus=tuple(_gpu(g) for g in _list(d, "gpus")),
+            events=tuple(_event(e) for e in _list(d, "events")),
+            extras=_extras(d),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a snapshot ({type(exc).__name__}: {exc})") from exc
+
+
+def _flat_json(record: Any) -> dict[str, object]:
+    """A record of plain fields, each as it is (no rounding)."""
+    return {f.name: _json_number(getattr(record, f.name)) for f in fields(record)}
+
+
+def _gpu_json(g: GpuState) -> dict[str, object]:
+    return {**_flat_json(g), "processes": [_flat_json(p) for p in g.processes]}
+
+
+def _json_number(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _gpu(d: object) -> GpuState:
+    processes = _list(d, "processes") if isinstance(d, Mapping) else []
+    return _record(GpuState, d, processes=tuple(_record(GpuProcess, p) for p in processes))
+
+
+def _event(d: object) -> GpuEvent:
+    if not isinstance(d, Mapping):
+        raise ValueError("a GPU event is not a JSON object")
+    return _record(GpuEvent, d, at=_time(d["time"]))
+
+
+def _record(cls: type[R], d: object, **nested: object) -> R:
+    """``cls`` from a JSON object, each plain field checked against its type (a damaged or
+    hand-edited file must fail here, not later in a widget); ``nested`` are the fields
+    already built. A field the object lacks takes its default."""
+    if not isinstance(d, Mapping):
+        raise ValueError(f"a {cls.__name__} is not a JSON object")
+    values: dict[str, object] = {}
+    for name, hint in _hints(cls).items():
+        if name in nested or name not in d:
+            continue
+        if not _fits(d[name], hint):
+            raise ValueError(f"{cls.__name__}.{name} is {d[name]!r}")
+        values[name] = d[name]
+    return cls(**values, **nested)
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _fits(value: object, hint: Any) -> bool:
+    options = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
+    for option in options:
+        if option is NoneType and value is None:
+            return True
+        if option is float and type(value) in (int, float):
+            return True  # JSON writes a whole float as one, e.g. bytes
+        if option in (str, int, bool) and type(value) is option:
+            return True
+    return False
+
+
+def _time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"a time is {value!r}")
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        raise ValueError(f"the time {value!r} has no time zone")
+    return at
+
+
+def _list(d: object, key: str) -> list[Any]:
+    value = d.get(key, []) if isinstance(d, Mapping) else None
+    if not isinstance(value, list):
+        raise ValueError(f"{key} is not a list")
+    return value
+
+
+def _extras(d: Mapping[str, Any]) -> dict[str, object]:
+    extras = d.get("extras", {})
+    if not isinstance(extras, dict):
+        raise ValueError("extras is not a JSON object")
+    return extras
+
+
+# -- writing
+
+
+class Recorder:
+    """Appends the snapshots worth keeping to ``path``. Synchronous: the app calls it off
+    its event loop. `record` raises OSError when the file cannot be written."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        source: str,
+        max_bytes: int = 50 * 1024**2,
+        every_s: float = 10.0,
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.max_bytes = max_bytes
+        self.base_every_s = every_s
+        self.every_s = every_s
+        """The interval now: ``base_every_s`` doubled once per half of the room filled."""
+        self.full = False
+        """Set once, when a snapshot did not fit: nothing more is recorded."""
+        self.size = 0
+        """The file's size after the last write (or as found, before the first)."""
+        self.written = 0
+        """Snapshots this recorder wrote."""
+        self._opened = False
+        self._last_at: datetime | None = None
+        self._last_errors: tuple[str | None, str | None] = (None, None)
+
+    def record(self, snapshot: Snapshot) -> bool:
+        """Write ``snapshot`` if it is due or brings news; True when it was written, False
+        when skipped or when it did not fit (then `full` is set). Raises OSError."""
+        if self.full or not self._wanted(snapshot):
+            return False
+        prefix = b"" if self._opened else self._open(snapshot)
+        # default=str: an extra that JSON cannot hold is kept as its text rather than
+        # costing the whole snapshot.
+        line = json.dumps(
+            snapshot_to_json(snapshot), ensure_ascii=False, separators=(",", ":"), default=str
+        )
+        if not self._append(prefix + _member(line)):
+            return False
+        self._opened = True
+        self._last_at = snapshot.taken_at
+        self._last_errors = (snapshot.error, snapshot.gpu_error)
+        self.written += 1
+        return True
+
+    def _wanted(self, snapshot: Snapshot) -> bool:
+        """Cheap, for the many refreshes that are skipped: new GPU events and a change of
+        error (it began, changed or cleared) are what a report is made of; anything else
+        waits for ``every_s``. A clock that went back (a restarted demo) counts as due."""
+        if snapshot.events or (snapshot.error, snapshot.gpu_error) != self._last_errors:
+            return True
+        if self._last_at is None:
+            return True
+        return abs((snapshot.taken_at - self._last_at).total_seconds()) >= self.every_s
+
+    def _open(self, first: Snapshot) -> bytes:
+        """Before the first write: cut off a torn tail an earlier crash left, so the new
+        members do not land behind it; a file with no whole member gets its header now."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        end = _intact_end(data)
+        if end is not None and end < len(data):
+            os.truncate(self.path, end)
+            data = data[:end]
+        self.size = len(data)
+        self._pace()
+        if data:
+            return b""
+        header = {"format": FORMAT, "source": self.source, "started": iso_utc(first.taken_at)}
+        return _member(json.dumps(header, ensure_ascii=False, separators=(",", ":")))
+
+    def _append(self, data: bytes) -> bool:
+        """Append ``data`` whole, or not at all; False (and `full` set) when it would take
+        the file past ``max_bytes``."""
+        # O_APPEND: two warroom processes on one incident interleave whole members.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size + len(data) > self.max_bytes:
+                self.full = True
+                return False
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            except OSError:
+                # A full disk writes part of a member: cut it off, or every member
+                # written after it would be unreadable.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise
+        finally:
+            os.close(fd)
+        self.size = size + len(data)
+        self._pace()
+        return True
+
+    def _pace(self) -> None:
+        """Double ``every_s`` at half of ``max_bytes``, again at three quarters, and so on:
+        a long incident thins out instead of stopping early."""
+        level = 0
+        while level < 64 and self.size >= self.max_bytes * (1 - 0.5 ** (level + 1)):
+            level += 1
+        self.every_s = self.base_every_s * 2**level
+
+
+def _member(line: str) -> bytes:
+    # mtime 0: the same snapshot compresses to the same bytes.
+    return gzip.compress((line + "\n").encode(), mtime=0)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _intact_end(data: bytes) -> int | None:
+    """Where the last whole member of ``data`` ends; None when damage comes before the end
+    (then the file is left as it is, and reading it says where)."""
+    try:
+        return max((end for end, _ in _members(data)), default=0)
+    except _Damaged:
+        return None
+
+
+# -- reading
+
+
+class _Damaged(Exception):
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+def _members(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Each whole gzip member's content and the offset it ends at. A member cut short (a
+    crash mid-write) or zeros where the next would start (a file system's repair after a
+    crash) end the file. Raises `_Damaged` at a member that does not decompress."""
+    view = memoryview(data)
+    pos = 0
+    while pos < len(data):
+        unzip = zlib.decompressobj(wbits=31)  # 31: gzip framing
+        parts: list[bytes] = []
+        at = pos
+        try:
+            while not unzip.eof and at < len(data):
+                chunk = view[at : at + _CHUNK]
+                parts.append(unzip.decompress(chunk))
+                at += len(chunk)
+        except zlib.error:
+            if not data[pos:].strip(b"\0"):
+                return
+            raise _Damaged(pos) from None
+        if not unzip.eof:
+            return
+        pos = at - len(unzip.unused_data)
+        yield pos, b"".join(parts)
+
+
+def read_recording(path: Path) -> Recording:
+    """The recording at ``path``, snapshots oldest first. A torn last line (a crash
+    mid-write) is skipped. Raises `RecordingError` with one sentence naming the file."""
+    lines = _lines(path, _read(path))
+    header: dict[str, Any] | None = None
+    snapshots: list[Snapshot] = []
+    bad_line: int | None = None
+    for number, line in lines:
+        if header is None:
+            header = _header(path, line)
+            continue
+        if bad_line is not None:
+            # Only the last line may be torn: one that is followed by others is damage.
+            raise RecordingError(f"{path} is damaged at line {bad_line}: not a snapshot.")
+        try:
+            snapshots.append(snapshot_from_json(json.loads(line)))
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            bad_line = number
+    if header is None:
+        raise RecordingError(f"{path} is empty: it holds no warroom recording.")
+    if not snapshots:
+        raise RecordingError(f"{path} holds no snapshots yet.")
+    snapshots.sort(key=lambda s: s.taken_at)
+    return Recording(header["source"], _time(header["started"]), tuple(snapshots))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        why = (exc.strerror or str(exc)).lower()
+        raise RecordingError(f"Cannot read the recording {path}: {why}.") from exc
+    if data and not data.startswith(GZIP_MAGIC):
+        raise RecordingError(f"{path} is not a warroom recording: it is not gzip-compressed.")
+    return data
+
+
+def _lines(path: Path, data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines (from 1) of the decompressed file; a last line without its newline
+    comes last as it is."""
+    pending = b""
+    number = 0
+    try:
+        for _, content in _members(data):
+            *whole, pending = (pending + content).split(b"\n")
+            for line in whole:
+                number += 1
+                yield number, line
+    except _Damaged as exc:
+        raise RecordingError(
+            f"{path} is damaged at byte {exc.offset}: it does not decompress from there."
+        ) from None
+    if pending:
+        yield number + 1, pending
+
+
+def _header(path: Path, line: bytes) -> dict[str, Any]:
+    """The first line; raises `RecordingError` when it is not one this warroom reads."""
+    try:
+        header = json.loads(line)
+        version = header["format"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TypeError(version)
+        if version > FORMAT:
+            raise RecordingError(
+                f"{path} was recorded in format {version}, newer than this warroom reads "
+                f"(format {FORMAT}): replay it with a newer warroom."
+            )
+        if version < 1 or not isinstance(header["source"], str):
+            raise ValueError(version)
+        _time(header["started"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise RecordingError(
+            f"{path} is not a warroom recording: its first line is not a recording header."
+        ) from exc
+    return header
