@@ -8,9 +8,12 @@ and each widget is given exactly what it renders.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import socket
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from textual import work
@@ -35,11 +38,15 @@ from tui.durations import human_age
 from tui.errors import SourceError, WarroomError
 from tui.format import model_label
 from tui.model import AGGREGATE, GpuEvent, Snapshot
+from tui.recording import Recorder
+from tui.report import Overrides, Report, build_report
+from tui.report_files import existing, planned_paths, write_report
 from tui.runbook_files import Runbooks, configured_runbooks
 from tui.severity import Level, assess
 from tui.signals import Facts
 from tui.sources.base import CanarySource, HealthSource
-from tui.timeline import Timeline
+from tui.sources.replay import ReplayClock
+from tui.timeline import Timeline, default_state_dir
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
 from widgets.canary_screen import CanaryScreen
@@ -52,6 +59,7 @@ from widgets.help_screen import HelpScreen
 from widgets.history_plots import HistoryPlots
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.mitigation_menu import MitigationCommands, MitigationMenu
+from widgets.report_form import ExportChoice, ReportForm
 from widgets.runbook_screen import RunbookScreen
 from widgets.status_bar import StatusBar
 
@@ -75,6 +83,12 @@ class WarroomApp(App[int]):
         Binding("t", "runbook", "Runbook"),
         Binding("m", "mitigate", "Mitigate"),
         Binding("c", "canary", "Canary"),
+        Binding("e", "export", "Report"),
+        Binding("space", "replay_pause", "Pause", show=False),
+        Binding("left_square_bracket", "replay_seek(-60)", "−1m", key_display="["),
+        Binding("right_square_bracket", "replay_seek(60)", "+1m", key_display="]"),
+        Binding("left_curly_bracket", "replay_seek(-600)", "−10m", show=False),
+        Binding("right_curly_bracket", "replay_seek(600)", "+10m", show=False),
     ]
 
     def __init__(
@@ -90,8 +104,17 @@ class WarroomApp(App[int]):
         mitigations_note: str | None = None,
         actor: str | None = None,
         canary: CanaryDriver | None = None,
+        recorder: Recorder | None = None,
+        replay: ReplayClock | None = None,
+        report_timeline: Timeline | None = None,
     ) -> None:
         super().__init__()
+        self.recorder = recorder
+        """Keeps the incident's snapshots on disk for `warroom replay`."""
+        self.replay = replay
+        """Set when this cockpit plays a recording back: pause and seek act on it."""
+        self.report_timeline = report_timeline or timeline
+        """The timeline the report reads: a replay reads its incident's, writing nothing."""
         self.mitigator = mitigator
         self.drive = canary
         """The canary drive this cockpit runs (the demo's canary scenarios); without
@@ -182,9 +205,11 @@ class WarroomApp(App[int]):
     @work(exclusive=True, group="refresh")
     async def refresh_data(self) -> None:
         try:
-            snapshot = self.tracker.accept(await self.collector.collect())
+            fresh = await self.collector.collect()
+            snapshot = self.tracker.accept(fresh)
             self.last_error = None
             self._record(self.tracker.new_events)
+            await self._keep(fresh)
         except SourceError as exc:
             self.last_error = str(exc)
             snapshot = self.tracker.fail(self.last_error)
@@ -201,10 +226,31 @@ class WarroomApp(App[int]):
         if evidence is None:
             return
         self.evidence_note = evidence.error
-        self._record(self.tracker.events.add(evidence.events))
+        learned = self.tracker.events.add(evidence.events)
+        self._record(learned)
         current = self.tracker.current
+        if learned and current is not None:
+            # Pod evidence reaches no snapshot by itself: a copy carrying it is recorded,
+            # so a replay (and the report remade from it) sees the OOMs too.
+            await self._keep(replace(current, events=tuple(learned)))
         if current is not None:
             self._paint(current)
+
+    async def _keep(self, snapshot: Snapshot) -> None:
+        """Into the recording, off the event loop (a write is an fsync)."""
+        recorder = self.recorder
+        if recorder is None or recorder.full:
+            return
+        try:
+            await asyncio.to_thread(recorder.record, snapshot)
+        except OSError as exc:
+            self.recorder = None
+            self.notify(f"Recording stopped: {recorder.path} cannot be written "
+                        f"({exc.strerror or exc}).", severity="warning", timeout=10)  # fmt: skip
+            return
+        if recorder.full:
+            self.notify(f"Recording full at {recorder.path}: later snapshots are not kept.",
+                        severity="warning", timeout=10)  # fmt: skip
 
     def _record(self, events: list[GpuEvent]) -> None:
         """New GPU events go into the incident timeline as they are learned."""
@@ -268,6 +314,10 @@ class WarroomApp(App[int]):
     def _paint_status(self) -> None:
         snap = self.tracker.current
         now = self.clock.now()
+        if self.replay is not None:
+            # Where the playback is, in the recording's own time, and whether it runs.
+            mark = " ⏸ paused" if self.replay.paused else f" ▶ {self.replay.speed:g}x"
+            self.query_one(StatusBar).context = f"{utc(now):%H:%M:%S}Z{mark}"
         reason = self.last_error
         read_at = self.tracker.gpus_read_at
         if reason is None and snap and snap.gpu_error and snap.gpus and read_at is not None:
@@ -330,6 +380,8 @@ class WarroomApp(App[int]):
         self._lay_out_detail()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action.startswith("replay_") and self.replay is None:
+            return False
         if action == "mitigate" and self.config.kiosk:
             return False  # a wall screen shows; it never acts
         # The grid toggle acts on the panes: hidden and off while the navigator is up.
@@ -672,6 +724,105 @@ class WarroomApp(App[int]):
                 severity="warning",
                 timeout=12,
             )
+
+    # -- the incident report
+
+    @property
+    def reports_dir(self) -> Path:
+        """Beside the incidents: ``<state>/reports`` (the demo's apart, like its timeline)."""
+        if self.report_timeline is not None:
+            return self.report_timeline.path.parent.parent / "reports"
+        return (self.config.state_dir or default_state_dir()) / "reports"
+
+    def incident_report(self, overrides: Overrides | None = None) -> Report | None:
+        """The report of what is on screen and in the timeline now; None before any data."""
+        snap = self.tracker.current
+        if snap is None:
+            return None
+        try:
+            timeline = self.report_timeline
+            entries = timeline.entries() if timeline is not None else []
+        except OSError:
+            entries = []  # said when the timeline is written; the report goes without it
+        return build_report(
+            snapshot=snap,
+            points={m: self.tracker.points(m) for m in self.tracker.history},
+            events=self.tracker.events.all(),
+            causes=self.causes,
+            entries=entries,
+            slo=self.config.slo,
+            now=self.clock.now(),
+            overrides=overrides,
+        )
+
+    def action_export(self) -> None:
+        """The export form, then the report, its JSON and the screen beside it."""
+        report = self.incident_report()
+        if report is None:
+            self.notify("No data yet: the report is written once the first refresh lands.")
+            return
+        paths = planned_paths(report, self.reports_dir, screenshot=True)
+        form = ReportForm(report, paths.paths, existing(paths))
+        self.push_screen(form, self._export_chosen)
+
+    def _export_chosen(self, choice: ExportChoice | None) -> None:
+        if choice is None:
+            self.notify("Report not written.")
+            return
+        report = self.incident_report(choice.overrides)
+        if report is None:
+            return
+        # The screen as the engineer sees it, the form gone.
+        svg = self.export_screenshot(title=f"warroom · {report.title}")
+        self.write_incident_report(report, svg, choice.replace)
+
+    @work(thread=True, exclusive=True, group="report")
+    def write_incident_report(self, report: Report, svg: str, replace: bool) -> None:
+        try:
+            written = write_report(report, self.reports_dir, svg=svg, overwrite=replace)
+        except FileExistsError as exc:
+            self.call_from_thread(self.notify, f"{exc}: not replaced.", severity="warning")
+            return
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify,
+                f"The report cannot be written to {self.reports_dir} ({exc.strerror or exc}).",
+                severity="error",
+                timeout=15,
+            )
+            return
+        at = utc(self.clock.now())
+        paths = [str(p) for p in written.paths]
+        self.call_from_thread(
+            self._write,
+            lambda t: t.append(
+                "report.exported", at, actor=self.actor, paths=paths, severity=report.severity
+            ),
+        )
+        self.call_from_thread(
+            self.notify, f"Report written: {written.markdown}", title="Incident report",
+            timeout=20,
+        )  # fmt: skip
+
+    # -- replay
+
+    def action_replay_pause(self) -> None:
+        if self.replay is not None:
+            self.replay.toggle()
+            self._paint_status()
+
+    def action_replay_seek(self, seconds: float) -> None:
+        """Jump through the recording: the panes and plots start over from there."""
+        if self.replay is None:
+            return
+        self.replay.seek(seconds)
+        # The plots start over from the new place; the GPU events already learned stay
+        # (the source hands each one over only once).
+        events = self.tracker.events
+        self.tracker = HealthTracker(self.config.history_s)
+        self.tracker.events = events
+        self.load_history()
+        self.refresh_data()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

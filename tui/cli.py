@@ -154,6 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
     books_sub.add_parser("list", parents=[common], help="list the runbooks that load")
     books_sub.add_parser("signals", help="list the live signals evidence may read")
+    play = sub.add_parser("replay", help="play a recorded incident back in the cockpit")
+    play.add_argument("recording", type=Path, help="an incident's .recording.jsonl.gz")
+    play.add_argument("--speed", type=_positive_float, default=1.0, help="playback speed")
+    play.add_argument("--config", type=Path, help="config file (for the SLO lines)")
+    rep = sub.add_parser(
+        "report", parents=[common], help="write the incident report (Markdown, JSON, SVG)"
+    )
+    rep.add_argument("--out", type=Path, metavar="DIR", help="where (default: state dir/reports)")
+    rep.add_argument("--timeline", type=Path, metavar="FILE",
+                     help="the incident timeline to include (default: the open incident; "
+                     "none for --demo)")  # fmt: skip
+    rep.add_argument("--force", action="store_true", help="replace a report already there")
+    rep.add_argument("--severity", choices=("SEV1", "SEV2", "SEV3", "SEV4"),
+                     help="override the suggested severity")  # fmt: skip
+    rep.add_argument("--root-cause", metavar="TEXT", help="override the suggested root cause")
+    rep.add_argument("--summary", metavar="TEXT", help="override the generated summary")
+    rep.add_argument("--lessons", metavar="TEXT", help="lessons learned")
+    rep.add_argument("--no-screenshot", action="store_true", help="skip the SVG of the screen")
     canary = sub.add_parser("canary", help="drive a gateway canary (headless)")
     canary_sub = canary.add_subparsers(dest="canary_command", metavar="ACTION", required=True)
     drive = canary_sub.add_parser(
@@ -183,6 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _runbooks_command(args)
             case "canary":
                 return _canary_drive(args)
+            case "report":
+                return _report(args)
+            case "replay":
+                return _replay(args)
             case _:
                 return _cockpit(args)
     except ConfigError as exc:
@@ -220,7 +242,7 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
         at_s = opt.get("at", parse_duration(DEFAULT_DEMO_AT))
         epoch = float(int(time.time() - at_s))
         clock: Clock = SimClock(epoch, at_s=at_s, speed=opt.get("speed", _demo_speed(opt)))
-        headless = args.command in ("snapshot", "triage")
+        headless = args.command in ("snapshot", "triage", "report")
         if headless:
             clock = FrozenClock(epoch + at_s)
         try:
@@ -233,7 +255,7 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
                 epoch=epoch,
                 window_s=config.window_s,
                 # A snapshot shows no plot: skip integrating the history it would need.
-                history_s=0.0 if headless else config.history_s,
+                history_s=0.0 if args.command in ("snapshot", "triage") else config.history_s,
                 evidence_s=config.history_s,
             )
         except ValueError as exc:
@@ -360,6 +382,9 @@ def _cockpit(args: argparse.Namespace) -> int:
     driver = None
     if demo is not None and demo.scenario.canary is not None:
         driver = _demo_drive(config, demo, timeline, mitigator)
+    from tui.recording import Recorder, recording_path
+
+    recorder = Recorder(recording_path(timeline.path), source=source.description)
     app = WarroomApp(
         collector,
         config,
@@ -368,10 +393,36 @@ def _cockpit(args: argparse.Namespace) -> int:
         mitigator=mitigator,
         mitigations_note=why_not,
         canary=driver,
+        recorder=recorder,
     )
     app.run()
     if app.timeline is not None:
         print(f"warroom: incident timeline at {app.timeline.path}", file=sys.stderr)
+        if recorder.written:
+            print(f"warroom: replay with `warroom replay {recorder.path}`", file=sys.stderr)
+    return app.return_code or 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """The cockpit over a recording: space pauses, [ and ] seek a minute, { and } ten;
+    `e` remakes the report from it and its incident's timeline (read, never written)."""
+    from tui.app import WarroomApp
+    from tui.collect import Collector
+    from tui.recording import read_recording
+    from tui.sources.replay import ReplayClock, ReplaySource
+    from tui.timeline import Timeline
+
+    config = load_config(args.config, flags={("gpu_source",): "none"})
+    recording = read_recording(args.recording)
+    clock = ReplayClock.over(recording, speed=args.speed)
+    collector = Collector(ReplaySource(recording, clock), config, clock=clock)
+    name = args.recording.name.removesuffix(".recording.jsonl.gz")
+    beside = args.recording.with_name(f"{name}.jsonl")
+    app = WarroomApp(
+        collector, config, context="replay", replay=clock,
+        report_timeline=Timeline(beside) if beside.is_file() else None,
+    )  # fmt: skip
+    app.run()
     return app.return_code or 0
 
 
@@ -412,6 +463,83 @@ def _collect_once(
             await collector.aclose()
 
     return asyncio.run(once())
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Collect once (health, history, pod evidence), build the report from it and the
+    incident timeline, render the cockpit for the screenshot, and write all three."""
+    from tui.cause import suspect
+    from tui.report import Overrides, build_report
+    from tui.report_files import write_report
+    from tui.sources.demo import DemoSource
+    from tui.timeline import Timeline, default_state_dir
+
+    config = load(args)
+    collector = build_collector(args, config)
+    demo = isinstance(collector.source, DemoSource)
+
+    async def gather() -> tuple[Snapshot, list[GpuEvent], dict[str, Any]]:
+        try:
+            snap = await collector.collect()
+            events = list(snap.events)
+            evidence = await collector.pod_evidence(snap)
+            if evidence is not None:
+                events += evidence.events
+            try:
+                points: dict[str, Any] = await collector.source.history()
+            except WarroomError as exc:
+                print(f"warroom: history not read, the report has no crossings: {exc}",
+                      file=sys.stderr)  # fmt: skip
+                points = {}
+            return snap, events, points
+        finally:
+            await collector.aclose()
+
+    snap, events, points = asyncio.run(gather())
+    if args.timeline is not None:
+        if not args.timeline.is_file():
+            raise ConfigError(f"There is no incident timeline at {args.timeline}.")
+        entries = Timeline(args.timeline).entries()
+    elif demo:
+        entries = []
+    else:
+        entries = _timeline(config, demo=False).entries()
+    causes = suspect(snap.models, snap.gpus, events, config.slo, now=snap.taken_at,
+                     within_s=config.history_s)  # fmt: skip
+    overrides = Overrides(severity=args.severity, root_cause=args.root_cause,
+                          summary=args.summary, lessons=args.lessons)  # fmt: skip
+    report = build_report(snapshot=snap, points=points, events=events, causes=causes,
+                          entries=entries, slo=config.slo, now=snap.taken_at.timestamp(),
+                          overrides=overrides)  # fmt: skip
+    svg = None if args.no_screenshot else _screenshot(args, config)
+    out = args.out or (config.state_dir or default_state_dir()) / "reports"
+    try:
+        written = write_report(report, out, svg=svg, overwrite=args.force)
+    except FileExistsError as exc:
+        raise ConfigError(f"{exc}; pass --force to replace it.") from None
+    except OSError as exc:
+        raise WarroomError(
+            f"The report cannot be written to {out}: {exc.strerror or exc}."
+        ) from None
+    for path in written.paths:
+        print(path)
+    return 0
+
+
+def _screenshot(args: argparse.Namespace, config: Config) -> str:
+    """The cockpit as it opens on the same source, 200x50, as SVG."""
+    from tui.app import WarroomApp
+
+    app = WarroomApp(build_collector(args, config), config, context=config.context, live=False)
+
+    async def shoot() -> str:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await app.workers.wait_for_complete()
+            for _ in range(3):
+                await pilot.pause()
+            return app.export_screenshot(title="warroom report")
+
+    return asyncio.run(shoot())
 
 
 def _snapshot(args: argparse.Namespace) -> int:

@@ -30,6 +30,8 @@ HELP = """\
 | a (runbook, at an action step) | the mitigations that step names |
 | c | the canary: the drive this cockpit runs, else a watch on the rollout whoever drives it |
 | p / P / A (canary) | pause or resume / promote now / abort, drained (P and A confirm first) |
+| e | export the incident report: severity and root cause to confirm, then Markdown, JSON, SVG |
+| space, [ ], { } (replay) | pause / resume, back or forward a minute, ten minutes |
 | ctrl+p | command palette: every mitigation as "Mitigate: …" |
 | r | refresh now |
 | ? | this help |

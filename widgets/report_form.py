@@ -1,0 +1,100 @@
+"""The export form: warroom's suggested severity and root cause, for the engineer to
+accept or correct before the report is written, and where it will be written.
+
+Keyboard only: tab between fields, enter on Export. When a report of this incident is
+already there, Export is replaced by Replace, so nothing is overwritten unasked. Escape
+cancels. It renders what it is given and returns `ExportChoice`; it writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from tui.report import SEVERITIES, Overrides, Report, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChoice:
+    overrides: Overrides
+    replace: bool
+
+
+class ReportForm(ModalScreen[ExportChoice | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    ReportForm { align: center middle; }
+    ReportForm > Vertical { width: 110; max-width: 96%; height: auto; max-height: 96%;
+                            border: thick $accent; background: $surface; padding: 0 1; }
+    ReportForm Label { margin-top: 1; color: $text-muted; }
+    ReportForm #rf-why, ReportForm #rf-where { color: $text-muted; }
+    ReportForm #rf-exists { color: $warning; text-style: bold; }
+    ReportForm Horizontal { height: auto; width: 100%; align: right middle; margin-top: 1; }
+    ReportForm Button { margin-left: 2; }
+    """
+
+    def __init__(self, report: Report, paths: list[Path], existing: list[Path]) -> None:
+        super().__init__()
+        self.report = report
+        self.paths = paths
+        self.existing = existing
+
+    def compose(self) -> ComposeResult:
+        r = self.report
+        with Vertical():
+            yield Static(f"[b]Export the incident report[/b] · {r.title}", id="rf-title")
+            yield Label("Severity (suggested from the evidence)")
+            options = [(f"{sev} — {SEVERITIES[sev][0]}", sev) for sev in SEVERITIES]
+            yield Select(options, value=r.severity, allow_blank=False, id="rf-severity")
+            yield Static(f"suggested {r.severity_suggested}: {r.severity_why}", id="rf-why")
+            yield Label("Root cause")
+            yield Input(r.root_cause, id="rf-cause")
+            yield Label("Lessons (optional)")
+            yield Input(r.lessons, placeholder="for the postmortem", id="rf-lessons")
+            yield Static("Writes " + ", ".join(str(p) for p in self.paths), id="rf-where")
+            if self.existing:
+                yield Static(
+                    f"{self.existing[0].name} is already there: Replace overwrites it.",
+                    id="rf-exists",
+                )
+            with Horizontal():
+                yield Button("Cancel", id="rf-cancel")
+                label = "Replace" if self.existing else "Export"
+                yield Button(
+                    label, id="rf-export", variant="warning" if self.existing else "primary"
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#rf-severity", Select).focus()
+
+    def choice(self) -> ExportChoice:
+        severity = cast(Severity, self.query_one("#rf-severity", Select).value)
+        cause = self.query_one("#rf-cause", Input).value.strip()
+        lessons = self.query_one("#rf-lessons", Input).value.strip()
+        return ExportChoice(
+            Overrides(severity=severity, root_cause=cause or None, lessons=lessons or None),
+            replace=bool(self.existing),
+        )
+
+    @on(Button.Pressed, "#rf-export")
+    def _export(self) -> None:
+        self.dismiss(self.choice())
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.dismiss(self.choice())
+
+    @on(Button.Pressed, "#rf-cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
