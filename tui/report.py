@@ -575,7 +575,9 @@ def _impact(
                 "(their rate now × their worst ratio × the duration: an upper bound)"
             )
     keys = snapshot.rate_limited_keys
-    if keys:
+    # Tenants only where 429s were part of it: an OOM incident's routine 429s are noise.
+    rejected_over = any((m.worst["429"] or 0.0) >= slo.rate_429_ratio for m in numbers)
+    if keys and rejected_over:
         top = ", ".join(f"{k.api_key} {k.share:.0%}" for k in keys[:3])
         out.append(f"Tenants: 429s by API key now: {top}")
     return out

@@ -15,7 +15,7 @@ from typing import ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -32,9 +32,10 @@ class ReportForm(ModalScreen[ExportChoice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     ReportForm { align: center middle; }
-    ReportForm > Vertical { width: 110; max-width: 96%; height: auto; max-height: 96%;
+    ReportForm > VerticalScroll { width: 110; max-width: 96%; height: auto; max-height: 100%;
                             border: thick $accent; background: $surface; padding: 0 1; }
     ReportForm Label { margin-top: 1; color: $text-muted; }
+    ReportForm Input, ReportForm Select { margin-top: 0; }
     ReportForm #rf-why, ReportForm #rf-where { color: $text-muted; }
     ReportForm #rf-exists { color: $warning; text-style: bold; }
     ReportForm Horizontal { height: auto; width: 100%; align: right middle; margin-top: 1; }
@@ -49,16 +50,20 @@ class ReportForm(ModalScreen[ExportChoice | None]):
 
     def compose(self) -> ComposeResult:
         r = self.report
-        with Vertical():
+        # Compact fields and a scrolling frame: the whole form, buttons included, fits
+        # an 80x24 SSH session.
+        with VerticalScroll():
             yield Static(f"[b]Export the incident report[/b] · {r.title}", id="rf-title")
             yield Label("Severity (suggested from the evidence)")
             options = [(f"{sev} — {SEVERITIES[sev][0]}", sev) for sev in SEVERITIES]
-            yield Select(options, value=r.severity, allow_blank=False, id="rf-severity")
+            yield Select(options, value=r.severity, allow_blank=False, compact=True,
+                         id="rf-severity")  # fmt: skip
             yield Static(f"suggested {r.severity_suggested}: {r.severity_why}", id="rf-why")
             yield Label("Root cause")
-            yield Input(r.root_cause, id="rf-cause")
+            yield Input(r.root_cause, compact=True, id="rf-cause")
             yield Label("Lessons (optional)")
-            yield Input(r.lessons, placeholder="for the postmortem", id="rf-lessons")
+            yield Input(r.lessons, placeholder="for the postmortem", compact=True,
+                        id="rf-lessons")  # fmt: skip
             yield Static("Writes " + ", ".join(str(p) for p in self.paths), id="rf-where")
             if self.existing:
                 yield Static(
