@@ -241,3 +241,20 @@ def test_cockpit_bad_canary(snap_compare, size: tuple[int, int]) -> None:
 
     app = frozen_demo_app("bad-canary-p99", drive=drive)
     assert snap_compare(app, terminal_size=size, run_before=wait)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_report_form(snap_compare, size: tuple[int, int]) -> None:
+    """`e` on gpu-oom: the suggested severity and root cause, where the files will go,
+    Cancel and Export, all inside an 80x24 session."""
+    from tui.config import load_config
+
+    config = load_config(None, env={}, flags={("state_dir",): "/srv/warroom"})
+
+    async def wait(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+
+    assert snap_compare(frozen_demo_app("gpu-oom", config=config), terminal_size=size,
+                        run_before=wait)  # fmt: skip
