@@ -18,8 +18,9 @@ from typing import Any, Literal
 from tui.cause import SuspectedCause
 from tui.clock import utc
 from tui.config import Slo
-from tui.format import fmt_latency, fmt_ratio, model_label
+from tui.format import NO_DATA, fmt_latency, fmt_ratio, model_label
 from tui.model import AGGREGATE, GpuEvent, HistoryPoint, Snapshot
+from tui.severity import SIGNALS, threshold
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 SEVERITIES: dict[Severity, tuple[str, str, str]] = {
@@ -36,12 +37,8 @@ OUTAGE_5XX = 0.25
 OUTAGE_P99_FACTOR = 3.0
 """Nor is a whole-API p99 at three times its SLO: requests time out at the client."""
 
-METRICS: tuple[tuple[str, str], ...] = (
-    ("p99_s", "p99"),
-    ("error_5xx_ratio", "5xx"),
-    ("rate_429_ratio", "429"),
-)
-"""History fields, by the names the report uses for them."""
+NAMES = {"p99_s": "p99", "error_5xx_ratio": "5xx", "rate_429_ratio": "429"}
+"""The severity signals (`tui.severity.SIGNALS`), by the names the report's text uses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +70,7 @@ class ModelNumbers:
     model: str
     worst_at: float | None
     worst: dict[str, float | None]
+    """By signal (`tui.severity.SIGNALS`)."""
     now: dict[str, float | None]
     rps_now: float | None
     breached: bool
@@ -156,34 +154,30 @@ class Report:
 def crossings(points: Mapping[str, Sequence[HistoryPoint]], slo: Slo) -> list[Crossing]:
     """Every time a model's p99, 5xx or 429 went over its SLO line or back under it,
     oldest first. A history that starts over the line counts as crossing at its start."""
-    lines = {"p99_s": slo.p99_s, "error_5xx_ratio": slo.error_5xx_ratio,
-             "rate_429_ratio": slo.rate_429_ratio}  # fmt: skip
     out: list[Crossing] = []
     for model, series in points.items():
-        for attr, name in METRICS:
+        for signal in SIGNALS:
+            line = threshold(slo, signal)
             over = False
             for point in series:
-                value = getattr(point, attr)
+                value = getattr(point, signal)
                 if value is None:
                     continue
-                now_over = value >= lines[attr]
+                now_over = value >= line
                 if now_over != over:
-                    out.append(Crossing(point.at, model, name, value, lines[attr], now_over))
+                    out.append(Crossing(point.at, model, NAMES[signal], value, line, now_over))
                     over = now_over
     return sorted(out, key=lambda c: (c.at, c.model != AGGREGATE, c.model, c.metric))
 
 
-def _ratio(point: HistoryPoint, slo: Slo) -> float:
-    """How far over its worst SLO line a point is (1.0: at the line)."""
-    ratios = [
-        v / line
-        for v, line in (
-            (point.p99_s, slo.p99_s),
-            (point.error_5xx_ratio, slo.error_5xx_ratio),
-            (point.rate_429_ratio, slo.rate_429_ratio),
-        )
-        if v is not None
-    ]
+def _signals(of: object) -> dict[str, float | None]:
+    """The severity signals of a history point or a model's health, by name."""
+    return {signal: getattr(of, signal) for signal in SIGNALS}
+
+
+def _over(values: Mapping[str, float | None], slo: Slo) -> float:
+    """How far over its worst SLO line a set of signals is (1.0: at the line)."""
+    ratios = [v / threshold(slo, s) for s, v in values.items() if v is not None]
     return max(ratios, default=0.0)
 
 
@@ -194,24 +188,21 @@ def model_numbers(
     out: list[ModelNumbers] = []
     for health in (snapshot.aggregate, *snapshot.models):
         series = points.get(health.model, ())
-        worst = max(series, key=lambda p: _ratio(p, slo), default=None)
+        worst = max(series, key=lambda p: _over(_signals(p), slo), default=None)
+        values = _signals(worst) if worst else dict.fromkeys(SIGNALS)
         out.append(
             ModelNumbers(
                 model=health.model,
                 worst_at=worst.at if worst else None,
-                worst={name: getattr(worst, attr) if worst else None for attr, name in METRICS},
-                now={name: getattr(health, attr) for attr, name in METRICS},
+                worst=values,
+                now=_signals(health),
                 rps_now=health.rps,
-                breached=worst is not None and _ratio(worst, slo) >= 1.0,
+                breached=worst is not None and _over(values, slo) >= 1.0,
             )
         )
     head, rest = out[0], out[1:]
-    rest.sort(key=lambda m: (-_worst_ratio(m, slo), m.model))
+    rest.sort(key=lambda m: (-_over(m.worst, slo), m.model))
     return [head, *rest]
-
-
-def _worst_ratio(m: ModelNumbers, slo: Slo) -> float:
-    return _ratio(HistoryPoint(0.0, m.worst["p99"], m.worst["5xx"], m.worst["429"]), slo)
 
 
 # -- suggestions
@@ -223,7 +214,7 @@ def suggest_severity(models: Sequence[ModelNumbers], slo: Slo) -> tuple[Severity
     others = [m for m in models if m.model != AGGREGATE]
     breached = [m for m in others if m.breached]
     if whole is not None and whole.worst_at is not None:
-        err, p99 = whole.worst["5xx"] or 0.0, whole.worst["p99"] or 0.0
+        err, p99 = whole.worst["error_5xx_ratio"] or 0.0, whole.worst["p99_s"] or 0.0
         if err >= OUTAGE_5XX or p99 >= OUTAGE_P99_FACTOR * slo.p99_s:
             return "SEV1", (
                 f"user-facing outage: the whole API reached {fmt_ratio(err)} 5xx and p99 "
@@ -251,9 +242,8 @@ def suggest_severity(models: Sequence[ModelNumbers], slo: Slo) -> tuple[Severity
 
 
 def _worst_signal(m: ModelNumbers, slo: Slo) -> str:
-    lines = {"p99": slo.p99_s, "5xx": slo.error_5xx_ratio, "429": slo.rate_429_ratio}
-    name = max(lines, key=lambda n: (m.worst[n] or 0.0) / lines[n])
-    return f"{name} {_fmt(name, m.worst[name])}"
+    signal = max(SIGNALS, key=lambda s: (m.worst[s] or 0.0) / threshold(slo, s))
+    return f"{NAMES[signal]} {_fmt(NAMES[signal], m.worst[signal])}"
 
 
 def suggest_root_cause(
@@ -277,7 +267,7 @@ def suggest_root_cause(
         )
     keys = snapshot.rate_limited_keys
     whole = next((m for m in models if m.model == AGGREGATE), None)
-    surge = whole is not None and (whole.worst["429"] or 0.0) >= slo.rate_429_ratio
+    surge = whole is not None and (whole.worst["rate_429_ratio"] or 0.0) >= slo.rate_429_ratio
     if surge and keys and keys[0].share >= 0.5:
         k = keys[0]
         return (
@@ -333,15 +323,12 @@ def decision_path(entries: Sequence[Mapping[str, Any]]) -> list[Step]:
 
 
 def timeline_rows(
-    entries: Sequence[Mapping[str, Any]], found: Sequence[Crossing], events: Sequence[GpuEvent]
+    entries: Sequence[Mapping[str, Any]], found: Sequence[Crossing], groups: Sequence[EventGroup]
 ) -> list[Row]:
-    """Threshold crossings, GPU events, runbook steps, mitigations and canary decisions,
-    by time. GPU events come from the tracker and the timeline both, counted once."""
+    """Threshold crossings, GPU events (`group_events`), runbook steps, mitigations and
+    canary decisions, by time."""
     rows = [Row(c.at, "threshold", c.text) for c in found if c.model != AGGREGATE or c.crossed]
-    rows += [
-        Row(g.first.at.timestamp(), "gpu", g.text)
-        for g in group_events(all_events(entries, events))
-    ]
+    rows += [Row(g.first.at.timestamp(), "gpu", g.text) for g in groups]
     for e in entries:
         kind = str(e.get("kind", ""))
         at = _at(e)
@@ -390,7 +377,7 @@ class EventGroup:
         e = self.first
         line = _gpu_text(e.kind, e.node, e.gpu, e.pod, e.detail)
         if self.count > 1:
-            line += f" (×{self.count}, the last at {_hms(self.last_at)})"
+            line += f" (×{self.count}, the last at {hms(self.last_at)})"
         return line
 
 
@@ -451,7 +438,9 @@ def build_report(
     reached = next((s.text.removeprefix("Reached: ") for s in reversed(path)
                     if s.text.startswith("Reached: ")), None)  # fmt: skip
     cause, items = suggest_root_cause(snapshot, causes, numbers, reached, slo)
-    start, end = _span(found, entries, snapshot, slo)
+    start, end = _span(found, entries)
+    groups = group_events(all_events(entries, events))
+    done = mitigations(entries)
     report = Report(
         title=_title(numbers, causes, snapshot),
         source=snapshot.source,
@@ -463,24 +452,19 @@ def build_report(
         severity_suggested=severity,
         summary="",
         detection=_detection(found, entries),
-        impact=_impact(numbers, snapshot, found, start, end if end is not None else now, slo),
+        impact=_impact(numbers, snapshot, start, end if end is not None else now, slo),
         models=numbers,
-        gpu_evidence=[c.summary for c in causes.values()]
-        + [g.text for g in group_events(all_events(entries, events))],
+        gpu_evidence=[c.summary for c in causes.values()] + [g.text for g in groups],
         path=path,
-        timeline=timeline_rows(entries, found, events),
+        timeline=timeline_rows(entries, found, groups),
         root_cause=cause,
         root_cause_suggested=cause,
-        resolution=_resolution(entries, numbers, slo),
+        resolution=_resolution(done, numbers, slo),
         action_items=items,
         lessons="",
-        slo={
-            "p99_s": slo.p99_s,
-            "error_5xx_ratio": slo.error_5xx_ratio,
-            "rate_429_ratio": slo.rate_429_ratio,
-        },
+        slo={signal: threshold(slo, signal) for signal in SIGNALS},
     )
-    report = replace(report, summary=_summary(report))
+    report = replace(report, summary=_summary(report, done))
     if overrides is not None:
         report = apply(report, overrides)
     return report
@@ -501,14 +485,14 @@ def apply(report: Report, o: Overrides) -> Report:
 
 
 def _span(
-    found: Sequence[Crossing], entries: Sequence[Mapping[str, Any]], snapshot: Snapshot, slo: Slo
+    found: Sequence[Crossing], entries: Sequence[Mapping[str, Any]]
 ) -> tuple[float | None, float | None]:
     """Start: the first crossing (or the first timeline entry, if earlier). End: the last
     recovery, once nothing is over a line any more; None while something still is."""
     starts = [c.at for c in found if c.crossed]
     starts += [_at(e) for e in entries[:1]]
     start = min(starts, default=None)
-    over = {(c.model, c.metric) for c in found if c.crossed}
+    over: set[tuple[str, str]] = set()
     for c in found:
         if c.crossed:
             over.add((c.model, c.metric))
@@ -532,9 +516,9 @@ def _title(numbers: Sequence[ModelNumbers], causes: Mapping[str, SuspectedCause]
 
 
 def _worst_signal_name(m: ModelNumbers) -> str:
-    for name in ("5xx", "p99", "429"):
-        if m.worst[name] is not None:
-            return name
+    for signal in ("error_5xx_ratio", "p99_s", "rate_429_ratio"):
+        if m.worst[signal] is not None:
+            return NAMES[signal]
     return "health"
 
 
@@ -543,16 +527,15 @@ def _detection(found: Sequence[Crossing], entries: Sequence[Mapping[str, Any]]) 
     opened = next((e for e in entries if e.get("kind") == "runbook.opened"), None)
     parts = []
     if first is not None:
-        parts.append(f"warroom: {first.text} at {_hms(first.at)} UTC")
+        parts.append(f"warroom: {first.text} at {hms(first.at)} UTC")
     if opened is not None:
-        parts.append(f"responder opened the runbook at {_hms(_at(opened))} UTC")
+        parts.append(f"responder opened the runbook at {hms(_at(opened))} UTC")
     return "; ".join(parts) if parts else "No threshold crossing in the window warroom holds."
 
 
 def _impact(
     numbers: Sequence[ModelNumbers],
     snapshot: Snapshot,
-    found: Sequence[Crossing],
     start: float | None,
     end: float,
     slo: Slo,
@@ -564,11 +547,11 @@ def _impact(
     ]
     if start is not None:
         failed = rejected = 0.0
+        span = max(0.0, end - start)
         for m in breached:
-            span = max(0.0, end - start)
             rps = m.rps_now or 0.0
-            failed += rps * (m.worst["5xx"] or 0.0) * span
-            rejected += rps * (m.worst["429"] or 0.0) * span
+            failed += rps * (m.worst["error_5xx_ratio"] or 0.0) * span
+            rejected += rps * (m.worst["rate_429_ratio"] or 0.0) * span
         if failed or rejected:
             out.append(
                 f"Requests: up to ≈{failed:,.0f} answered 5xx and ≈{rejected:,.0f} answered 429 "
@@ -576,20 +559,27 @@ def _impact(
             )
     keys = snapshot.rate_limited_keys
     # Tenants only where 429s were part of it: an OOM incident's routine 429s are noise.
-    rejected_over = any((m.worst["429"] or 0.0) >= slo.rate_429_ratio for m in numbers)
+    rejected_over = any((m.worst["rate_429_ratio"] or 0.0) >= slo.rate_429_ratio for m in numbers)
     if keys and rejected_over:
         top = ", ".join(f"{k.api_key} {k.share:.0%}" for k in keys[:3])
         out.append(f"Tenants: 429s by API key now: {top}")
     return out
 
 
+def mitigations(entries: Sequence[Mapping[str, Any]]) -> list[tuple[float, str]]:
+    """(when, what) for each mitigation carried out, from the timeline."""
+    return [
+        (_at(e), str(e.get("title")) + (f" on {e['model']}" if e.get("model") else ""))
+        for e in entries
+        if e.get("kind") == "action.succeeded"
+    ]
+
+
 def _resolution(
-    entries: Sequence[Mapping[str, Any]], numbers: Sequence[ModelNumbers], slo: Slo
+    done: Sequence[tuple[float, str]], numbers: Sequence[ModelNumbers], slo: Slo
 ) -> list[str]:
-    done = [e for e in entries if e.get("kind") == "action.succeeded"]
-    out = [f"{_hms(_at(e))} UTC {e.get('title')}" + (f" on {e['model']}" if e.get("model") else "")
-           for e in done]  # fmt: skip
-    still = [m.model for m in numbers if m.model != AGGREGATE and _over_now(m, slo)]
+    out = [f"{hms(at)} UTC {what}" for at, what in done]
+    still = [m.model for m in numbers if m.model != AGGREGATE and _over(m.now, slo) >= 1.0]
     out.append(
         f"Still over a line at export: {', '.join(still)}" if still
         else "Every model within SLO at export."
@@ -597,16 +587,10 @@ def _resolution(
     return out
 
 
-def _over_now(m: ModelNumbers, slo: Slo) -> bool:
-    lines = {"p99": slo.p99_s, "5xx": slo.error_5xx_ratio, "429": slo.rate_429_ratio}
-    return any(m.now[n] is not None and m.now[n] >= line for n, line in lines.items())  # type: ignore[operator]
-
-
-def _summary(r: Report) -> str:
-    when = f"from {_hms(r.start)} UTC" if r.start is not None else "in the window warroom holds"
-    until = "and still going at export" if r.end is None else f"until {_hms(r.end)} UTC"
-    done = [s for s in r.resolution if " UTC " in s]
-    acted = f" Mitigations: {'; '.join(s.split(' UTC ', 1)[1] for s in done)}." if done else ""
+def _summary(r: Report, done: Sequence[tuple[float, str]]) -> str:
+    when = f"from {hms(r.start)} UTC" if r.start is not None else "in the window warroom holds"
+    until = "and still going at export" if r.end is None else f"until {hms(r.end)} UTC"
+    acted = f" Mitigations: {'; '.join(what for _, what in done)}." if done else ""
     return f"{r.title}, {when} {until}. {r.severity}: {r.severity_why}.{acted}"
 
 
@@ -627,5 +611,6 @@ def _at(entry: Mapping[str, Any]) -> float:
     return datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00")).timestamp()
 
 
-def _hms(ts: float) -> str:
-    return f"{utc(ts):%H:%M:%S}"
+def hms(ts: float | None) -> str:
+    """A report's time of day, UTC; the no-data mark for none."""
+    return NO_DATA if ts is None else f"{utc(ts):%H:%M:%S}"

@@ -10,7 +10,7 @@ from tui.clock import utc
 from tui.durations import human_age
 from tui.format import NO_DATA, fmt_latency, fmt_ratio, fmt_rps, model_label
 from tui.model import iso_utc
-from tui.report import SEVERITIES, ModelNumbers, Report
+from tui.report import SEVERITIES, ModelNumbers, Report, hms
 
 FORMAT = 1
 """The JSON report's version: fields are only ever added under it."""
@@ -75,17 +75,8 @@ def _model_json(m: ModelNumbers) -> dict[str, Any]:
         "model": m.model,
         "breached": m.breached,
         "worst_at": _iso(m.worst_at),
-        "worst": {
-            "p99_s": m.worst["p99"],
-            "error_5xx_ratio": m.worst["5xx"],
-            "rate_429_ratio": m.worst["429"],
-        },
-        "now": {
-            "p99_s": m.now["p99"],
-            "error_5xx_ratio": m.now["5xx"],
-            "rate_429_ratio": m.now["429"],
-            "rps": m.rps_now,
-        },
+        "worst": dict(m.worst),
+        "now": {**m.now, "rps": m.rps_now},
     }
 
 
@@ -111,10 +102,11 @@ def report_markdown(r: Report) -> str:
         if m.model != r.models[0].model and not m.breached:
             continue
         out.append(
-            f"| {_cell(model_label(m.model))} | {_hms(m.worst_at)} | {fmt_latency(m.worst['p99'])} "
-            f"| {fmt_ratio(m.worst['5xx'])} | {fmt_ratio(m.worst['429'])} "
-            f"| {fmt_latency(m.now['p99'])} | {fmt_ratio(m.now['5xx'])} "
-            f"| {fmt_ratio(m.now['429'])} | {fmt_rps(m.rps_now)} |"
+            f"| {_cell(model_label(m.model))} | {hms(m.worst_at)} "
+            f"| {fmt_latency(m.worst['p99_s'])} | {fmt_ratio(m.worst['error_5xx_ratio'])} "
+            f"| {fmt_ratio(m.worst['rate_429_ratio'])} | {fmt_latency(m.now['p99_s'])} "
+            f"| {fmt_ratio(m.now['error_5xx_ratio'])} | {fmt_ratio(m.now['rate_429_ratio'])} "
+            f"| {fmt_rps(m.rps_now)} |"
         )
     quiet = sum(1 for m in r.models[1:] if not m.breached)
     if quiet:
@@ -128,11 +120,11 @@ def report_markdown(r: Report) -> str:
             if s.by and s.by != "evidence":
                 answer += f" (by {s.by})"
             evidence = f", on the evidence `{s.evidence}`" if s.evidence else ""
-            out.append(f"{i}. {_hms(s.at)} {s.text}{answer}{evidence}")
+            out.append(f"{i}. {hms(s.at)} {s.text}{answer}{evidence}")
     else:
         out.append("No runbook was walked.")
     out += ["", "## Timeline", "", "| Time (UTC) | Event |", "|------------|-------|"]
-    out += [f"| {_hms(row.at)} | {_cell(row.text)} |" for row in r.timeline]
+    out += [f"| {hms(row.at)} | {_cell(row.text)} |" for row in r.timeline]
     out += ["", "## Root Cause", "", r.root_cause]
     if r.root_cause != r.root_cause_suggested:
         out += ["", f"(warroom suggested: {r.root_cause_suggested})"]
@@ -151,10 +143,6 @@ def _cell(text: str) -> str:
 
 def _when(ts: float | None) -> str:
     return NO_DATA if ts is None else f"{utc(ts):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _hms(ts: float | None) -> str:
-    return NO_DATA if ts is None else f"{utc(ts):%H:%M:%S}"
 
 
 def _duration(seconds: float | None) -> str:
