@@ -170,3 +170,11 @@ def test_markdown_table_cells_survive_a_pipe_in_a_log_line() -> None:
     rows = report_markdown(report).splitlines()
     line = next(row for row in rows if row.startswith("| ") and "a \\| b" in row)
     assert line.replace("\\|", "").count("|") == 3  # two cells: time, event
+
+
+def test_title_names_the_signal_that_breached_not_the_first_one_read() -> None:
+    snap = snapshot({AGGREGATE: NOW_OK, **dict.fromkeys("abcd", NOW_OK)})
+    slow = report_for({"a": series(OK, (16.0, 0.001, 0.001))}, snap)
+    assert slow.title == "a: p99 16.0s over its SLO"
+    rejected = report_for({"b": series(OK, (1.0, 0.0, 0.3))}, snap)
+    assert rejected.title == "b: 429 30.0% over its SLO"

@@ -442,7 +442,7 @@ def build_report(
     groups = group_events(all_events(entries, events))
     done = mitigations(entries)
     report = Report(
-        title=_title(numbers, causes, snapshot),
+        title=_title(numbers, causes, snapshot, slo),
         source=snapshot.source,
         exported_at=now,
         start=start,
@@ -504,22 +504,15 @@ def _span(
 
 
 def _title(numbers: Sequence[ModelNumbers], causes: Mapping[str, SuspectedCause],
-           snapshot: Snapshot) -> str:  # fmt: skip
+           snapshot: Snapshot, slo: Slo) -> str:  # fmt: skip
     breached = [m for m in numbers if m.breached and m.model != AGGREGATE]
     if not breached:
         return f"No SLO breach ({snapshot.source})"
     first = breached[0]
     cause = causes.get(first.model)
-    what = cause.headline if cause else f"{_worst_signal_name(first)} over its SLO"
+    what = cause.headline if cause else f"{_worst_signal(first, slo)} over its SLO"
     more = f" and {len(breached) - 1} more" if len(breached) > 1 else ""
     return f"{first.model}{more}: {what}"
-
-
-def _worst_signal_name(m: ModelNumbers) -> str:
-    for signal in ("error_5xx_ratio", "p99_s", "rate_429_ratio"):
-        if m.worst[signal] is not None:
-            return NAMES[signal]
-    return "health"
 
 
 def _detection(found: Sequence[Crossing], entries: Sequence[Mapping[str, Any]]) -> str:
