@@ -147,6 +147,8 @@ class WarroomApp(App[int]):
         self.selected = AGGREGATE
         self.last_error: str | None = None
         self.evidence_note: str | None = collector.pods_note
+        self.history_note: str | None = None
+        """Why the history behind the plots was not loaded, when it was not."""
         self.causes: dict[str, SuspectedCause] = {}
         self.show_gpus = False
         """On a narrow terminal: the GPU grid is shown in place of the plots."""
@@ -197,8 +199,10 @@ class WarroomApp(App[int]):
         try:
             points = await self.source.history()
         except SourceError as exc:
+            self.history_note = f"History not loaded, so no plots or crossings before now: {exc}"
             self.notify(f"History not loaded: {exc}", severity="warning", timeout=8)
             return
+        self.history_note = None
         self.tracker.backfill(points)
         self._paint_plots()
 

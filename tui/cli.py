@@ -466,52 +466,45 @@ def _collect_once(
 
 
 def _report(args: argparse.Namespace) -> int:
-    """Collect once (health, history, pod evidence), build the report from it and the
-    incident timeline, render the cockpit for the screenshot, and write all three."""
-    from tui.cause import suspect
-    from tui.report import Overrides, build_report
+    """Open the cockpit headless on the source (health, history, pod evidence), take the
+    report it would export with `e` and its screen, and write all three."""
+    from tui.app import WarroomApp
+    from tui.report import Overrides, Report
     from tui.report_files import write_report
     from tui.sources.demo import DemoSource
     from tui.timeline import Timeline, default_state_dir
 
     config = load(args)
     collector = build_collector(args, config)
-    demo = isinstance(collector.source, DemoSource)
-
-    async def gather() -> tuple[Snapshot, list[GpuEvent], dict[str, Any]]:
-        try:
-            snap = await collector.collect()
-            events = list(snap.events)
-            evidence = await collector.pod_evidence(snap)
-            if evidence is not None:
-                events += evidence.events
-            try:
-                points: dict[str, Any] = await collector.source.history()
-            except WarroomError as exc:
-                print(f"warroom: history not read, the report has no crossings: {exc}",
-                      file=sys.stderr)  # fmt: skip
-                points = {}
-            return snap, events, points
-        finally:
-            await collector.aclose()
-
-    snap, events, points = asyncio.run(gather())
     if args.timeline is not None:
         if not args.timeline.is_file():
             raise ConfigError(f"There is no incident timeline at {args.timeline}.")
-        entries = Timeline(args.timeline).entries()
-    elif demo:
-        entries = []
+        timeline: Timeline | None = Timeline(args.timeline)
+    elif isinstance(collector.source, DemoSource):
+        timeline = None
     else:
-        entries = _timeline(config, demo=False).entries()
-    causes = suspect(snap.models, snap.gpus, events, config.slo, now=snap.taken_at,
-                     within_s=config.history_s)  # fmt: skip
+        timeline = _timeline(config, demo=False)
     overrides = Overrides(severity=args.severity, root_cause=args.root_cause,
                           summary=args.summary, lessons=args.lessons)  # fmt: skip
-    report = build_report(snapshot=snap, points=points, events=events, causes=causes,
-                          entries=entries, slo=config.slo, now=snap.taken_at.timestamp(),
-                          overrides=overrides)  # fmt: skip
-    svg = None if args.no_screenshot else _screenshot(args, config)
+    # Read, never written: the headless report records nothing in the incident.
+    app = WarroomApp(collector, config, context=config.context, live=False,
+                     report_timeline=timeline)  # fmt: skip
+
+    async def take() -> tuple[Report | None, str | None]:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await app.workers.wait_for_complete()
+            for _ in range(3):
+                await pilot.pause()
+            report = app.incident_report(overrides)
+            svg = None if args.no_screenshot else app.export_screenshot(title="warroom report")
+            return report, svg
+
+    report, svg = asyncio.run(take())
+    if report is None:
+        raise WarroomError(app.last_error or "No data to report.")
+    for note in (app.history_note, app.evidence_note):
+        if note:
+            print(f"warroom: {note}", file=sys.stderr)
     out = args.out or (config.state_dir or default_state_dir()) / "reports"
     try:
         written = write_report(report, out, svg=svg, overwrite=args.force)
@@ -524,22 +517,6 @@ def _report(args: argparse.Namespace) -> int:
     for path in written.paths:
         print(path)
     return 0
-
-
-def _screenshot(args: argparse.Namespace, config: Config) -> str:
-    """The cockpit as it opens on the same source, 200x50, as SVG."""
-    from tui.app import WarroomApp
-
-    app = WarroomApp(build_collector(args, config), config, context=config.context, live=False)
-
-    async def shoot() -> str:
-        async with app.run_test(size=(200, 50)) as pilot:
-            await app.workers.wait_for_complete()
-            for _ in range(3):
-                await pilot.pause()
-            return app.export_screenshot(title="warroom report")
-
-    return asyncio.run(shoot())
 
 
 def _snapshot(args: argparse.Namespace) -> int:
