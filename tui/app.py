@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from tui.actions.canary import END_PHASES, CanaryDriver, DriveState
+from tui.actions.canary import DECIDED, CanaryDriver, DriveState
 from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
 from tui.actions.lock import ActionLock
 from tui.actions.plan import Plan
@@ -587,7 +587,7 @@ class WarroomApp(App[int]):
     def action_canary(self) -> None:
         """The canary screen: the drive this cockpit runs, else a watch on the rollout
         whoever drives it."""
-        if any(isinstance(s, CanaryScreen) for s in self.screen_stack):
+        if self._canary_open():
             return
         watching = self.drive is None
         screen = CanaryScreen(watch_only=watching, acts=not self.config.kiosk)
@@ -656,8 +656,7 @@ class WarroomApp(App[int]):
         self._canary_phase = state.phase
         # The moments that matter reach the engineer wherever they are; on the canary
         # screen the view already says them, and a toast would only cover its gates.
-        turned = state.phase in END_PHASES or state.phase == "rolling-back"
-        if turned and not isinstance(self.screen, CanaryScreen):
+        if state.phase in DECIDED and not isinstance(self.screen, CanaryScreen):
             severity = "information" if state.phase == "promoted" else "error"
             self.notify(state.message, title=f"Canary {state.phase}", severity=severity,
                         timeout=20)  # fmt: skip
@@ -714,7 +713,7 @@ class WarroomApp(App[int]):
                 self._record_cancel(plan, None)
             self.notify(f"{plan.title}: cancelled, nothing changed.")
             return
-        if drive.state.phase in (*END_PHASES, "rolling-back"):
+        if drive.state.phase in DECIDED:
             self.notify(f"The drive is already {drive.state.phase}: nothing more to do.")
             return
         try:

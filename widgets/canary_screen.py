@@ -13,9 +13,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
-from tui.actions.canary import DriveState
+from tui.actions.canary import DECIDED, DriveState
 from tui.canary import CanaryPolicy
-from widgets.canary_view import NO_KEYS, CanaryView
+from widgets.canary_view import CanaryView
 
 DRIVE_ONLY = ("pause", "promote")
 """Keys that steer a drive warroom runs; watching someone else's, they do nothing."""
@@ -70,7 +70,7 @@ class CanaryScreen(Screen[None]):
             if not self.acts or (self.watch_only and action in DRIVE_ONLY):
                 return False
             # Shown but greyed: the drive has ended or is already rolling back.
-            return None if self.state.phase in NO_KEYS else True
+            return None if self.state.phase in DECIDED else True
         return True
 
     def action_pause(self) -> None:

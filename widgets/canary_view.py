@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.actions.canary import END_PHASES, DriveState, Phase
+from tui.actions.canary import DECIDED, DriveState, Phase
 from tui.canary import CanaryPolicy, Gate, Verdict, floor_drew_line, fmt_figure
 from tui.clock import utc
 from tui.format import NO_DATA
@@ -444,14 +444,10 @@ def _message_style(state: DriveState) -> str:
     return PHASE_STYLE.get(state.phase, "").replace("bold", "").strip()
 
 
-NO_KEYS: tuple[Phase, ...] = (*END_PHASES, "rolling-back")
-"""Phases where pausing, promoting or aborting can change nothing any more."""
-
-
 def key_hint(state: DriveState, watch_only: bool, acts: bool = True) -> Text:
     """Once the drive has ended or is rolling back, or where nothing may be changed,
     only leaving means anything; watching, only the rollback does."""
-    if not acts or state.phase in NO_KEYS:
+    if not acts or state.phase in DECIDED:
         return Text(BACK, style="dim")
     if watch_only:
         return Text(WATCH_KEYS, style="dim")

@@ -32,6 +32,8 @@ Phase = Literal[
 ]  # fmt: skip
 """``watching``: a rollout someone else drives, followed by `tui.canary_watch`."""
 END_PHASES = ("promoted", "rolled-back", "refused", "failed")
+DECIDED: tuple[Phase, ...] = (*END_PHASES, "rolling-back")
+"""Phases whose outcome is settled: pausing, promoting or aborting changes nothing."""
 EXIT_CODES = {"promoted": 0, "rolled-back": 1, "refused": 2, "failed": 3}
 """``warroom canary drive`` exit status: 0 only on promotion, so CI/CD fails the
 pipeline on a bad deploy."""
