@@ -22,6 +22,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from demo_app import SteppedDrive, frozen_demo_app, settle  # noqa: E402
 
 from tui.actions.canary import END_PHASES  # noqa: E402
+from tui.config import load_config  # noqa: E402
 
 OUT = ROOT / "screenshots"
 AT_S = 1200.0
@@ -41,6 +42,8 @@ class Shot(NamedTuple):
     drive_until_s: float | None = None
     """A canary scenario: run its drive this many seconds (inf: to its end) first; 550 s
     is 90 s of warm-up, 300 s at 5 % and 160 s into 25 %."""
+    display: tuple[tuple[str, object], ...] = ()
+    """``[display]`` settings, e.g. ``(("wall", True),)``, also shown as flags in the title."""
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -62,12 +65,26 @@ SHOTS: tuple[Shot, ...] = (
     ),
     Shot("bad-canary-p99", 120, 40, drive_until_s=float("inf"), name="canary-rolled-back-120x40"),
     Shot("good-canary", 200, 50, drive_until_s=550.0, name="canary-ramping-200x50"),
+    Shot(
+        "gpu-oom",
+        240,
+        60,
+        models=60,
+        gpus=256,
+        name="wall-gpu-oom-240x60",
+        display=(("wall", True),),
+    ),
+    Shot("gpu-oom", 120, 40, name="light-gpu-oom-120x40", display=(("theme", "light"),)),
+    Shot("gpu-oom", 80, 24, name="ascii-gpu-oom-80x24", display=(("ascii", True),)),
 )
 
 
 async def shoot(shot: Shot) -> Path:
     drive = SteppedDrive(hold_at_s=shot.drive_until_s) if shot.drive_until_s else None
-    app = frozen_demo_app(shot.scenario, at_s=AT_S, models=shot.models, gpus=shot.gpus, drive=drive)
+    config = load_config(None, env={}, flags={("display", k): v for k, v in shot.display})
+    app = frozen_demo_app(
+        shot.scenario, at_s=AT_S, models=shot.models, gpus=shot.gpus, drive=drive, config=config
+    )
     async with app.run_test(size=(shot.width, shot.height)) as pilot:
         if drive is not None:
             await drove(pilot, drive)
@@ -82,6 +99,8 @@ async def shoot(shot: Shot) -> Path:
         title = f"warroom --demo --scenario {shot.scenario}"
         if shot.gpus:
             title += f" --models {shot.models} --gpus {shot.gpus}"
+        for key, value in shot.display:
+            title += f" --{key}" if value is True else f" --{key} {value}"
         svg = app.export_screenshot(title=title)
     path = OUT / f"{shot.name or f'{shot.scenario}-{shot.width}x{shot.height}'}.svg"
     path.write_text(svg, encoding="utf-8")

@@ -49,6 +49,8 @@ from tui.sources.replay import ReplayClock
 from tui.timeline import Timeline, default_state_dir
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
+from widgets import palette
+from widgets.ascii import AsciiOnly
 from widgets.canary_screen import CanaryScreen
 from widgets.cause_line import CauseLine
 from widgets.confirm_action import ConfirmAction
@@ -109,6 +111,11 @@ class WarroomApp(App[int]):
         report_timeline: Timeline | None = None,
     ) -> None:
         super().__init__()
+        self.ansi_theme_light = palette.LIGHT
+        self.theme = config.display.textual_theme
+        if config.display.ascii:
+            self._filters.append(AsciiOnly())
+        self.set_class(config.display.wall, "-wall")
         self.recorder = recorder
         """Keeps the incident's snapshots on disk for `warroom replay`."""
         self.replay = replay
@@ -165,7 +172,7 @@ class WarroomApp(App[int]):
             production=self.production,
             id="status",
         )
-        yield HealthTable(self.config.slo, id="health")
+        yield HealthTable(self.config.slo, wall=self.config.display.wall, id="health")
         yield CauseLine(id="cause")
         with Horizontal(id="detail"):
             with Vertical(id="plots-pane"):
@@ -340,8 +347,10 @@ class WarroomApp(App[int]):
         # The table takes the rows it needs but leaves the lower half at least
         # DETAIL_MIN_ROWS: CSS cannot cap an auto height by a sibling's minimum.
         chrome = 3  # status line, cause line and footer
-        # A tall screen gives the plots and the GPU grid close to half of it.
-        lower = max(DETAIL_MIN_ROWS, int(self.size.height * 0.45))
+        # A tall screen gives the plots and the GPU grid close to half of it; the wall
+        # screen, read from across the room, two thirds.
+        share = 0.65 if self.config.display.wall else 0.45
+        lower = max(DETAIL_MIN_ROWS, int(self.size.height * share))
         self.query_one(HealthTable).styles.max_height = max(6, self.size.height - chrome - lower)
         self._lay_out_detail()
 

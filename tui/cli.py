@@ -111,6 +111,20 @@ def _source_options() -> argparse.ArgumentParser:
         const=True,
         help="for a wall screen: no mitigation keys, nothing sent to the cluster",
     )
+    d = p.add_argument_group("display")
+    d.add_argument("--theme", help="dark (default), light, or a Textual theme ($WARROOM_THEME)")
+    d.add_argument(
+        "--ascii",
+        action="store_const",
+        const=True,
+        help="draw with ASCII only, for terminals without UTF-8 ($WARROOM_ASCII)",
+    )
+    d.add_argument(
+        "--wall",
+        action="store_const",
+        const=True,
+        help="big-screen layout: taller plots, the worst models, no key hints",
+    )
     return p
 
 
@@ -229,6 +243,9 @@ def load(args: argparse.Namespace) -> Config:
         ("kubernetes", "context"): opt.get("kube_context"),
         ("mitigations", "read_only"): opt.get("read_only"),
         ("kiosk",): opt.get("kiosk"),
+        ("display", "theme"): opt.get("theme"),
+        ("display", "ascii"): opt.get("ascii"),
+        ("display", "wall"): opt.get("wall"),
     }
     return load_config(opt.get("config"), flags=flags)
 

@@ -216,6 +216,41 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+THEME_ALIASES = {"dark": DARK_THEME, "light": LIGHT_THEME}
+
+
+class DisplaySettings(_Strict):
+    """How the cockpit draws: for a dark or light terminal, a poor one, or a wall."""
+
+    theme: str = "dark"
+    """``dark``, ``light``, or any Textual theme name (a wrong one is answered with the
+    list); the status colours follow it, so a light terminal reads as well as a dark.
+    ``ansi-dark`` and ``ansi-light`` keep the terminal's own palette."""
+    ascii: bool = False
+    """Only ASCII on screen: for a serial console, a Windows jump host's old terminal,
+    or a locale without UTF-8, where box drawing and braille come out as garbage."""
+    wall: bool = False
+    """The big-screen layout: taller plots, the worst models only, no key hints."""
+
+    @field_validator("theme")
+    @classmethod
+    def _is_a_theme(cls, v: str) -> str:
+        # Textual's themes, read here so a typo fails at start, not as a grey screen.
+        from textual.theme import BUILTIN_THEMES
+
+        name = THEME_ALIASES.get(v, v)
+        if name not in BUILTIN_THEMES:
+            known = ", ".join(["dark", "light", *sorted(BUILTIN_THEMES)])
+            raise ValueError(f"{v!r} is not a theme; one of {known}")
+        return v
+
+    @property
+    def textual_theme(self) -> str:
+        return THEME_ALIASES.get(self.theme, self.theme)
+
+
 class Config(_Strict):
     prometheus: PrometheusSettings = PrometheusSettings()
     refresh_s: float = Field(default=2.0, ge=0.5, le=300)
@@ -234,6 +269,7 @@ class Config(_Strict):
     canary: CanarySettings = CanarySettings()
     kiosk: bool = False
     """The war-room wall screen: panes only; no mitigation is offered and no change sent."""
+    display: DisplaySettings = DisplaySettings()
     state_dir: Path | None = None
     """Where incident timelines are kept; default ``$XDG_STATE_HOME/warroom``."""
     runbook_dirs: list[Path] = Field(default_factory=list)
@@ -269,6 +305,8 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
     "WARROOM_PROFILE": ("metrics", "profile"),
     "WARROOM_GPU_SOURCE": ("gpu_source",),
     "WARROOM_KUBE_CONTEXT": ("kubernetes", "context"),
+    "WARROOM_THEME": ("display", "theme"),
+    "WARROOM_ASCII": ("display", "ascii"),
 }
 
 

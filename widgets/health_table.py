@@ -99,7 +99,7 @@ class HealthTable(DataTable[Text]):
             super().__init__()
             self.label = label
 
-    def __init__(self, slo: Slo, *, id: str | None = None) -> None:
+    def __init__(self, slo: Slo, *, wall: bool = False, id: str | None = None) -> None:
         # The aggregate row is pinned once it exists: DataTable (8.2) cannot render a
         # fixed row that is not there yet.
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_rows=0)
@@ -109,6 +109,9 @@ class HealthTable(DataTable[Text]):
         self._order: list[str] = []
         self._snapshot: Snapshot | None = None
         self._causes: Mapping[str, SuspectedCause] = {}
+        self.wall = wall
+        """The wall screen: the columns read from across the room (p99 and the error
+        ratios), as on a narrow terminal, however wide the screen is."""
         self.compact = False
         self.with_cause = False
 
@@ -128,7 +131,7 @@ class HealthTable(DataTable[Text]):
 
     def on_resize(self) -> None:
         width = self.size.width
-        if (width < COMPACT_BELOW) != self.compact or (width >= CAUSE_FROM) != self.with_cause:
+        if self._is_compact(width) != self.compact or (width >= CAUSE_FROM) != self.with_cause:
             # Rebuilding the columns drops every row: keep the engineer's selection.
             selected = self.selected_model
             self._build_columns()
@@ -140,17 +143,22 @@ class HealthTable(DataTable[Text]):
     def _build_columns(self) -> None:
         """Lay the columns out for the width; narrow terminals drop p50 and p95, never
         p99 or the error ratios."""
-        self.compact = self.size.width < COMPACT_BELOW
+        self.compact = self._is_compact(self.size.width)
         self.with_cause = self.size.width >= CAUSE_FROM
         self.clear(columns=True)
         self._shown.clear()
         self._order = []
         self.add_column(Text(" "), key="state", width=1)
-        self.add_column(Text("model"), key="model", width=22 if self.compact else 26)
+        narrow = self.size.width < COMPACT_BELOW
+        # The wall has the width the dropped columns leave: whole model names fit.
+        self.add_column(Text("model"), key="model", width=22 if narrow else 34 if self.wall else 26)
         for key, header, _, _, _, width in self._columns():
             self.add_column(Text(header, justify="right"), key=key, width=width)
         if self.with_cause:
             self.add_column(Text("suspected cause"), key="cause", width=CAUSE_WIDTH)
+
+    def _is_compact(self, width: int) -> bool:
+        return self.wall or width < COMPACT_BELOW
 
     def _columns(self) -> tuple[_Column, ...]:
         if self.compact:
