@@ -23,10 +23,11 @@ from test_actions import (
     stored,
     writes,
 )
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Button, OptionList, Static
 
-from tui.actions.kube import Mitigator
+from tui.actions.kube import SUPPORTED, Mitigator
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.config import Config, MitigationSettings, load_config
@@ -240,6 +241,30 @@ async def test_the_top_line_says_where_mitigations_act_and_marks_production(
         assert where == f"PRODUCTION · prod-us-east · namespace {NS}"
 
 
+async def palette_entries(pilot: Pilot[object], query: str) -> list[str]:
+    """What the command palette lists for ``query``, typed as the engineer would."""
+    pilot.app.action_command_palette()
+    await pilot.pause()
+    await pilot.press(*query)
+    for _ in range(20):  # the palette gathers its providers' hits in a worker
+        await pilot.pause(0.05)
+    palette = pilot.app.screen
+    assert isinstance(palette, CommandPalette)
+    entries = [str(o.prompt) for o in palette.query_one(CommandList).options]
+    await pilot.press("escape")
+    return entries
+
+
+async def test_the_palette_lists_every_mitigation(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        entries = [e for e in await palette_entries(pilot, "Mitigate") if "Mitigate:" in e]
+        assert len(entries) == len(SUPPORTED), entries
+
+
 async def test_kiosk_offers_no_mitigation_and_sends_nothing(
     cluster: Any, api: ApiClient, tmp_path: Path
 ) -> None:
@@ -253,6 +278,7 @@ async def test_kiosk_offers_no_mitigation_and_sends_nothing(
         await idle(pilot)
         assert not isinstance(app.screen, MitigationMenu)
         assert "kiosk screen" in [n.message for n in app._notifications][-1]
+        assert not [e for e in await palette_entries(pilot, "Mitigate") if "Mitigate:" in e]
     assert [r for r in cluster if r.method.value != "GET" and r.resource != SSAR] == []
 
 

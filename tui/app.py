@@ -116,6 +116,9 @@ class WarroomApp(App[int]):
         if config.display.ascii:
             self._filters.append(AsciiOnly())
         self.set_class(config.display.wall, "-wall")
+        if config.kiosk:
+            # Nothing on a kiosk screen may change anything, the palette's entries included.
+            self.COMMANDS = App.COMMANDS  # type: ignore[misc]
         self.recorder = recorder
         """Keeps the incident's snapshots on disk for `warroom replay`."""
         self.replay = replay
