@@ -186,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--summary", metavar="TEXT", help="override the generated summary")
     rep.add_argument("--lessons", metavar="TEXT", help="lessons learned")
     rep.add_argument("--no-screenshot", action="store_true", help="skip the SVG of the screen")
+    web = sub.add_parser(
+        "serve",
+        help="serve the cockpit to a browser (the wall screen): kiosk, big-screen layout",
+        description="Serve the cockpit to browsers: each tab runs its own kiosk cockpit. "
+        "Cockpit options go after --, e.g. warroom serve --port 8000 -- --prometheus URL",
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--public-url", metavar="URL", help="the URL browsers reach (behind a proxy)")
+    web.add_argument("--desk", action="store_true", help="the desk layout, not the wall's")
+    web.add_argument("options", nargs=argparse.REMAINDER, metavar="-- OPTIONS",
+                     help="the cockpit's options")  # fmt: skip
     canary = sub.add_parser("canary", help="drive a gateway canary (headless)")
     canary_sub = canary.add_subparsers(dest="canary_command", metavar="ACTION", required=True)
     drive = canary_sub.add_parser(
@@ -219,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _report(args)
             case "replay":
                 return _replay(args)
+            case "serve":
+                return _serve(args)
             case _:
                 return _cockpit(args)
     except ConfigError as exc:
@@ -441,6 +455,16 @@ def _replay(args: argparse.Namespace) -> int:
     )  # fmt: skip
     app.run()
     return app.return_code or 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from tui.serve import serve
+
+    options = list(args.options)
+    if options[:1] == ["--"]:
+        options = options[1:]
+    serve(options, host=args.host, port=args.port, public_url=args.public_url, wall=not args.desk)
+    return 0
 
 
 def _timeline(config: Config, demo: bool) -> Timeline:
