@@ -459,6 +459,10 @@ FAILURES: dict[str, tuple[Reply, str]] = {
         Reply(200, "<html><body><form>Sign in</form></body></html>", "text/html; charset=utf-8"),
         "something that is not JSON (text/html; charset=utf-8)",
     ),
+    "json-cut-short": (
+        Reply(200, '{"status":"success","data":{"resultType":"vec', "application/json"),
+        "with JSON that does not parse (cut short or garbled)",
+    ),
     "json-not-a-query-result": (
         Reply(200, {"hello": "world"}),
         "JSON that is not a query result",
@@ -649,6 +653,7 @@ async def test_unattributed_rejections_and_non_finite_values(
         "topk": vector(({"api_key_id": "k1"}, "3"), ({}, "1"), ({"warroom_total": "true"}, "4")),
         "sum by (model_name, le)": vector(({"model_name": "m"}, "NaN")),
         '"quantile"': vector(({"model": "m", "quantile": "0.99"}, "+Inf")),
+        "sum by (model, status_code)": vector(({"model": "m", "status_code": "200"}, "NaN")),
     }
     fake = serve(lambda query: next((a for k, a in answers.items() if k in query), vector()))
     src = PrometheusSource(make_config(tmp_path, fake.url), clock=FrozenClock(T_END))
@@ -660,7 +665,9 @@ async def test_unattributed_rejections_and_non_finite_values(
         ("k1", 3.0, 0.75),
         (NO_KEY, 1.0, 0.25),
     ]
+    # A request rate that is NaN is no traffic figure at all, not zero requests.
     assert snap.models == (ModelHealth("m"),)
+    assert snap.aggregate == ModelHealth(AGGREGATE)
 
 
 def test_unusable_profile_or_missing_url_is_a_config_error(tmp_path: Path) -> None:

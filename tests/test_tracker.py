@@ -59,6 +59,35 @@ def test_vanished_model_is_carried_stale_with_its_age() -> None:
     assert shown.taken_at - shown.stale_since == timedelta(seconds=10)
 
 
+def test_vanished_models_are_named_in_one_sentence() -> None:
+    tr = HealthTracker(1800)
+    tr.accept(snap(T0, "a", "b", "c", "d", "e"))
+    shown = tr.accept(snap(T0 + 10, "a"))
+    assert shown.error is not None and "\n" not in shown.error
+    assert shown.error.startswith("No series for 4 models since ")
+    assert "(b, c, d, …)" in shown.error and shown.error.endswith(".")
+    one = tr.accept(snap(T0 + 20, "a", "b", "c", "d"))
+    assert one.error is not None and one.error.startswith("No series for 1 model since")
+    assert tr.accept(snap(T0 + 30, "a", "b", "c", "d", "e")).error is None
+
+
+def test_a_model_gone_longer_than_the_history_is_dropped() -> None:
+    tr = HealthTracker(history_s=600)
+    tr.accept(snap(T0, "a", "retired"))
+    assert tr.accept(snap(T0 + 600, "a")).model("retired") is not None
+    shown = tr.accept(snap(T0 + 601, "a"))
+    assert shown.model("retired") is None
+    assert not shown.stale and shown.error is None
+
+
+def test_a_refresh_without_one_usable_figure_says_so() -> None:
+    tr = HealthTracker(1800)
+    blank = replace(snap(T0, "a", "b"), models=(ModelHealth("a"), ModelHealth("b")))
+    shown = tr.accept(blank)
+    assert shown.error is not None and "No model has a usable figure (2 read" in shown.error
+    assert tr.accept(snap(T0 + 10, "a", "b")).error is None
+
+
 def test_history_grows_and_is_trimmed_to_the_window() -> None:
     tr = HealthTracker(history_s=60)
     tr.backfill({"a": [HistoryPoint(T0 - 100 + i * 10, 1.0, 0.0, 0.0) for i in range(10)]})

@@ -85,7 +85,14 @@ class HealthTracker:
         seen = {m.model for m in fresh.models}
         carried: list[ModelHealth] = []
         if self.current is not None:
-            carried = [m.marked_stale() for m in self.current.models if m.model not in seen]
+            # A model gone for longer than the plots reach was retired, not lost: carried
+            # for ever it would keep the whole screen marked stale.
+            horizon = fresh.taken_at.timestamp() - self.history_s
+            carried = [
+                m.marked_stale()
+                for m in self.current.models
+                if m.model not in seen and self._last_fresh[m.model].timestamp() >= horizon
+            ]
         stale_since = min((self._last_fresh[m.model] for m in carried), default=None)
         gpus = fresh.gpus
         if gpus:
@@ -93,7 +100,14 @@ class HealthTracker:
         elif fresh.gpu_error and self.current is not None and self.current.gpus:
             # The GPU reading failed on its own: keep the last grid, marked stale.
             gpus = _stale_gpus(self.current.gpus)
-        shown = replace(fresh, models=(*fresh.models, *carried), stale_since=stale_since, gpus=gpus)
+        error = fresh.error or _vanished(carried, stale_since) or _no_figures(fresh.models)
+        shown = replace(
+            fresh,
+            models=(*fresh.models, *carried),
+            stale_since=stale_since,
+            gpus=gpus,
+            error=error,
+        )
         self.new_events = self.events.add(fresh.events)
         self.current = shown
         at = fresh.taken_at.timestamp()
@@ -140,6 +154,31 @@ class HealthTracker:
             horizon = (now if now is not None else series[-1].at) - self.history_s
             while series and series[0].at < horizon:
                 series.popleft()
+
+
+def _vanished(carried: list[ModelHealth], since: datetime | None) -> str | None:
+    """Why some rows are stale although the refresh succeeded: their series are gone."""
+    if not carried or since is None:
+        return None
+    gone = sorted(m.model for m in carried)  # by name: the sentence must not reshuffle
+    names = ", ".join(gone[:3]) + (", …" if len(gone) > 3 else "")
+    many = f"{len(carried)} models" if len(carried) > 1 else "1 model"
+    return (
+        f"No series for {many} since {since:%H:%M:%S}Z ({names}); their last figures are "
+        "shown stale: check their scrape targets."
+    )
+
+
+def _no_figures(models: tuple[ModelHealth, ...]) -> str | None:
+    """A refresh whose every value was missing, NaN or infinite reads as '0 breaching'
+    unless something says that nothing was measured."""
+    figures = ("p99_s", "rps", "error_5xx_ratio", "rate_429_ratio")
+    if not models or any(getattr(m, f) is not None for m in models for f in figures):
+        return None
+    return (
+        f"No model has a usable figure ({len(models)} read, every value missing, not a "
+        "number or infinite): no breach shown is not health."
+    )
 
 
 def _stale_gpus(gpus: tuple[GpuState, ...]) -> tuple[GpuState, ...]:

@@ -506,6 +506,14 @@ class PrometheusSource:
             )
         if body is None:
             kind = response.headers.get("content-type", "unknown type")
+            if "json" in kind.lower():
+                # Labelled JSON but unreadable: an answer cut short or rewritten on the
+                # way, not a wrong URL or a login page.
+                raise self._error(
+                    f"Prometheus at {self._url} answered the {name} query with JSON that "
+                    "does not parse (cut short or garbled); check any proxy or load "
+                    "balancer between warroom and Prometheus."
+                )
             raise self._error(
                 f"Prometheus at {self._url} answered the {name} query with something "
                 f"that is not JSON ({kind}); check that the URL points at Prometheus "
@@ -558,10 +566,14 @@ class _StatusRates:
         self.total = 0.0
         self.errors = 0.0
         self.limited = 0.0
+        self.read = False
+        """Whether any rate was a number: series that are all NaN or ±Inf say nothing
+        about the traffic, and must not read as zero requests."""
 
     def add(self, status: str, rate: float | None) -> None:
         if rate is None:
             return
+        self.read = True
         self.total += rate
         if status.startswith("5"):
             self.errors += rate
@@ -569,6 +581,8 @@ class _StatusRates:
             self.limited += rate
 
     def fields(self) -> dict[str, float | None]:
+        if not self.read:
+            return {"rps": None, "error_5xx_ratio": None, "rate_429_ratio": None}
         if self.total <= 0:
             return {"rps": self.total, "error_5xx_ratio": None, "rate_429_ratio": None}
         return {
