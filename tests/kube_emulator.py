@@ -60,9 +60,12 @@ class ApiServerEmulator(km.KubernetesEmulator):
                 body = status(422, "Invalid", f"the dry run of the patch failed: {exc}")
                 return aiohttp.web.json_response(body, status=422)
             # Scripted reactions (a 403, a 409) answer a dry run as they would the real
-            # request — RBAC and admission run on both — and nothing is kept either way.
-            response = await super()._handle(request)
-            self.objects[key] = before
+            # request — RBAC and admission run on both — and nothing is kept either way,
+            # not even when the client gives up first (its timeout cancels this handler).
+            try:
+                response = await super()._handle(request)
+            finally:
+                self.objects[key] = before
             if response.status >= 400:
                 return response
             return aiohttp.web.json_response(would_be)

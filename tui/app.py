@@ -20,6 +20,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import Footer
 
@@ -185,6 +186,20 @@ class WarroomApp(App[int]):
                 yield GpuGrid(id="gpus")
                 yield GpuDetail(id="gpu-detail")
         yield Footer()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Literal unless asked: toasts carry outside words (an API server's reason, a
+        Gatekeeper rule in brackets, a path, a YAML error) that markup would lose, or
+        end the cockpit on, as ``[/spec/replicas]`` does."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
         for err in self.runbooks.errors:

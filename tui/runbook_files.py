@@ -40,12 +40,15 @@ _Loader.add_implicit_resolver(
 
 
 class RunbookError(ValueError):
-    """One sentence: ``runbooks/latency.yaml line 14, steps[2].yes: there is no step 'x'``."""
+    """One sentence: ``runbooks/latency.yaml line 14, steps[2].yes: there is no step 'x'.``"""
 
     def __init__(self, path: Path, message: str, line: int | None = None, where: str = "") -> None:
         self.path, self.line, self.where, self.reason = path, line, where, message
         place = str(path) + (f" line {line}" if line else "")
-        super().__init__(f"{place}{', ' + where if where else ''}: {message}")
+        # One line that ends as a sentence does, whatever the YAML parser or the schema
+        # said: the cockpit shows it as a toast, the CLI as one line on stderr.
+        said = " ".join(f"{place}{', ' + where if where else ''}: {message}".split())
+        super().__init__(said if said.endswith((".", "?")) else f"{said}.")
 
 
 def shipped_dir() -> Path:

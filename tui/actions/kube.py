@@ -349,16 +349,25 @@ class Mitigator:
             failure.status = exc.status
             raise failure from None
         except TimeoutError:
-            raise ActionError(
-                f"The Kubernetes API at {self.host} did not answer within "
-                f"{self.settings.timeout_s:g} s while {what}; nothing is known to have changed."
-            ) from None
+            raise self._timed_out(what) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+            # urllib3's own timeout fires before the deadline on a write (it retries no
+            # PATCH): the server was reached but did not answer. A refused connection is
+            # a kind of connect timeout to urllib3, so it is asked first.
+            refused = isinstance(reason, urllib3.exceptions.NewConnectionError)
+            if isinstance(reason, urllib3.exceptions.TimeoutError) and not refused:
+                raise self._timed_out(what) from None
             raise ActionError(
                 f"The Kubernetes API at {self.host} could not be reached while {what} "
-                f"({first_line(reason)})."
+                f"({_unreachable_reason(reason)}); check that the cluster is up."
             ) from None
+
+    def _timed_out(self, what: str) -> ActionError:
+        return ActionError(
+            f"The Kubernetes API at {self.host} did not answer within "
+            f"{self.settings.timeout_s:g} s while {what}; nothing is known to have changed."
+        )
 
     def _failure(self, exc: ApiException, what: str) -> ActionError:
         status, message = exc.status, status_message(exc)
@@ -372,7 +381,9 @@ class Mitigator:
             return ActionError(f"Kubernetes RBAC forbids {what} (403){detail}.")
         if status == 404:
             return ActionError(
-                f"Not found while {what} (404){detail}; check [mitigations] in the config."
+                # No "[mitigations]": a toast reads brackets as markup and drops the word.
+                f"Not found while {what} (404){detail}; check the namespace and names under "
+                "mitigations in the config."
             )
         if status in (409, 422) and "patching" in what:
             return Conflict(
@@ -382,6 +393,17 @@ class Mitigator:
         return ActionError(
             f"The Kubernetes API at {self.host} failed {what} ({status} {exc.reason}){detail}."
         )
+
+
+def _unreachable_reason(reason: object) -> str:
+    """Why a connection failed, in a few words: urllib3's text names a connection object
+    and an errno, which say nothing to the engineer."""
+    text = str(reason)
+    if isinstance(reason, ConnectionRefusedError) or "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host name"
+    return first_line(text)
 
 
 def json_object(response: Any) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from tui.actions.kube import ActionError, Conflict
-from tui.actions.lock import ActionLock, Locked
+from tui.actions.lock import LEASE_SECONDS, ActionLock, Locked
 from tui.actions.plan import Drain, Plan
 from tui.clock import Clock, utc
 from tui.timeline import Timeline
@@ -108,19 +108,33 @@ async def carry_out(
         message = f"{plan.title}: already in place, nothing to change."
         _write(timeline, "action.noop", clock, **fields)
         return Outcome("noop", message)
+    run = _Run(mitigator, plan, timeline, clock, fields, in_flight, sleep)
+    if lock is None:
+        return await run()
+    outcome: Outcome | None = None
     try:
-        run = _Run(mitigator, plan, timeline, clock, fields, in_flight, sleep)
-        if lock is None:
-            return await run()
         async with lock.held(actor, plan.mitigation):
-            return await run()
+            outcome = await run()
     except Locked as exc:
         _write(timeline, "action.refused", clock, error=str(exc), **fields)
         return Outcome("locked", str(exc))
     except ActionError as exc:
-        # The lock itself could not be taken or released.
-        _write(timeline, "action.failed", clock, error=str(exc), **fields)
-        return Outcome("failed", str(exc))
+        if outcome is None:
+            # The lock could not be taken: nothing was requested, nothing sent.
+            _write(timeline, "action.failed", clock, error=str(exc), **fields)
+            return Outcome("failed", str(exc))
+        # The action ran to its end and is recorded; only the release failed. Its outcome
+        # stands (a change that was made must not read as failed), and the lock frees
+        # itself when its lease runs out.
+        _write(timeline, "action.step", clock, step="action lock not released",
+               error=str(exc), mitigation=plan.mitigation)  # fmt: skip
+        why, wait = str(exc).rstrip("."), f"{LEASE_SECONDS // 60} min"
+        return replace(
+            outcome,
+            message=f"{outcome.message.rstrip('.')}; the action lock could not be released "
+            f"({why}), so other mitigations in {lock.namespace} wait up to {wait}.",
+        )
+    return outcome
 
 
 @dataclass(slots=True)

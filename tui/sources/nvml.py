@@ -139,21 +139,32 @@ class NvmlGpus:
             return NvmlReading(
                 gpus=(),
                 events=(),
-                error=f"NVML could not list this host's GPUs ({exc}); "
+                error=f"NVML could not list this host's GPUs ({_why(exc)}); "
                 "check that `nvidia-smi` works on this host.",
             )
         if count and not self._event_set_tried:
             self._create_event_set(problems)
         states: list[GpuState] = []
+        failed: dict[str, list[int]] = {}
         for index in range(count):
             try:
                 states.append(self._read_device(index, problems))
             except pynvml.NVMLError as exc:
-                problems.append(f"NVML could not read GPU {index} ({exc})")
+                failed.setdefault(_why(exc), []).append(index)
+        # Every GPU failing alike (the driver went away, a reset is pending) is one short
+        # clause, not one per GPU: the status line keeps room for how old the grid is.
+        every = len(failed) == 1 and not states
+        for why, indices in failed.items():
+            which = f"any of this host's {count} GPUs" if every else f"GPU {_indices(indices)}"
+            problems.append(f"NVML could not read {which} ({why})")
         events = self._drain(at, problems)
         # After the drain, so a GPU shows the XID that arrived in this very read.
         gpus = tuple(replace(s, xid=self._xid_of(s.uuid)) for s in states)
-        return NvmlReading(gpus=gpus, events=tuple(events), error=_partial_failure(problems))
+        if every and len(problems) == 1:
+            error = f"{problems[0]}; check that `nvidia-smi` works on this host."
+        else:
+            error = _partial_failure(problems)
+        return NvmlReading(gpus=gpus, events=tuple(events), error=error)
 
     def _create_event_set(self, problems: list[str]) -> None:
         """One event set for every GPU, tried once per session."""
@@ -163,7 +174,7 @@ class NvmlGpus:
         except _UNSUPPORTED:
             pass
         except pynvml.NVMLError as exc:
-            problems.append(f"XID events on this host are not watched ({exc})")
+            problems.append(f"XID events on this host are not watched ({_why(exc)})")
 
     def _read_device(self, index: int, problems: list[str]) -> GpuState:
         handle = pynvml.nvmlDeviceGetHandleByIndex(index)
@@ -201,7 +212,7 @@ class NvmlGpus:
         except _UNSUPPORTED:
             return
         except pynvml.NVMLError as exc:
-            problems.append(f"XID events on GPU {index} are not watched ({exc})")
+            problems.append(f"XID events on GPU {index} are not watched ({_why(exc)})")
             return
         self._watched.add(uuid)
 
@@ -216,7 +227,7 @@ class NvmlGpus:
             except pynvml.NVMLError_Timeout:
                 break
             except pynvml.NVMLError as exc:
-                problems.append(f"XID events could not be read ({exc})")
+                problems.append(f"XID events could not be read ({_why(exc)})")
                 break
             if data.eventType != pynvml.nvmlEventTypeXidCriticalError:
                 continue
@@ -270,7 +281,16 @@ def _init_failure(exc: pynvml.NVMLError) -> str:
             "NVML and the loaded NVIDIA kernel driver are different versions, usually "
             "after a driver upgrade; reload the driver or reboot the host."
         )
-    return f"NVML could not start ({exc}); check that `nvidia-smi` works on this host."
+    return f"NVML could not start ({_why(exc)}); check that `nvidia-smi` works on this host."
+
+
+def _indices(indices: list[int]) -> str:
+    return ", ".join(str(i) for i in indices)
+
+
+def _why(exc: pynvml.NVMLError) -> str:
+    """NVML's reason as a clause: some of its strings end with a period of their own."""
+    return str(exc).rstrip(".")
 
 
 def _partial_failure(problems: list[str]) -> str | None:
