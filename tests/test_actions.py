@@ -325,6 +325,14 @@ async def test_rbac_is_checked_with_self_subject_access_reviews(
     )
 
 
+async def test_a_lock_that_could_not_be_released_disables_every_mitigation(
+    cluster: Any, api: ApiClient
+) -> None:
+    answer_access_reviews(cluster, {("delete", "leases")})
+    allowed = await mitigator(api).permissions()
+    assert set(allowed.values()) == {f"RBAC does not allow delete on leases in {NS} (no rule)."}
+
+
 async def test_an_unwritable_timeline_stops_the_action_before_any_call(
     cluster: Any, api: ApiClient, tmp_path: Path
 ) -> None:

@@ -259,8 +259,12 @@ class Mitigator:
         patch = await self._can("patch", "deployments", ns)
         list_deployments = await self._can("list", "deployments", ns)
         list_replica_sets = await self._can("list", "replicasets", ns)
-        # The action lock: a Lease created before and deleted after every action.
-        lease = await self._can("create", "leases", ns, group="coordination.k8s.io")
+        # The action lock: a Lease created before and deleted after every action. One
+        # that may be created but not deleted would hold every later mitigation off for
+        # the lease's length, so both are asked before anything is offered.
+        lease = await self._can("create", "leases", ns, group="coordination.k8s.io") or (
+            await self._can("delete", "leases", ns, group="coordination.k8s.io")
+        )
         routes = None
         if "drained-rollback" in mitigations:
             routes = await self._can("patch", "httproutes", ns, group=ROUTES[0])
