@@ -54,6 +54,7 @@ from widgets import palette
 from widgets.ascii import AsciiOnly
 from widgets.canary_screen import CanaryScreen
 from widgets.cause_line import CauseLine
+from widgets.command_palette import SteadyCommandPalette
 from widgets.confirm_action import ConfirmAction
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
@@ -186,6 +187,11 @@ class WarroomApp(App[int]):
                 yield GpuGrid(id="gpus")
                 yield GpuDetail(id="gpu-detail")
         yield Footer()
+
+    def action_command_palette(self) -> None:
+        """Textual's palette with guards against bursts of keys (a laggy SSH link)."""
+        if self.use_command_palette and not SteadyCommandPalette.is_open(self):
+            self.push_screen(SteadyCommandPalette(id="--command-palette"))
 
     def notify(
         self,

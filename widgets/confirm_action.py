@@ -92,11 +92,18 @@ class ConfirmAction(ModalScreen[bool]):
 
     @on(Button.Pressed, "#ca-apply")
     def _apply(self) -> None:
-        self.dismiss(True)
+        self._close(True)
 
     @on(Button.Pressed, "#ca-cancel")
     def _cancel(self) -> None:
-        self.dismiss(False)
+        self._close(False)
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self._close(False)
+
+    def _close(self, apply: bool) -> None:
+        # Two enters in one burst press the button twice: the second lands after the
+        # confirmation has closed, and dismissing again would close the screen beneath
+        # it (or stop warroom) and answer the waiting mitigation a second time.
+        if self.is_active:
+            self.dismiss(apply)

@@ -55,10 +55,17 @@ class MitigationMenu(ModalScreen[str | None]):
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self._close(event.option.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
+
+    def _close(self, chosen: str | None) -> None:
+        # Two enters in one burst (a double tap, or keys queued over a slow SSH link)
+        # select twice: the second lands after the menu has closed, and dismissing again
+        # would close the screen beneath it, or stop warroom when that is the last one.
+        if self.is_active:
+            self.dismiss(chosen)
 
 
 class _Mitigates(Protocol):

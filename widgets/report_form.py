@@ -91,15 +91,22 @@ class ReportForm(ModalScreen[ExportChoice | None]):
 
     @on(Button.Pressed, "#rf-export")
     def _export(self) -> None:
-        self.dismiss(self.choice())
+        self._close(self.choice())
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        self.dismiss(self.choice())
+        self._close(self.choice())
 
     @on(Button.Pressed, "#rf-cancel")
     def _cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
+
+    def _close(self, choice: ExportChoice | None) -> None:
+        # Two enters in one burst (a double tap, or keys queued over a slow SSH link)
+        # submit twice: the second lands after the form has closed, and dismissing again
+        # would close the screen beneath it, or stop warroom when that is the last one.
+        if self.is_active:
+            self.dismiss(choice)

@@ -128,8 +128,11 @@ class RunbookScreen(Screen[None]):
     def update_facts(self, facts: Facts, age_s: float | None, symptom: str | None) -> None:
         """A refresh landed: the evidence on the card follows it; the tree does not move."""
         self.facts, self.age_s, self.symptom = facts, age_s, symptom
-        self._paint_card()
-        self._paint_header()
+        # A refresh can land between the push and the mount (r then t, quickly): the
+        # card is not there yet, and on_mount paints these facts.
+        if self.is_mounted:
+            self._paint_card()
+            self._paint_header()
 
     # -- keys
 
@@ -167,6 +170,12 @@ class RunbookScreen(Screen[None]):
         self._paint()
 
     def action_pick(self) -> None:
+        if not self.is_active:
+            # Asked for on opening in a quiet fleet, but the navigator was closed (or
+            # covered) first, t then escape in one burst: a picker over the panes would
+            # open a runbook into a closed navigator.
+            return
+
         def picked(runbook_id: str | None) -> None:
             if runbook_id is None:
                 return
@@ -250,10 +259,16 @@ class RunbookPicker(ModalScreen[str | None]):
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self._close(event.option.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
+
+    def _close(self, chosen: str | None) -> None:
+        # A second enter of the same burst selects again after the picker has closed:
+        # dismissing again would close the navigator beneath it.
+        if self.is_active:
+            self.dismiss(chosen)
 
 
 def _line(book: Runbook) -> str:
