@@ -136,15 +136,16 @@ async def test_fallback_shows_its_diff_needs_confirmation_and_is_recorded(
         assert kinds(tmp_path)[-1] == "action.noop"
 
 
-async def test_enter_on_the_confirmation_cancels(
-    cluster: Any, api: ApiClient, tmp_path: Path
+@pytest.mark.parametrize("key", ["enter", "n"])
+async def test_enter_or_n_on_the_confirmation_cancels(
+    key: str, cluster: Any, api: ApiClient, tmp_path: Path
 ) -> None:
     app = app_for(api, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await press(pilot, "m")
         await choose(pilot, "fallback-on")
-        await press(pilot, "enter")  # a habitual Enter lands on Cancel
+        await press(pilot, key)  # a habitual Enter lands on Cancel
         assert not isinstance(app.screen, ConfirmAction)
         assert writes(cluster) == []
         assert kinds(tmp_path) == ["action.cancelled"]

@@ -22,7 +22,10 @@ from tui.actions.plan import Plan
 
 
 class ConfirmAction(ModalScreen[bool]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("n", "cancel", "Cancel", show=False),  # in the name field, n is typed
+    ]
     DEFAULT_CSS = """
     ConfirmAction { align: center middle; }
     ConfirmAction > Vertical { width: 100; max-width: 96%; height: auto; max-height: 96%;
