@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from demo_app import frozen_demo_app
-from kube_emulator import ApiServerEmulator
+from kube_emulator import ApiServerEmulator, answer_access_reviews
 from kubernetes.client import ApiClient, Configuration
 
 from tui.app import WarroomApp
@@ -33,3 +33,17 @@ def api(kmock: Any) -> Iterator[ApiClient]:
     client = ApiClient(Configuration(host=str(kmock.url)))
     yield client
     client.close()
+
+
+@pytest.fixture
+def cluster(kmock: Any) -> Any:
+    """The gateway's and the sick model's Deployments for the cockpit's mitigations; every
+    access review allowed but those a test adds to ``kmock.denied``. (Modules needing
+    other objects define their own.)"""
+    from test_actions import DEPLOYMENTS, MODEL_DEPLOYMENT, NS, deployment
+
+    kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment("llm-gateway", env=[])
+    kmock.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT)
+    kmock.denied = set()
+    answer_access_reviews(kmock, kmock.denied)
+    return kmock

@@ -10,15 +10,13 @@ from typing import Any
 
 import pytest
 from demo_app import frozen_demo_app, settle
-from kube_emulator import SSAR, answer_access_reviews
+from kube_emulator import SSAR
 from kubernetes.client import ApiClient
 from rich.text import Text
 from test_actions import (
-    DEPLOYMENTS,
     MODEL,
     MODEL_DEPLOYMENT,
     NS,
-    deployment,
     env_of,
     stored,
     writes,
@@ -37,15 +35,6 @@ from widgets.mitigation_menu import MitigationMenu
 from widgets.status_bar import StatusBar
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def cluster(kmock: Any) -> Any:
-    kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment("llm-gateway", env=[])
-    kmock.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT)
-    kmock.denied = set()
-    answer_access_reviews(kmock, kmock.denied)
-    return kmock
 
 
 def app_for(

@@ -10,11 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from demo_app import EPOCH, frozen_demo_app, settle
-from kube_emulator import answer_access_reviews
 from kubernetes.client import ApiClient
-from test_actions import DEPLOYMENTS, MODEL_DEPLOYMENT, NS, deployment
 from test_app_mitigations import choose, done, press
 from textual.widgets import Button
 
@@ -28,14 +25,6 @@ from widgets.report_form import ReportForm
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("WARROOM_UPDATE_GOLDEN") == "1"
 """Set to rewrite the golden files after an intended change; then read the diff."""
-
-
-@pytest.fixture
-def cluster(kmock: Any) -> Any:
-    kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment("llm-gateway", env=[])
-    kmock.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT)
-    answer_access_reviews(kmock, set())
-    return kmock
 
 
 def app_for(api: ApiClient, tmp_path: Path) -> WarroomApp:

@@ -34,9 +34,7 @@ import pytest
 from demo_app import AT_S, EPOCH, SteppedDrive, frozen_demo_app, settle
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from kube_emulator import answer_access_reviews
 from kubernetes.client import ApiClient
-from test_actions import DEPLOYMENTS, MODEL_DEPLOYMENT, NS, deployment
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -550,15 +548,6 @@ async def test_random_keys_on_a_canary_cockpit(
                 break
             await pilot.pause(0.01)
         await fuzz_the_cockpit(pilot, "bad-canary-p99")
-
-
-@pytest.fixture
-def cluster(kmock: Any) -> Any:
-    """The gateway and the sick model's servers; every access review allowed."""
-    kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment("llm-gateway", env=[])
-    kmock.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT)
-    answer_access_reviews(kmock, set())
-    return kmock
 
 
 async def test_random_keys_on_a_cockpit_with_a_cluster(
