@@ -30,7 +30,7 @@ from tui.config import Config, load_config
 from tui.errors import ConfigError, SourceError
 from tui.histogram import histogram_quantile
 from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.sources.prometheus import NO_KEY, PrometheusSource
+from tui.sources.prometheus import GPU_QUERIES, NO_KEY, PrometheusSource
 from tui.sources.promql import build_queries
 
 # -- the backfilled history ----------------------------------------------------------------
@@ -247,18 +247,25 @@ async def test_query_count_is_fixed_whatever_the_fleet(
     config = make_config(tmp_path, prometheus.url)
     expected = len(build_queries(config.metrics, config.window).instant)
     counts = {}
+    between = expected - len(GPU_QUERIES)
     for at in (T_MID, T_END):
-        src = PrometheusSource(config, clock=FrozenClock(at))
+        clock = FrozenClock(at)
+        src = PrometheusSource(config, clock=clock)
         try:
             first = await src.refresh()
+            clock.at += config.gpu_refresh_s - 1
+            soon = await src.refresh()
+            clock.at += 1
             snap = await src.refresh()
         finally:
             await src.aclose()
-        # The first refresh also reads the XID history once; every later one the same set.
+        # The first refresh also reads the XID history once; the GPU series are read
+        # again once gpu_refresh_s has passed, their figures kept in between.
         assert first.queries == expected + 1
+        assert soon.queries == between and soon.gpus == first.gpus
         counts[len(snap.models)] = snap.queries
     assert counts == {3: expected, 2: expected}
-    assert expected == 9
+    assert (expected, between) == (9, 7)
 
 
 @pytest.mark.prometheus

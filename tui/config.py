@@ -254,6 +254,10 @@ class DisplaySettings(_Strict):
 class Config(_Strict):
     prometheus: PrometheusSettings = PrometheusSettings()
     refresh_s: float = Field(default=2.0, ge=0.5, le=300)
+    gpu_refresh_s: float = Field(default=10.0, ge=0, le=300)
+    """How often the GPU grid's DCGM series are read from Prometheus (0: every refresh).
+    dcgm-exporter samples every 30 s by default, and at 1024 GPUs the grid's 6144 series
+    are most of a refresh's work, so reading them every 2 s re-reads the same figures."""
     window: str = "5m"
     """Rate window for every PromQL ``rate()``."""
     history: str = "30m"
@@ -300,6 +304,7 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
     "PROMETHEUS_PASSWORD": ("prometheus", "password"),
     "PROMETHEUS_CA_FILE": ("prometheus", "ca_file"),
     "WARROOM_REFRESH_S": ("refresh_s",),
+    "WARROOM_GPU_REFRESH_S": ("gpu_refresh_s",),
     "WARROOM_WINDOW": ("window",),
     "WARROOM_CONTEXT": ("context",),
     "WARROOM_PROFILE": ("metrics", "profile"),

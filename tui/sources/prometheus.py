@@ -108,6 +108,9 @@ class PrometheusSource:
         self._url = display_url(settings.url)
         self._timeout_s = settings.timeout_s
         self._xids = XidWatch()
+        self._gpus_read: tuple[float, list[GpuState], str | None] | None = None
+        """When the GPU series were last read (clock seconds), the GPUs and any sentence:
+        reused until ``gpu_refresh_s`` has passed."""
         self.description = f"prometheus {self._url}"
 
         self._secrets: list[str] = []
@@ -258,8 +261,12 @@ class PrometheusSource:
         return None
 
     async def _gpus(self, at: float) -> tuple[list[GpuState], list[GpuEvent], str | None, int]:
-        """Every GPU, the XID events since the last refresh, a sentence if GPU data is
-        missing, and how many queries it took (one more on the first refresh)."""
+        """Every GPU, the XID events since the last reading, a sentence if GPU data is
+        missing, and how many queries it took (none between readings, one more on the
+        first). A failed reading is tried again on the next refresh."""
+        last = self._gpus_read
+        if last is not None and at - last[0] < self._config.gpu_refresh_s:
+            return last[1], [], last[2], 0
         names = list(GPU_QUERIES)
         queries = [self._instant(n, self._queries.instant[n], at) for n in names]
         first = not self._xids.primed
@@ -290,6 +297,7 @@ class PrometheusSource:
                 f"Prometheus at {self._url} has no {profile.dcgm.util} series; "
                 "is dcgm-exporter scraped, or set gpu_source to nvml on a GPU host."
             )
+        self._gpus_read = (at, gpus, error)
         return gpus, events, error, len(queries)
 
     @property
