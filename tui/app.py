@@ -9,6 +9,7 @@ and each widget is given exactly what it renders.
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import socket
 from collections.abc import Callable, Sequence
@@ -249,7 +250,14 @@ class WarroomApp(App[int]):
             self.last_error = str(exc)
             snapshot = self.tracker.fail(self.last_error)
         if snapshot is not None:
-            self._paint(snapshot, first=self.query_one(HealthTable).row_count == 0)
+            first = self.query_one(HealthTable).row_count == 0
+            self._paint(snapshot, first=first)
+            if first and self.live:
+                # What start-up built (Textual, the runbooks, the widgets) lives as long
+                # as the cockpit: out of the collector's sight, a full collection no longer
+                # walks it, which was most of the slowest keypresses' time. (Not for the
+                # tests' cockpits, live=False: hundreds in one process would never be freed.)
+                gc.freeze()
             if self.collector.evidence_due():
                 self.read_pod_evidence(snapshot)
         self._paint_status()
