@@ -18,22 +18,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from _rig import simulated_fleet, stop_on_sigterm  # also puts the repository on sys.path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from promserver import start_prometheus  # noqa: E402
-
-from tui.clock import WallClock  # noqa: E402
-from tui.config import load_config  # noqa: E402
-from tui.sources.prometheus import PrometheusSource  # noqa: E402
+from tui.clock import WallClock
+from tui.config import load_config
+from tui.sources.prometheus import PrometheusSource
 
 FLEETS = ((10, 40), (200, 1024))
 WINDOW = "30s"
@@ -99,34 +93,15 @@ async def measure(url: str, rounds: int) -> dict[str, float]:
 
 
 def run_fleet(models: int, gpus: int, rounds: int, workdir: Path) -> dict[str, float]:
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "tui", "simulate", "--port", "0", "--scenario", "gpu-oom",
-         "--models", str(models), "--gpus", str(gpus), "--at", "10m", "--speed", "10"],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
-    server = None
-    try:
-        assert sim.stdout is not None
-        target = sim.stdout.readline().rsplit("http://", 1)[1].split("/")[0]
-        server = start_prometheus(workdir, targets=[target], scrape_interval="1s")
-        server.wait_for(
-            f"count(rate(http_requests_total[{WINDOW}]) > 0)",
-            ready=lambda r: bool(r) and float(r[0]["value"][1]) >= models,
-            timeout_s=90,
-            what="a rate for every model",
-        )
-        return asyncio.run(measure(server.url, rounds))
-    finally:
-        if server is not None:
-            server.stop()
-        sim.terminate()
-        sim.wait(timeout=10)
+    with simulated_fleet(workdir, models, gpus, window=WINDOW) as fleet:
+        return asyncio.run(measure(fleet.url, rounds))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
+    stop_on_sigterm()
     print(f"{'models':>6} {'GPUs':>5} {'queries/refresh':>15} {'refresh ms (p50/p95)':>21} "
           f"{'raw PromQL ms (p50/p95)':>24} {'refresh/raw':>11}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
