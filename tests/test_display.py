@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from demo_app import frozen_demo_app, settle
+from rich.cells import cell_len
 from rich.text import Text
 from textual.color import Color
 from textual.pilot import Pilot
@@ -43,8 +44,6 @@ def display_app(scenario: str = "gpu-oom", models: int = 12, **display: object) 
 
 def test_every_mark_keeps_its_width() -> None:
     for glyph in [*MARKS, "┌", "━", "╭", "╳", "⣿", "⠀", "é", "字", "\u0301"]:
-        from rich.cells import cell_len
-
         replacement = ascii_char(glyph)
         assert replacement.isascii()
         assert cell_len(replacement) == cell_len(glyph), glyph
@@ -98,8 +97,7 @@ async def test_without_ascii_mode_the_marks_are_unicode() -> None:
 
 def contrast(fg: Color, bg: Color) -> float:
     """WCAG contrast ratio: 4.5 reads as body text, 3 as large or bold text."""
-    lighter, darker = sorted((fg.brightness, bg.brightness), reverse=True)
-    # Color.brightness is perceived brightness 0..1; WCAG wants relative luminance.
+    # Not Color.brightness (perceived brightness): WCAG's ratio is of relative luminance.
     lum = [_luminance(c) for c in (fg, bg)]
     lighter, darker = max(lum), min(lum)
     return (lighter + 0.05) / (darker + 0.05)
