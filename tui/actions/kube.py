@@ -14,11 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-import urllib3
-from kubernetes import client
-from kubernetes.client.rest import ApiException
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.actions.plan import (
     FREEZE_ANNOTATION,
@@ -40,6 +36,12 @@ from tui.config import MitigationSettings
 from tui.mitigations import MITIGATIONS
 from tui.model import iso_utc
 from tui.sources.kube import display_host, first_line, status_message
+
+if TYPE_CHECKING:
+    # Imported where a cluster is talked to: the demo and the cockpit's start-up need
+    # only this module's names, not the client's tenth of a second (tui/sources/kube.py).
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
 
 T = TypeVar("T")
 JSON_PATCH = "application/json-patch+json"
@@ -96,6 +98,8 @@ class Mitigator:
         clock: Clock | None = None,
         context: str | None = None,
     ) -> None:
+        from kubernetes import client
+
         self.api = api
         self.context = context
         """The kubeconfig context's name, shown beside every change; None: the server URL."""
@@ -346,6 +350,9 @@ class Mitigator:
         """``fn`` (a client call) in a worker thread under the deadline; its failure as
         `ActionError` with one sentence naming ``what`` was being done."""
         deadline = self.settings.timeout_s * 1.25 + 0.05
+        import urllib3
+        from kubernetes.client.rest import ApiException
+
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn), deadline)
         except ApiException as exc:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes import client
-
 from tui.actions.kube import JSON_PATCH, ActionError, Mitigator
 from tui.clock import Clock, WallClock
 from tui.sources.kube import parse_time
@@ -45,6 +43,8 @@ def _micro_time(at: datetime) -> str:
 class ActionLock:
     def __init__(self, mitigator: Mitigator, *, clock: Clock | None = None) -> None:
         self._m = mitigator
+        from kubernetes import client  # only once a cluster is there (tui/actions/kube.py)
+
         self._coord = client.CoordinationV1Api(mitigator.api)
         self._clock = clock or WallClock()
         self.namespace = mitigator.settings.namespace

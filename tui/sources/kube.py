@@ -23,12 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
-
-import urllib3
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tui.clock import Clock, WallClock
 from tui.errors import ConfigError
@@ -36,6 +31,13 @@ from tui.model import GpuEvent, GpuState
 from tui.sim.fleet import Fleet
 from tui.sim.pods import pod_log, pod_manifest, pod_model
 from tui.sim.scenarios import Scenario
+
+if TYPE_CHECKING:
+    # The client (and urllib3 under it) costs a tenth of a second to import: the demo and
+    # a cockpit without a cluster never pay it, so the functions that talk to a cluster
+    # import it themselves.
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
 
 CONTAINER = "vllm"
 """The model-server container's name; a pod without one has its first container read."""
@@ -274,6 +276,9 @@ def api_client(kubeconfig: Path | None = None, context: str | None = None) -> cl
     ``~/.kube/config``), or the pod's service account when there is none and we run in a
     cluster. Raises `ConfigError` with one sentence when no usable configuration is found.
     """
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
     configuration = client.Configuration()
     if kubeconfig is not None and not kubeconfig.is_file():
         raise ConfigError(
@@ -321,6 +326,8 @@ class KubeEvidence:
         request_timeout_s: float = 5.0,
         clock: Clock | None = None,
     ) -> None:
+        from kubernetes import client
+
         self._api = api
         self._core = client.CoreV1Api(api)
         self._host = display_host(api.configuration.host)
@@ -448,6 +455,9 @@ class KubeEvidence:
         # The client's own timeout is per attempt; a client built with retries could wait
         # several times over, so the loop gives up a little after one attempt's worth.
         deadline = self.request_timeout_s * 1.25 + 0.05
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn), deadline)
         except ApiException as exc:
@@ -508,6 +518,8 @@ class KubeEvidence:
         )
 
     def _network_failure(self, exc: BaseException) -> _Failure:
+        import urllib3
+
         # urllib3 makes a refused connection a kind of connect timeout: ask it first.
         if isinstance(exc, urllib3.exceptions.NewConnectionError):
             return self._unreachable(exc)
