@@ -3,15 +3,27 @@
 Three small plots side by side rather than one with three axes: each signal has its own
 unit and its own threshold, and a line crossing a red SLO line is what the eye must
 catch. plotext draws with braille dots, which read well in a terminal over SSH.
+
+A plot is redrawn every refresh, so it is drawn cheaply: plotext lays out its character
+and colour matrices, and the widget turns those into lines itself (the Line API) rather
+than having plotext write ANSI text for rich to parse back, which cost a refresh more
+than the health table did.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
+from plotext import _utility as plotext_utility
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.config import Slo
@@ -32,6 +44,52 @@ def y_ticks(top: float, slo: float) -> list[float]:
     return sorted(round(t, 10) for t in ticks)
 
 
+def _hashable(color: Any) -> Any:
+    return tuple(color) if isinstance(color, list) else color
+
+
+@lru_cache(maxsize=512)
+def cell_style(fullground: Any, style: Any, background: Any) -> Style:
+    """A matrix cell's colours as a rich style: plotext's own ANSI for them, read by
+    rich's decoder, once per combination (a plot has a handful)."""
+    ansi = plotext_utility.colors_to_ansi(fullground, style, background)
+    text = Text.from_ansi(f"{ansi}x{plotext_utility.ansi_end}")
+    return Style.combine(s.style for s in text.spans if isinstance(s.style, Style))
+
+
+def matrix_strips(matrix: Any, base: Style) -> list[Strip]:
+    """plotext's matrix (row 0 at the bottom) as one strip per line, top first: runs of
+    equal colours become one segment each, as plotext's own canvas would colour them,
+    over ``base`` (the widget's own colours, as its text would have had)."""
+    styles: dict[tuple[Any, Any, Any], Style] = {}
+    strips: list[Strip] = []
+    cols = matrix.cols
+    for row in reversed(range(matrix.rows)):
+        markers = matrix.marker[row]
+        keys = list(
+            zip(
+                map(_hashable, matrix.fullground[row]),
+                map(_hashable, matrix.style[row]),
+                map(_hashable, matrix.background[row]),
+                strict=True,
+            )
+        )
+        segments: list[Segment] = []
+        start = 0
+        for col in range(1, cols + 1):
+            if col == cols or keys[col] != keys[start]:
+                key = keys[start]
+                style = styles.get(key)
+                if style is None:
+                    style = styles[key] = base + cell_style(*key)
+                segments.append(Segment("".join(markers[start:col]), style))
+                start = col
+        # Offsets as Textual gives any widget's text (for selection): they also keep an
+        # SVG export's runs short, which its renderers need to place braille exactly.
+        strips.append(Strip(segments, cols).apply_offsets(0, len(strips)))
+    return strips
+
+
 class SignalPlot(PlotextPlot):
     DEFAULT_CSS = """
     SignalPlot { width: 1fr; height: 1fr; }
@@ -43,6 +101,33 @@ class SignalPlot(PlotextPlot):
         self.title = title
         self.scale = scale
         """Multiplier from the stored unit to the plotted one (100 for ratios shown in %)."""
+        self._drawn: list[Strip] = []
+        self._drawn_for: tuple[object, ...] | None = None
+        self._shown: tuple[object, ...] | None = None
+        """What the last `show` plotted: the same again draws nothing."""
+        self._version = 0
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        theme = self._get_plotext_theme_name(self.app.theme)
+        key = (width, height, theme, self._version)
+        if key != self._drawn_for:
+            self._drawn_for = key
+            self._drawn = self._draw(width, height, theme) if self._shown is not None else []
+        if y < len(self._drawn):
+            return self._drawn[y]
+        return Strip.blank(width, self.rich_style)
+
+    def _draw(self, width: int, height: int, theme: str) -> list[Strip]:
+        """What `PlotextPlot.render` does up to plotext's canvas (its size set twice, as
+        there: plotext's resizing needs it), then the matrix straight to strips."""
+        plt = self.plt
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(theme)
+        plt._set_sizes()
+        plt._build_matrix()
+        return matrix_strips(plt.monitor.matrix, self.rich_style)
 
     def show(self, points: Sequence[HistoryPoint], now: float, window_s: float, slo: float) -> None:
         xs: list[float] = []
@@ -53,6 +138,11 @@ class SignalPlot(PlotextPlot):
                 continue
             xs.append((p.at - now) / 60)
             ys.append(value * self.scale)
+        shown = (tuple(xs), tuple(ys), window_s, slo)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self._version += 1
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()

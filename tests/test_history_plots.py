@@ -1,0 +1,86 @@
+"""The history plots draw plotext's matrix straight into lines: what reaches the terminal
+must be, cell for cell, what textual-plotext's own render (plotext's ANSI text parsed by
+rich) would have put there, on every theme; a plotext upgrade that moves its matrix
+fails here rather than on a wall screen."""
+
+from __future__ import annotations
+
+import pytest
+from demo_app import frozen_demo_app, settle
+from rich.segment import Segment
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.config import load_config
+from tui.model import HistoryPoint
+from widgets.history_plots import SignalPlot
+
+Cell = tuple[str, str | None, str | None, bool]
+
+
+def cells(lines: list[list[Strip]]) -> list[list[Cell]]:
+    """Each screen line as (character, colour, background, bold) per cell."""
+    out = []
+    for line in lines:
+        row: list[Cell] = []
+        segments: list[Segment] = [s for strip in line for s in strip]
+        for seg in segments:
+            style = seg.style
+            for ch in seg.text:
+                row.append(
+                    (
+                        ch,
+                        str(style.color) if style and style.color else None,
+                        str(style.bgcolor) if style and style.bgcolor else None,
+                        bool(style and style.bold),
+                    )
+                )
+        out.append(row)
+    return out
+
+
+async def screen_cells(scenario: str, size: tuple[int, int], theme: str) -> list[list[Cell]]:
+    config = load_config(None, env={"WARROOM_THEME": theme})
+    app = frozen_demo_app(scenario, config=config)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert app.query_one("#plot-p99", SignalPlot).region.height > 0
+        return cells(app.screen._compositor.render_full_update().strips)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize(("scenario", "size"), [("gpu-oom", (200, 50)), ("healthy", (120, 40))])
+async def test_plots_paint_what_plotext_text_would(
+    monkeypatch: pytest.MonkeyPatch, scenario: str, size: tuple[int, int], theme: str
+) -> None:
+    fast = await screen_cells(scenario, size, theme)
+    # textual-plotext's path: `PlotextPlot.render`, plotext's canvas as ANSI text.
+    monkeypatch.setattr(SignalPlot, "render_line", Widget.render_line)
+    slow = await screen_cells(scenario, size, theme)
+    assert len(fast) == len(slow) == size[1]
+    differing = [
+        (y, x, a, b)
+        for y, (row_a, row_b) in enumerate(zip(fast, slow, strict=True))
+        for x, (a, b) in enumerate(zip(row_a, row_b, strict=True))
+        if a != b
+    ]
+    assert differing == []
+    # The plots are on screen with a line in them, not blank on both sides.
+    assert any("⠀" < ch <= "⣿" for row in fast for ch, *_ in row)
+
+
+async def test_a_plot_shown_the_same_points_draws_nothing_new() -> None:
+    app = frozen_demo_app("healthy")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        plot = app.query_one("#plot-p99", SignalPlot)
+        points = [HistoryPoint(1000.0 + 10 * i, 1.0 + i % 3, None, None) for i in range(30)]
+        plot.show(points, 1300.0, 600.0, 2.0)
+        await settle(pilot)
+        drawn = plot._drawn
+        plot.show(points, 1300.0, 600.0, 2.0)
+        await settle(pilot)
+        assert plot._drawn is drawn
+        plot.show(points[:-1], 1300.0, 600.0, 2.0)
+        await settle(pilot)
+        assert plot._drawn is not drawn
