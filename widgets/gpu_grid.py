@@ -315,11 +315,18 @@ class GpuGrid(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}
         self._summary = Text()
         self._fixed: dict[int, Strip] = {}
+        self._shown: tuple[tuple[GpuState, ...], tuple[GpuEvent, ...]] | None = None
 
     # -- what the app calls ---------------------------------------------------------------
 
     def show(self, gpus: Sequence[GpuState], events: Sequence[GpuEvent]) -> None:
         """Replace the data; repaints only the lines that read differently."""
+        shown = (tuple(gpus), tuple(events))
+        if shown == self._shown:
+            # The GPUs are read less often than the models (``gpu_refresh_s``): most
+            # refreshes hand over the very same readings, compared here by identity.
+            return
+        self._shown = shown
         before = self.selected, self._events.get(self._cursor) if self._cursor else None
         self._gpus = {(g.node, g.gpu): g for g in gpus}
         self._events = attach_events(events, gpus)
