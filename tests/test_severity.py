@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tui.config import Slo
 from tui.model import ModelHealth
-from tui.severity import Level, assess, level_of, rank
+from tui.severity import Level, assess, level_of, pane_order, rank
 
 SLO = Slo(p99_s=5.0, error_5xx_ratio=0.01, rate_429_ratio=0.05)
 
@@ -64,3 +66,27 @@ def test_a_value_exactly_on_the_warning_line_warns() -> None:
     slo = Slo()
     assert level_of(0.04, slo.rate_429_ratio, slo) == Level.WARN
     assert level_of(0.0399, slo.rate_429_ratio, slo) == Level.OK
+
+
+def test_the_pane_ranks_the_sick_and_keeps_the_healthy_in_name_order() -> None:
+    models = [
+        h("zeta-busy-ok", rps=900.0),
+        h("gone", p99=None, e5=None, r429=None),
+        h("alpha-quiet-ok", p99=3.9, rps=1.0),
+        h("warn-429", r429=0.045, rps=5.0),
+        h("breach-5xx", e5=0.2, rps=2.0),
+    ]
+    order = [m.model for m in pane_order(models, SLO)]
+    assert order == ["breach-5xx", "warn-429", "alpha-quiet-ok", "zeta-busy-ok", "gone"]
+    # Healthy figures moving within their SLOs move no row...
+    calmer = [
+        replace(m, p99_s=0.1 if m.model == "alpha-quiet-ok" else 3.5, rps=9.0)
+        if m.model.endswith("-ok") else m
+        for m in models
+    ]  # fmt: skip
+    assert [m.model for m in pane_order(calmer, SLO)] == order
+    # ...while one reaching its warning line joins the ranked, by severity.
+    warned = [replace(m, p99_s=4.9) if m.model == "zeta-busy-ok" else m for m in models]
+    assert [m.model for m in pane_order(warned, SLO)][:3] == [
+        "breach-5xx", "zeta-busy-ok", "warn-429"
+    ]  # fmt: skip

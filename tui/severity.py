@@ -2,8 +2,11 @@
 
 Each judged signal (p99 latency, 5xx ratio, 429 ratio) is divided by its SLO
 threshold. A model's severity is the worst of those multiples: 2.0 means some signal
-is at twice its threshold. Rows sort by severity, worst first; ties by request rate
-(the busier model hurts more people), then by name so the order is stable.
+is at twice its threshold. `rank` sorts by severity, worst first; ties by request rate
+(the busier model hurts more people), then by name so the order is stable. The pane
+(`pane_order`) ranks only the models at or near an SLO that way and lists the rest by
+name: healthy rows that reshuffled on every jitter of their p99 would hide a model from
+the eye looking for it, and repaint the whole pane every refresh.
 TTFT and queue depth are flagged in their cells but do not reorder the pane: they
 explain a latency breach rather than being one.
 """
@@ -83,3 +86,17 @@ def assess(health: ModelHealth, slo: Slo) -> Assessment:
 def rank(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
     """Models worst first by the rule in this module's docstring."""
     return sorted(models, key=lambda m: (-assess(m, slo).severity, -(m.rps or 0.0), m.model))
+
+
+def pane_order(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
+    """The health pane's order: breaching and warning models worst first (`rank`), then
+    the fine ones by name, then those with no data by name."""
+    models = list(models)
+    levels = {m.model: assess(m, slo).level for m in models}
+    ranked = rank(models, slo)
+    sick = [m for m in ranked if levels[m.model] >= Level.WARN]
+    fine = sorted((m for m in ranked if levels[m.model] == Level.OK), key=lambda m: m.model)
+    unknown = sorted(
+        (m for m in ranked if levels[m.model] == Level.NO_DATA), key=lambda m: m.model
+    )
+    return [*sick, *fine, *unknown]
