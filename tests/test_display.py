@@ -199,7 +199,7 @@ async def test_wall_layout_gives_the_plots_the_room_and_drops_the_details() -> N
         async with app.run_test(size=(200, 50)) as pilot:
             await settle(pilot)
             heights[wall] = app.query_one("#history").size.height
-            shown = {w: app.query_one(w).display for w in ("#keys", "#gpu-detail", "Footer")}
+            shown = {w: app.query_one(w).display for w in ("#keys", "#gpu-detail", "KeyHints")}
             columns = [str(c.label) for c in app.query_one(HealthTable).columns.values()]
             text = screen_text(app)
         if wall:

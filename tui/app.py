@@ -23,7 +23,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from tui.actions.canary import DECIDED, CanaryDriver, DriveState
 from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
@@ -62,6 +61,7 @@ from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
 from widgets.help_screen import HelpScreen
 from widgets.history_plots import HistoryPlots
+from widgets.key_hints import KeyHints
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.mitigation_menu import MitigationCommands, MitigationMenu
 from widgets.report_form import ExportChoice, ReportForm
@@ -187,7 +187,7 @@ class WarroomApp(App[int]):
             with Vertical(id="gpu-pane"):
                 yield GpuGrid(id="gpus")
                 yield GpuDetail(id="gpu-detail")
-        yield Footer()
+        yield KeyHints()
 
     def action_command_palette(self) -> None:
         """Textual's palette with guards against bursts of keys (a laggy SSH link)."""

@@ -96,7 +96,5 @@ def pane_order(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
     ranked = rank(models, slo)
     sick = [m for m in ranked if levels[m.model] >= Level.WARN]
     fine = sorted((m for m in ranked if levels[m.model] == Level.OK), key=lambda m: m.model)
-    unknown = sorted(
-        (m for m in ranked if levels[m.model] == Level.NO_DATA), key=lambda m: m.model
-    )
+    unknown = sorted((m for m in ranked if levels[m.model] == Level.NO_DATA), key=lambda m: m.model)
     return [*sick, *fine, *unknown]

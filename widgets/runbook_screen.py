@@ -15,13 +15,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.runbook import Action, Runbook
 from tui.runbook_files import Runbooks
 from tui.signals import Facts
 from tui.triage import Taken, Walk
+from widgets.key_hints import KeyHints
 from widgets.runbook_view import RunbookTree, StepCard, header
 
 WIDE_FROM = 120
@@ -117,7 +118,7 @@ class RunbookScreen(Screen[None]):
                 # Below the step: read once, then out of the way on a short screen.
                 yield Static(id="rb-gotchas")
             yield RunbookTree(id="rb-tree")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self._paint()
