@@ -22,7 +22,10 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
+from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 
 from tui.actions.canary import DECIDED, CanaryDriver, DriveState
 from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
@@ -73,6 +76,15 @@ DETAIL_MIN_ROWS = 13
 SIDE_BY_SIDE_FROM = 160
 """Terminal width from which the plots and the GPU grid share the lower half; narrower
 terminals show one of them at a time (`g` switches)."""
+
+
+class CockpitScreen(Screen[None]):
+    """The cockpit's screen. Textual's repaints the whole screen when focus moves; the
+    panes whose look follows focus (the table's cursor, the grid's tint and cursor)
+    repaint themselves, so `g` no longer redraws and resends the plots, the status line
+    and every other line of a large terminal."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
 
 class WarroomApp(App[int]):
@@ -169,6 +181,9 @@ class WarroomApp(App[int]):
     @property
     def source(self) -> HealthSource:
         return self.collector.source
+
+    def get_default_screen(self) -> Screen[None]:
+        return CockpitScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield StatusBar(
