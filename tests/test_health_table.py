@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from demo_app import AT_S, EPOCH
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.widgets import DataTable
 
 from tui.clock import FrozenClock
 from tui.config import load_config
@@ -47,3 +53,45 @@ async def test_rows_read_in_full_from_the_first_paint() -> None:
         await pilot.pause()
         assert table.render_line(row + 1).text == first
         assert "p99" in table.render_line(0).text
+
+
+def cells(lines: list[list[Segment]]) -> list[list[tuple[str, Style | None]]]:
+    """Each line as (character, full style) per cell: an empty segment draws nothing."""
+    return [[(ch, s.style) for s in line for ch in s.text] for line in lines]
+
+
+@pytest.mark.parametrize("size", [(200, 50), (80, 24)])
+async def test_cells_are_drawn_as_datatable_draws_them(size: tuple[int, int]) -> None:
+    """The table draws its cells itself (one line of Text each); every visible cell, on
+    the cursor row or not, the pinned aggregate, a stale row, focused and blurred, must be
+    the segments DataTable's own path makes: same text, same styles, same metadata."""
+    snapshot, _ = gpu_oom_snapshot()
+    stale = replace(snapshot.models[3], stale=True)
+    snapshot = replace(snapshot, models=(*snapshot.models[:3], stale, *snapshot.models[4:]))
+    app = TableOnly()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = app.query_one(HealthTable)
+        table.show(snapshot)
+        table.move_cursor(row=2, animate=False)
+        compared = 0
+        for focused in (True, False):
+            if focused:
+                table.focus()
+            else:
+                table.blur()
+            await pilot.pause()
+            state = table.get_pseudo_class_state()
+            table._pseudo_class_state = state
+            base = table.rich_style
+            for row in range(min(table.row_count, size[1] - 2)):
+                for col, column in enumerate(table.ordered_columns):
+                    width = column.get_render_width(table)
+                    cursor = row == table.cursor_row
+                    table._cell_render_cache.clear()
+                    ours = table._render_cell(row, col, base, width, cursor)
+                    table._cell_render_cache.clear()
+                    theirs = DataTable._render_cell(table, row, col, base, width, cursor)
+                    assert cells(ours) == cells(theirs), (row, column.key, focused)
+                    compared += 1
+        assert compared > 100

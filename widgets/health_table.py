@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -256,6 +259,59 @@ class HealthTable(DataTable[Text]):
                 self.update_cell(row_key, col, text)
                 self._shown[(row_key, col)] = text
 
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """DataTable's cell, drawn without rich's general layout for the cells this table
+        has: one line of `Text`, no wrapping. DataTable redraws every visible cell when
+        any cell changes or focus moves (its caches are keyed on a global update count
+        and the focus state), and rich's Padding and Styled layout per cell was most of a
+        refresh's and of `g`'s time at 200 models. The lines are the ones DataTable would
+        draw (tests/test_health_table.py compares them); any other cell goes its way."""
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        cell = self._data.get(row_key, {}).get(column_key) if row_key is not None else None
+        row = self.rows.get(row_key) if row_key is not None else None
+        if not isinstance(cell, Text) or row is None or row.height != 1 or "\n" in cell.plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            row_index < self.fixed_rows or column_index < self.fixed_columns,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        lines = [_cell_line(self.app.console, cell, width, self.cell_padding,
+                            pre_style + component_style, post_style)]  # fmt: skip
+        self._cell_render_cache[cache_key] = lines
+        return lines
+
     def action_cycle_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.post_message(self.SortChanged(self.sort_label))
@@ -265,3 +321,33 @@ class HealthTable(DataTable[Text]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if isinstance(event.row_key, RowKey) and event.row_key.value is not None:
             self.post_message(self.ModelSelected(event.row_key.value))
+
+
+def _cell_line(
+    console: Console, cell: Text, width: int, padding: int, pre: Style, post: Style
+) -> list[Segment]:
+    """One cell's line as rich draws ``Styled(Padding(cell, (0, padding)), pre, post)``
+    on one line of ``width``: the text cut or padded to the width inside the padding by
+    its own justify and overflow (rich's defaults otherwise), then every segment styled
+    ``pre + its style + post``."""
+    inner = max(width - 2 * padding, 0)
+    lines = cell.wrap(
+        console,
+        inner,
+        justify=cell.justify or "default",
+        overflow=cell.overflow or "fold",
+        tab_size=cell.tab_size or console.tab_size,
+        no_wrap=True,
+    )
+    # Joined as rich joins the wrapped lines: the text's own style becomes a span (its
+    # render leaves a spanless text's style out).
+    segments = list(Text("\n").join(lines).render(console, end=""))
+    used = sum(s.cell_length for s in segments)
+    null = Style.null()
+    line = [Segment(" " * padding, null)] if padding else []
+    line += segments
+    if used < inner:
+        line.append(Segment(" " * (inner - used), null))
+    if padding:
+        line.append(Segment(" " * padding, null))
+    return [Segment(s.text, pre + s.style + post if s.style else pre + post) for s in line]
