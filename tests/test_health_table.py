@@ -89,9 +89,44 @@ async def test_cells_are_drawn_as_datatable_draws_them(size: tuple[int, int]) ->
                     width = column.get_render_width(table)
                     cursor = row == table.cursor_row
                     table._cell_render_cache.clear()
+                    table._drawn.clear()
                     ours = table._render_cell(row, col, base, width, cursor)
                     table._cell_render_cache.clear()
                     theirs = DataTable._render_cell(table, row, col, base, width, cursor)
                     assert cells(ours) == cells(theirs), (row, column.key, focused)
                     compared += 1
         assert compared > 100
+
+
+async def test_moving_focus_redraws_only_the_cursor_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`g` takes focus away and back: the cells off the cursor row look the same either
+    way, so only the cursor row's cells are drawn again, not every cell on screen."""
+    import widgets.health_table as module
+
+    snapshot, _ = gpu_oom_snapshot()
+    app = TableOnly()
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = app.query_one(HealthTable)
+        table.show(snapshot)
+        table.focus()
+        await pilot.pause()
+        assert table.row_count > 10
+        drawn: list[str] = []
+        real = module._cell_line
+
+        def counting(console, cell, *args):  # type: ignore[no-untyped-def]
+            drawn.append(cell.plain)
+            return real(console, cell, *args)
+
+        monkeypatch.setattr(module, "_cell_line", counting)
+        for _ in range(2):
+            table.blur()
+            await pilot.pause()
+            table.render_lines(table.region.reset_offset)
+            assert 0 < len(drawn) <= len(table.columns), drawn
+            drawn.clear()
+            table.focus()
+            await pilot.pause()
+            table.render_lines(table.region.reset_offset)
+            assert 0 < len(drawn) <= len(table.columns), drawn
+            drawn.clear()

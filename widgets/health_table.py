@@ -90,6 +90,10 @@ class HealthTable(DataTable[Text]):
     DEFAULT_CSS = """
     HealthTable { height: 1fr; }
     HealthTable > .datatable--fixed { text-style: bold; }
+    /* No focus tint (DataTable's): focus shows as the bright cursor bar and the key line,
+       and `g` then redraws the cursor row's cells rather than every cell on screen. */
+    HealthTable:focus { background-tint: $foreground 0%; }
+    HealthTable:focus > .datatable--header { background-tint: $foreground 0%; }
     """
 
     class ModelSelected(Message):
@@ -111,6 +115,10 @@ class HealthTable(DataTable[Text]):
         self.slo = slo
         self.sort_index = 0
         self._shown: dict[tuple[str, str], Text] = {}
+        self._drawn: dict[tuple[object, object], tuple[Text, tuple[object, ...], object]] = {}
+        """Each cell's lines with the Text and the state they were drawn from: DataTable
+        forgets every cell on any change and on focus; a cell whose Text and state are
+        the same is not drawn again."""
         self._reads: dict[str, tuple[object, ...]] = {}
         """What each row read when its cells were last written (`_reading`)."""
         self._order: list[str] = []
@@ -154,6 +162,7 @@ class HealthTable(DataTable[Text]):
         self.with_cause = self.size.width >= CAUSE_FROM
         self.clear(columns=True)
         self._shown.clear()
+        self._drawn.clear()
         self._reads.clear()
         self._order = []
         self.add_column(Text(" "), key="state", width=1)
@@ -184,6 +193,7 @@ class HealthTable(DataTable[Text]):
             self.remove_row(key)
             self._shown = {k: v for k, v in self._shown.items() if k[0] != key.value}
             self._reads.pop(str(key.value), None)
+            self._drawn = {k: v for k, v in self._drawn.items() if k[0] != key}
         for health in rows:
             self._render_row(health)
         self.fixed_rows = 1
@@ -295,10 +305,23 @@ class HealthTable(DataTable[Text]):
         row = self.rows.get(row_key) if row_key is not None else None
         if not isinstance(cell, Text) or row is None or row.height != 1 or "\n" in cell.plain:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        # Focus and theme change only the cursor's (and the hover's) colours: other cells
+        # depend on their place, their Text and the table's base style alone.
+        styled = cursor or hover
+        state = (
+            row_index, column_index, base_style, width, self.cell_padding, cursor, hover,
+            fixed, self.show_cursor, self._show_hover_cursor,
+            self._pseudo_class_state if styled else None, self.app.theme if styled else None,
+        )  # fmt: skip
+        drawn = self._drawn.get((row_key, column_key))
+        if drawn is not None and drawn[0] is cell and drawn[1] == state:
+            self._cell_render_cache[cache_key] = drawn[2]
+            return drawn[2]  # type: ignore[return-value]
         component_style, post_style = self._get_styles_to_render_cell(
             False,
             False,
-            row_index < self.fixed_rows or column_index < self.fixed_columns,
+            fixed,
             hover,
             cursor,
             self.show_cursor,
@@ -310,6 +333,7 @@ class HealthTable(DataTable[Text]):
         lines = [_cell_line(self.app.console, cell, width, self.cell_padding,
                             pre_style + component_style, post_style)]  # fmt: skip
         self._cell_render_cache[cache_key] = lines
+        self._drawn[(row_key, column_key)] = (cell, state, lines)
         return lines
 
     def action_cycle_sort(self) -> None:
