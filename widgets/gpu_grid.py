@@ -317,6 +317,7 @@ class GpuGrid(ScrollView, can_focus=True):
         self._summary = Text()
         self._fixed: dict[int, Strip] = {}
         self._shown: tuple[tuple[GpuState, ...], tuple[GpuEvent, ...]] | None = None
+        self._drawn_look: object = None
 
     # -- what the app calls ---------------------------------------------------------------
 
@@ -629,8 +630,13 @@ class GpuGrid(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
-        self._fixed.clear()
+        # Focus moving restyles the grid without changing how it looks (it has no focus
+        # rule): the lines drawn stay good unless its colours or the theme changed.
+        look = (self.rich_style, self.app.theme)
+        if look != self._drawn_look:
+            self._drawn_look = look
+            self._strips.clear()
+            self._fixed.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         self._announce_if_moved(self._sync())
