@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -43,8 +43,6 @@ from tui.errors import SourceError, WarroomError
 from tui.format import model_label
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.recording import Recorder
-from tui.report import Overrides, Report, build_report
-from tui.report_files import existing, planned_paths, write_report
 from tui.runbook_files import Runbooks, configured_runbooks
 from tui.severity import Level, assess
 from tui.signals import Facts
@@ -62,14 +60,18 @@ from widgets.confirm_action import ConfirmAction
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
-from widgets.help_screen import HelpScreen
 from widgets.history_plots import HistoryPlots
 from widgets.key_hints import KeyHints
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.mitigation_menu import MitigationCommands, MitigationMenu
-from widgets.report_form import ExportChoice, ReportForm
 from widgets.runbook_screen import RunbookScreen
 from widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    # The report and the help are imported when first asked for: markdown, the report's
+    # writers and its redaction rules were a tenth of start-up's imports.
+    from tui.report import Overrides, Report
+    from widgets.report_form import ExportChoice
 
 DETAIL_MIN_ROWS = 13
 """Plots (10), the 429-by-key line and the border above them."""
@@ -251,16 +253,19 @@ class WarroomApp(App[int]):
             return
         self.history_note = None
         self.tracker.backfill(points)
-        self._paint_plots()
+        if self.tracker.current is not None:
+            # Before the first refresh lands the plots wait for it: drawing them twice
+            # would only delay the first data on screen.
+            self._paint_plots()
 
     @work(exclusive=True, group="refresh")
     async def refresh_data(self) -> None:
+        fresh: Snapshot | None = None
         try:
             fresh = await self.collector.collect()
             snapshot = self.tracker.accept(fresh)
             self.last_error = None
             self._record(self.tracker.new_events)
-            await self._keep(fresh)
         except SourceError as exc:
             self.last_error = str(exc)
             snapshot = self.tracker.fail(self.last_error)
@@ -276,6 +281,9 @@ class WarroomApp(App[int]):
             if self.collector.evidence_due():
                 self.read_pod_evidence(snapshot)
         self._paint_status()
+        if fresh is not None:
+            # Recorded after the paint: the screen does not wait on the recording's write.
+            await self._keep(fresh)
 
     @work(exclusive=True, group="evidence")
     async def read_pod_evidence(self, snapshot: Snapshot) -> None:
@@ -795,6 +803,8 @@ class WarroomApp(App[int]):
 
     def incident_report(self, overrides: Overrides | None = None) -> Report | None:
         """The report of what is on screen and in the timeline now; None before any data."""
+        from tui.report import build_report
+
         snap = self.tracker.current
         if snap is None:
             return None
@@ -816,6 +826,9 @@ class WarroomApp(App[int]):
 
     def action_export(self) -> None:
         """The export form, then the report, its JSON and the screen beside it."""
+        from tui.report_files import existing, planned_paths
+        from widgets.report_form import ReportForm
+
         report = self.incident_report()
         if report is None:
             self.notify("No data yet: the report is written once the first refresh lands.")
@@ -837,6 +850,8 @@ class WarroomApp(App[int]):
 
     @work(thread=True, exclusive=True, group="report")
     def write_incident_report(self, report: Report, svg: str, replace: bool) -> None:
+        from tui.report_files import write_report
+
         try:
             written = write_report(report, self.reports_dir, svg=svg, overwrite=replace)
         except FileExistsError as exc:
@@ -884,6 +899,8 @@ class WarroomApp(App[int]):
         self.refresh_data()
 
     def action_help(self) -> None:
+        from widgets.help_screen import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_refresh_now(self) -> None:
