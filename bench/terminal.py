@@ -31,6 +31,7 @@ Run from the repository root, with nothing else loading the machine:
 from __future__ import annotations
 
 import argparse
+import compileall
 import fcntl
 import os
 import random
@@ -909,6 +910,12 @@ def main() -> None:
     if unknown or not set(a.keys) <= {"arrows", *KEYS}:
         parser.error(f"unknown: {', '.join(sorted(unknown | (set(a.keys) - {'arrows', *KEYS})))}")
     stop_on_sigterm()
+    # An installed warroom has its bytecode compiled at install time; an editable install
+    # writes it on the first run, unless PYTHONDONTWRITEBYTECODE is set (as on some CI
+    # machines), when every launch would compile the cockpit's modules again and
+    # first-paint would measure the compiler. Compile once, as an install does.
+    for package in ("tui", "widgets"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     with ExitStack() as stack:
         workdir = a.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         bench = Bench(a, workdir, stack, only)
