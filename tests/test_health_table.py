@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 
 from tui.clock import FrozenClock
 from tui.config import load_config
+from tui.format import fmt_latency
 from tui.model import Snapshot
 from tui.sources.demo import DemoSource
 from widgets.health_table import HealthTable
@@ -130,3 +131,59 @@ async def test_moving_focus_redraws_only_the_cursor_row(monkeypatch: pytest.Monk
             table.render_lines(table.region.reset_offset)
             assert 0 < len(drawn) <= len(table.columns), drawn
             drawn.clear()
+
+
+async def test_rows_off_screen_are_written_when_drawn_or_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 200 models most rows are off screen and most change every refresh: a refresh
+    builds the cells of the rows on screen only; the others show their new figures the
+    moment they are scrolled to or read."""
+    clock = FrozenClock(EPOCH + AT_S)
+    source = DemoSource("gpu-oom", models=200, clock=clock, epoch=EPOCH, history_s=0.0)
+    snapshot = source.refresh_now()
+    app = TableOnly()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(HealthTable)
+        table.show(snapshot)
+        await pilot.pause()
+        order = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(201)]
+        far = order[150]
+        # The far row has been drawn once (DataTable keeps drawn rows), then left.
+        table.move_cursor(row=150, animate=False)
+        await pilot.pause()
+        table.render_lines(table.region.reset_offset)
+        table.move_cursor(row=0, animate=False)
+        await pilot.pause()
+        built: list[str] = []
+        real = HealthTable._cells
+
+        def counting(self: HealthTable, health):  # type: ignore[no-untyped-def]
+            built.append(health.model)
+            return real(self, health)
+
+        monkeypatch.setattr(HealthTable, "_cells", counting)
+        slower = tuple(replace(m, p99_s=(m.p99_s or 0) * 1.01) for m in snapshot.models)
+        table.show(replace(snapshot, models=slower))
+        assert 0 < len(built) <= 30 + 2 * 4, len(built)
+        assert far not in built
+        # Scrolled to, the far row is drawn with its new p99...
+        table.move_cursor(row=150, animate=False)
+        await pilot.pause()
+        figure = fmt_latency(next(m.p99_s for m in slower if m.model == far))
+        y = 150 - round(table.scroll_offset.y) + 1
+        line = table.render_line(y).text
+        assert far[:20] in line and figure in line, (far, figure, line)
+        # ...and read, every row is current.
+        row = table.get_row(order[120])
+        assert fmt_latency(next(m.p99_s for m in slower if m.model == order[120])) in str(row[4])
+        # Only the far row changes while off screen: nothing on screen moves the table's
+        # update count, yet the row comes back with its new figure, not as drawn before.
+        table.move_cursor(row=0, animate=False)
+        await pilot.pause()
+        only_far = tuple(replace(m, p99_s=3.21) if m.model == far else m for m in slower)
+        table.show(replace(snapshot, models=only_far))
+        table.move_cursor(row=table.get_row_index(far), animate=False)
+        await pilot.pause()
+        y = table.get_row_index(far) - round(table.scroll_offset.y) + 1
+        assert "3.21s" in table.render_line(y).text

@@ -18,9 +18,10 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.cause import SuspectedCause
 from tui.config import Slo
@@ -63,6 +64,8 @@ CAUSE_FROM = 130
 """Table width from which a column names each model's suspected cause (narrower
 terminals show it on the line under the table)."""
 CAUSE_WIDTH = 30
+OFF_SCREEN_MARGIN = 4
+"""Rows this far beyond the visible ones are written at once, as if on screen."""
 
 
 def cell(
@@ -120,6 +123,8 @@ class HealthTable(DataTable[Text]):
         forgets every cell on any change and on focus; a cell whose Text and state are
         the same is not drawn again."""
         self._reads: dict[str, tuple[object, ...]] = {}
+        self._pending: dict[str, ModelHealth] = {}
+        """Rows off screen whose new figures are not written yet (`show`)."""
         """What each row read when its cells were last written (`_reading`)."""
         self._order: list[str] = []
         self._snapshot: Snapshot | None = None
@@ -164,6 +169,7 @@ class HealthTable(DataTable[Text]):
         self._shown.clear()
         self._drawn.clear()
         self._reads.clear()
+        self._pending.clear()
         self._order = []
         self.add_column(Text(" "), key="state", width=1)
         narrow = self.size.width < COMPACT_BELOW
@@ -193,9 +199,23 @@ class HealthTable(DataTable[Text]):
             self.remove_row(key)
             self._shown = {k: v for k, v in self._shown.items() if k[0] != key.value}
             self._reads.pop(str(key.value), None)
+            self._pending.pop(str(key.value), None)
             self._drawn = {k: v for k, v in self._drawn.items() if k[0] != key}
-        for health in rows:
-            self._render_row(health)
+        # Rows off screen that read differently are written when they are drawn or read
+        # (`_pending`): at 200 models most rows are off screen and most change every refresh.
+        top = round(self.scroll_offset.y)
+        on_screen = range(
+            max(0, top - OFF_SCREEN_MARGIN), top + self.size.height + OFF_SCREEN_MARGIN
+        )
+        deferred = False
+        for position, health in enumerate(rows):
+            lazy = position > 0 and position not in on_screen and health.model in self.rows
+            deferred = self._render_row(health, lazy=lazy) or deferred
+        if deferred:
+            # DataTable keeps drawn rows until its update count moves; a deferred row must
+            # not come back on screen from that cache with its old figures.
+            self._update_count += 1
+            self.refresh()
         self.fixed_rows = 1
         order = [m.model for m in rows]
         if order != self._order:
@@ -228,11 +248,65 @@ class HealthTable(DataTable[Text]):
         cause = self._causes.get(health.model) if self.with_cause else None
         return (assess(health, self.slo).level, health.stale, figures, cause and cause.short)
 
-    def _render_row(self, health: ModelHealth) -> None:
+    def _render_row(self, health: ModelHealth, *, lazy: bool = False) -> bool:
+        """Bring a row up to date, or (``lazy``, a row off screen) note it for when it is
+        drawn or read. True when it was deferred."""
         reading = self._reading(health)
         if self._reads.get(health.model) == reading and health.model in self.rows:
-            return
+            return False
         self._reads[health.model] = reading
+        if lazy:
+            self._pending[health.model] = health
+            return True
+        self._pending.pop(health.model, None)
+        self._write_row(health)
+        return False
+
+    def _materialize(self, model: str) -> None:
+        """Write a deferred row's cells now, straight into the table's data: it is being
+        drawn or read at this moment, and the update count already moved past it."""
+        health = self._pending.pop(model)
+        columns = {key.value: key for key in self.columns}
+        row = self._data[RowKey(model)]
+        for col, text in self._cells(health).items():
+            if self._shown.get((model, col)) != text:
+                row[columns[col]] = text
+                self._shown[(model, col)] = text
+
+    def _materialize_all(self) -> None:
+        for model in list(self._pending):
+            self._materialize(model)
+
+    def get_row(self, row_key: RowKey | str) -> list[Text]:
+        self._materialize_all()
+        return super().get_row(row_key)
+
+    def get_row_at(self, row_index: int) -> list[Text]:
+        self._materialize_all()
+        return super().get_row_at(row_index)
+
+    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Text:
+        self._materialize_all()
+        return super().get_cell(row_key, column_key)
+
+    def get_cell_at(self, coordinate: Coordinate) -> Text:
+        self._materialize_all()
+        return super().get_cell_at(coordinate)
+
+    def _write_row(self, health: ModelHealth) -> None:
+        cells = self._cells(health)
+        row_key = health.model
+        if row_key not in self.rows:
+            self.add_row(*cells.values(), key=row_key)
+            for col, text in cells.items():
+                self._shown[(row_key, col)] = text
+            return
+        for col, text in cells.items():
+            if self._shown.get((row_key, col)) != text:
+                self.update_cell(row_key, col, text)
+                self._shown[(row_key, col)] = text
+
+    def _cells(self, health: ModelHealth) -> dict[str, Text]:
         verdict = assess(health, self.slo)
         name = model_label(health.model)
         name_style = "bold" if health.model == AGGREGATE else ""
@@ -258,16 +332,7 @@ class HealthTable(DataTable[Text]):
         if health.stale:
             for t in cells.values():
                 t.stylize("dim")
-        row_key = health.model
-        if row_key not in self.rows:
-            self.add_row(*cells.values(), key=row_key)
-            for col, text in cells.items():
-                self._shown[(row_key, col)] = text
-            return
-        for col, text in cells.items():
-            if self._shown.get((row_key, col)) != text:
-                self.update_cell(row_key, col, text)
-                self._shown[(row_key, col)] = text
+        return cells
 
     def _render_cell(
         self,
@@ -287,6 +352,8 @@ class HealthTable(DataTable[Text]):
         if row_index < 0 or column_index < 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
+        if row_key is not None and row_key.value in self._pending:
+            self._materialize(str(row_key.value))
         column_key = self._column_locations.get_key(column_index)
         cache_key = (
             row_key,
