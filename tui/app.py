@@ -43,7 +43,6 @@ from tui.errors import SourceError, WarroomError
 from tui.format import model_label
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.recording import Recorder
-from tui.runbook_files import Runbooks, configured_runbooks
 from tui.severity import Level, assess
 from tui.signals import Facts
 from tui.sources.base import CanarySource, HealthSource
@@ -71,6 +70,7 @@ if TYPE_CHECKING:
     # The report and the help are imported when first asked for: markdown, the report's
     # writers and its redaction rules were a tenth of start-up's imports.
     from tui.report import Overrides, Report
+    from tui.runbook_files import Runbooks
     from widgets.report_form import ExportChoice
 
 DETAIL_MIN_ROWS = 13
@@ -160,7 +160,8 @@ class WarroomApp(App[int]):
             SUPPORTED, "Permissions not checked yet."
         )
         """Per mitigation, why it may not run now (RBAC, read-only), or None."""
-        self.runbooks = runbooks or configured_runbooks(config.runbook_dirs)
+        self._runbooks = runbooks
+        self._runbooks_checked = False
         self.walk: Walk | None = None
         """The navigator's place, kept while it is closed so `t` resumes the walk."""
         self.walk_model = AGGREGATE
@@ -225,9 +226,25 @@ class WarroomApp(App[int]):
         end the cockpit on, as ``[/spec/replicas]`` does."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
-    def on_mount(self) -> None:
+    @property
+    def runbooks(self) -> Runbooks:
+        """The runbooks, read on first use: after the first refresh (`_check_runbooks`)
+        unless `t` comes sooner. Reading them (YAML, validation) was a twentieth of the
+        time to the first data on screen."""
+        if self._runbooks is None:
+            from tui.runbook_files import configured_runbooks
+
+            self._runbooks = configured_runbooks(self.config.runbook_dirs)
+        return self._runbooks
+
+    def _check_runbooks(self) -> None:
+        if self._runbooks_checked:
+            return
+        self._runbooks_checked = True
         for err in self.runbooks.errors:
             self.notify(f"Runbook skipped: {err}", severity="error", timeout=15)
+
+    def on_mount(self) -> None:
         self.query_one(HealthTable).focus()
         if self.mitigator is not None:
             self.check_permissions()
@@ -281,6 +298,9 @@ class WarroomApp(App[int]):
             if self.collector.evidence_due():
                 self.read_pod_evidence(snapshot)
         self._paint_status()
+        if not self._runbooks_checked:
+            # Once the first refresh is on screen, whatever it brought.
+            self.call_after_refresh(self._check_runbooks)
         if fresh is not None:
             # Recorded after the paint: the screen does not wait on the recording's write.
             await self._keep(fresh)

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.config import Slo
 from tui.format import model_label
 from tui.mitigations import MITIGATIONS
 from tui.model import AGGREGATE, ModelHealth, iso_utc
 from tui.runbook import PLACEHOLDER, SYMPTOM_OF_SIGNAL, Action, Check, Link, Note, Question, Runbook
-from tui.runbook_files import Runbooks
 from tui.severity import Level, assess, rank, threshold
 from tui.signals import SIGNALS, Facts, read
+
+if TYPE_CHECKING:
+    from tui.runbook_files import Runbooks  # the loader (YAML) is not needed to walk
 
 AUTO_WALK_LIMIT = 200
 """Steps `auto_walk` takes at most: trees are checked loop-free, this is belt and braces."""

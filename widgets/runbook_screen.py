@@ -7,7 +7,7 @@ step taken is posted as a message; the app writes it to the incident timeline.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,11 +19,13 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.runbook import Action, Runbook
-from tui.runbook_files import Runbooks
 from tui.signals import Facts
 from tui.triage import Taken, Walk
 from widgets.key_hints import KeyHints
 from widgets.runbook_view import RunbookTree, StepCard, header
+
+if TYPE_CHECKING:
+    from tui.runbook_files import Runbooks
 
 WIDE_FROM = 120
 """From this width the tree and the step sit side by side; narrower, the step on top."""
