@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
@@ -100,25 +99,26 @@ class KeyHints(Widget):
         description_style = self.get_component_rich_style("key-hints--description")
         dim = Style(dim=True)
         hints, palette = self._hints
-        line = Text(no_wrap=True, overflow="crop", end="")
-        for key, description, enabled in hints:
-            extra = Style() if enabled else dim
-            line.append(f" {key} ", key_style + extra)
-            if description:
-                line.append(f"{description} ", description_style + extra)
+        width = self.size.width
+        tail = Text(no_wrap=True, end="")
         if palette is not None:
             key, description, enabled = palette
-            tail = Text(no_wrap=True, end="")
             tail.append("▏", self.get_component_rich_style("key-hints--rule"))
             tail.append(key, key_style + (Style() if enabled else dim))
             tail.append(f" {description} ", description_style)
-            width = self.size.width
-            gap = width - line.cell_len - tail.cell_len
-            if gap > 0:
-                line.append(" " * gap)
-                line.append_text(tail)
-            elif width > cell_len(tail.plain):
-                # Too many keys for the width: the palette's key stays, the last keys go.
-                line.truncate(width - tail.cell_len)
-                line.append_text(tail)
+        room = width - tail.cell_len if tail.cell_len < width else width
+        line = Text(no_wrap=True, overflow="crop", end="")
+        for key, description, enabled in hints:
+            # Whole keys only: a key whose description is cut off says nothing.
+            hint = Text(end="")
+            extra = Style() if enabled else dim
+            hint.append(f" {key} ", key_style + extra)
+            if description:
+                hint.append(f"{description} ", description_style + extra)
+            if line.cell_len + hint.cell_len > room:
+                break
+            line.append_text(hint)
+        if tail.cell_len < width:
+            line.append(" " * (width - line.cell_len - tail.cell_len))
+            line.append_text(tail)
         return line
