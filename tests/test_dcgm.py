@@ -286,3 +286,34 @@ def test_changes_are_kept_per_gpu() -> None:
     assert [(c.gpu.uuid, c.gpu.gpu, c.gpu.model, c.code) for c in changes] == [
         ("GPU-7", 7, None, 79)
     ]
+
+
+def where(field: str) -> dict[str, str]:
+    """A gauge's labels as the GPU query returns them: node and index only."""
+    return {"Hostname": "gpu-node-006", "gpu": "6", GPU_FIELD_LABEL: field}
+
+
+def test_who_a_gpu_is_comes_from_its_identity_series() -> None:
+    """The query sends who each GPU is once (UUID, model, pod) and its gauges by node and
+    index: the GPU built from both is the one full labels on every gauge would make."""
+    lean = [(dcgm_labels("identity"), 1.0)] + [(where(f), v) for f, v in FULL.items()]
+    assert gpus_from_series(lean, MODELS, PROFILE) == gpus_from_series(
+        one_gpu(FULL), MODELS, PROFILE
+    )
+    # Identity last, or missing: the gauges are still the GPU's, named as well as they can.
+    late = [(where(f), v) for f, v in FULL.items()] + [(dcgm_labels("identity"), 1.0)]
+    assert only(gpus_from_series(late, MODELS, PROFILE)).model == "llama-70b"
+    bare = only(gpus_from_series([(where("util"), 50.0)], MODELS, PROFILE))
+    assert (bare.uuid, bare.pod, bare.util_ratio) == ("gpu-node-006/6", None, 0.5)
+
+
+def test_a_pod_label_changing_mid_scrape_is_one_gpu_named_by_its_pod() -> None:
+    """Two identities for one GPU (the pod label moved between gauges): one GPU, not two,
+    named by the identity that has a pod."""
+    samples = [
+        (dcgm_labels("identity", pod="<drop>", namespace="<drop>"), 1.0),
+        (dcgm_labels("identity"), 1.0),
+        (where("util"), 87.0),
+    ]
+    gpu = only(gpus_from_series(samples, MODELS, PROFILE))
+    assert (gpu.pod, gpu.model, gpu.util_ratio) == ("llama-70b-7f9c-x2", "llama-70b", 0.87)

@@ -61,16 +61,24 @@ GENERIC_INSTANT = {
     ),
 }
 GPU_BY = "Hostname, hostname, gpu, UUID, modelName, pod, namespace"
+DCGM_GAUGES = (
+    ("util", "DCGM_FI_DEV_GPU_UTIL"),
+    ("fb_used", "DCGM_FI_DEV_FB_USED"),
+    ("fb_free", "DCGM_FI_DEV_FB_FREE"),
+    ("temp", "DCGM_FI_DEV_GPU_TEMP"),
+    ("power", "DCGM_FI_DEV_POWER_USAGE"),
+    ("xid", "DCGM_FI_DEV_XID_ERRORS"),
+)
 GENERIC_INSTANT["gpus"] = " or ".join(
-    f'label_replace(max by ({GPU_BY}) ({name}), "warroom_field", "{field}", "", "")'
-    for field, name in (
-        ("util", "DCGM_FI_DEV_GPU_UTIL"),
-        ("fb_used", "DCGM_FI_DEV_FB_USED"),
-        ("fb_free", "DCGM_FI_DEV_FB_FREE"),
-        ("temp", "DCGM_FI_DEV_GPU_TEMP"),
-        ("power", "DCGM_FI_DEV_POWER_USAGE"),
-        ("xid", "DCGM_FI_DEV_XID_ERRORS"),
-    )
+    [
+        f"label_replace(group by ({GPU_BY}) ({' or '.join(n for _, n in DCGM_GAUGES)}), "
+        '"warroom_field", "identity", "", "")',
+        *(
+            f'label_replace(max by (Hostname, hostname, gpu) ({name}), "warroom_field", '
+            f'"{field}", "", "")'
+            for field, name in DCGM_GAUGES
+        ),
+    ]
 )
 GENERIC_INSTANT["pod_models"] = (
     'group by (namespace, pod, model_name) ({__name__=~"vllm[:_]num_requests_running"})'
@@ -540,14 +548,17 @@ def test_gpu_query_tags_each_gauge_and_keeps_either_host_label(tmp_path: Path) -
         ),
     }
     kept = {k: v for k, v in old.items() if k != "device"}
+    # Who each GPU is, once; its gauges by node and index only.
     tests = [
         (
             q["gpus"],
             [
-                (labels(**kept, warroom_field="util"), 87),
-                (labels(**kept, warroom_field="fb_used"), 81000),
-                (labels(**kept, warroom_field="xid"), 43),
-                (labels(**new, warroom_field="util"), 5),
+                (labels(**kept, warroom_field="identity"), 1),
+                (labels(Hostname="n1", gpu="3", warroom_field="util"), 87),
+                (labels(Hostname="n1", gpu="3", warroom_field="fb_used"), 81000),
+                (labels(Hostname="n1", gpu="3", warroom_field="xid"), 43),
+                (labels(**new, warroom_field="identity"), 1),
+                (labels(hostname="n2", gpu="0", warroom_field="util"), 5),
             ],
         ),
         (q["pod_models"], [(labels(model_name="m", namespace="inference", pod="p1"), 1)]),

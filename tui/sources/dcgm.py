@@ -17,7 +17,7 @@ from typing import Any
 from tui.clock import utc
 from tui.config import MetricProfile
 from tui.model import MIB, GpuState
-from tui.sources.promql import GPU_FIELD_LABEL, HOST_LABELS
+from tui.sources.promql import GPU_FIELD_LABEL, HOST_LABELS, IDENTITY_FIELD
 from tui.xid import XidChange
 
 Labels = Mapping[str, str]
@@ -83,15 +83,27 @@ def gpus_from_series(
     profile: MetricProfile,
 ) -> list[GpuState]:
     """One `GpuState` per GPU from the tagged gauges; a gauge that is missing or NaN for a
-    GPU stays None rather than reading as zero."""
-    fields: dict[GpuKey, dict[str, float | None]] = defaultdict(dict)
+    GPU stays None rather than reading as zero. Who each GPU is comes from its identity
+    series, else from the fullest labels its gauges carry."""
+    fields: dict[tuple[str, int], dict[str, float | None]] = defaultdict(dict)
+    who: dict[tuple[str, int], GpuKey] = {}
     for labels, value in samples:
         key = gpu_key(labels, profile)
         field = labels.get(GPU_FIELD_LABEL)
-        if key is not None and field:
-            fields[key][field] = _finite(value)
+        if key is None or not field:
+            continue
+        spot = (key.node, key.gpu)
+        fields[spot]  # every GPU named, even by its identity alone, is on the grid
+        if field != IDENTITY_FIELD:
+            fields[spot][field] = _finite(value)
+        held = who.get(spot)
+        # A pod label that changed between gauges gives two identities: the one naming a
+        # pod wins, then the one with a UUID, then the first.
+        if held is None or _fuller(key, held):
+            who[spot] = key
     gpus = []
-    for key, f in fields.items():
+    for spot, f in fields.items():
+        key = who[spot]
         used, free = f.get("fb_used"), f.get("fb_free")
         util, xid = f.get("util"), f.get("xid")
         gpus.append(
@@ -107,6 +119,17 @@ def gpus_from_series(
             )
         )
     return gpus
+
+
+def _fuller(key: GpuKey, held: GpuKey) -> bool:
+    """``key`` says more about the GPU than ``held``."""
+    return _says(key) > _says(held)
+
+
+def _says(key: GpuKey) -> tuple[bool, bool, bool]:
+    """What a GPU's labels name: its pod, its own UUID (not the node/index stand-in), its
+    product."""
+    return (key.pod is not None, key.uuid != f"{key.node}/{key.gpu}", key.product is not None)
 
 
 def xid_changes(
