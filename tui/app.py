@@ -82,9 +82,9 @@ terminals show one of them at a time (`g` switches)."""
 
 class CockpitScreen(Screen[None]):
     """The cockpit's screen. Textual's repaints the whole screen when focus moves; the
-    panes whose look follows focus (the table's cursor, the grid's tint and cursor)
-    repaint themselves, so `g` no longer redraws and resends the plots, the status line
-    and every other line of a large terminal."""
+    panes whose look follows focus (the table's cursor bar, the grid's cursor) repaint
+    themselves, so `g` no longer redraws and resends the plots, the status line and
+    every other line of a large terminal."""
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 

@@ -91,10 +91,9 @@ def rank(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
 def pane_order(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
     """The health pane's order: breaching and warning models worst first (`rank`), then
     the fine ones by name, then those with no data by name."""
-    models = list(models)
-    levels = {m.model: assess(m, slo).level for m in models}
-    ranked = rank(models, slo)
-    sick = [m for m in ranked if levels[m.model] >= Level.WARN]
-    fine = sorted((m for m in ranked if levels[m.model] == Level.OK), key=lambda m: m.model)
-    unknown = sorted((m for m in ranked if levels[m.model] == Level.NO_DATA), key=lambda m: m.model)
-    return [*sick, *fine, *unknown]
+    by_level: dict[Level, list[ModelHealth]] = {level: [] for level in Level}
+    for m in models:
+        by_level[assess(m, slo).level].append(m)
+    sick = rank([*by_level[Level.BREACH], *by_level[Level.WARN]], slo)
+    by_name = sorted(by_level[Level.OK], key=lambda m: m.model)
+    return [*sick, *by_name, *sorted(by_level[Level.NO_DATA], key=lambda m: m.model)]

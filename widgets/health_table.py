@@ -123,9 +123,9 @@ class HealthTable(DataTable[Text]):
         forgets every cell on any change and on focus; a cell whose Text and state are
         the same is not drawn again."""
         self._reads: dict[str, tuple[object, ...]] = {}
+        """What each row read when its cells were last written (`_reading`)."""
         self._pending: dict[str, ModelHealth] = {}
         """Rows off screen whose new figures are not written yet (`show`)."""
-        """What each row read when its cells were last written (`_reading`)."""
         self._order: list[str] = []
         self._snapshot: Snapshot | None = None
         self._causes: Mapping[str, SuspectedCause] = {}
@@ -268,10 +268,8 @@ class HealthTable(DataTable[Text]):
         health = self._pending.pop(model)
         columns = {key.value: key for key in self.columns}
         row = self._data[RowKey(model)]
-        for col, text in self._cells(health).items():
-            if self._shown.get((model, col)) != text:
-                row[columns[col]] = text
-                self._shown[(model, col)] = text
+        for col, text in self._changed(model, self._cells(health)):
+            row[columns[col]] = text
 
     def _materialize_all(self) -> None:
         for model in list(self._pending):
@@ -298,13 +296,16 @@ class HealthTable(DataTable[Text]):
         row_key = health.model
         if row_key not in self.rows:
             self.add_row(*cells.values(), key=row_key)
-            for col, text in cells.items():
-                self._shown[(row_key, col)] = text
+            self._shown.update(((row_key, col), text) for col, text in cells.items())
             return
-        for col, text in cells.items():
-            if self._shown.get((row_key, col)) != text:
-                self.update_cell(row_key, col, text)
-                self._shown[(row_key, col)] = text
+        for col, text in self._changed(row_key, cells):
+            self.update_cell(row_key, col, text)
+
+    def _changed(self, model: str, cells: Mapping[str, Text]) -> list[tuple[str, Text]]:
+        """The cells whose text differs from what the row holds, noted as now held."""
+        changed = [(c, t) for c, t in cells.items() if self._shown.get((model, c)) != t]
+        self._shown.update(((model, c), t) for c, t in changed)
+        return changed
 
     def _cells(self, health: ModelHealth) -> dict[str, Text]:
         verdict = assess(health, self.slo)
