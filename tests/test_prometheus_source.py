@@ -11,8 +11,10 @@ standard library's ``ThreadingHTTPServer`` on 127.0.0.1).
 from __future__ import annotations
 
 import base64
+import importlib.abc
 import json
 import shutil
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -689,3 +691,25 @@ def test_unusable_profile_or_missing_url_is_a_config_error(tmp_path: Path) -> No
     )
     with pytest.raises(ConfigError, match="No Prometheus URL is configured"):
         PrometheusSource(no_url)
+
+
+async def test_httpcore_finds_the_event_loop_without_searching_for_a_module() -> None:
+    """httpcore imports sniffio inside every lock it sets up; with sniffio missing, each
+    of those is a failed import that walks sys.path again (Python does not remember a
+    failure), several per request. The project depends on sniffio so that never runs."""
+    from httpcore._synchronization import AsyncLock
+
+    searched: list[str] = []
+
+    class Watch(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+            searched.append(fullname)
+
+    watch = Watch()
+    sys.meta_path.insert(0, watch)
+    try:
+        async with AsyncLock():
+            pass
+    finally:
+        sys.meta_path.remove(watch)
+    assert searched == []
