@@ -21,6 +21,7 @@ from tui.sources.promql import GPU_FIELD_LABEL, HOST_LABELS, IDENTITY_FIELD
 from tui.xid import XidChange
 
 Labels = Mapping[str, str]
+_HOST, _HOST_NEWER = HOST_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,10 @@ class GpuKey:
 
 def gpu_key(labels: Labels, profile: MetricProfile) -> GpuKey | None:
     """Who a series is about; None when it names no GPU (not a dcgm-exporter series)."""
-    node = next((labels[h] for h in HOST_LABELS if labels.get(h)), None) or labels.get("instance")
-    try:
-        index = int(labels.get("gpu", ""))
-    except ValueError:
+    spot = _spot(labels)
+    if spot is None:
         return None
-    if node is None:
-        return None
+    node, index = spot
     return GpuKey(
         node=node,
         gpu=index,
@@ -84,26 +82,38 @@ def gpus_from_series(
 ) -> list[GpuState]:
     """One `GpuState` per GPU from the tagged gauges; a gauge that is missing or NaN for a
     GPU stays None rather than reading as zero. Who each GPU is comes from its identity
-    series, else from the fullest labels its gauges carry."""
+    series, else from the fullest labels its gauges carry.
+
+    A series only finds its place (node and index) and what it names; who a GPU is gets
+    built once per GPU at the end: at 1024 GPUs that is 7168 series every GPU refresh,
+    and building an identity for each was most of the work."""
     fields: dict[tuple[str, int], dict[str, float | None]] = defaultdict(dict)
-    who: dict[tuple[str, int], GpuKey] = {}
+    who: dict[tuple[str, int], Labels] = {}
+    says: dict[tuple[str, int], tuple[bool, bool, bool]] = {}
+    pod_label = profile.pod_label
     for labels, value in samples:
-        key = gpu_key(labels, profile)
         field = labels.get(GPU_FIELD_LABEL)
-        if key is None or not field:
+        if not field:
             continue
-        spot = (key.node, key.gpu)
-        fields[spot]  # every GPU named, even by its identity alone, is on the grid
+        spot = _spot(labels)
+        if spot is None:
+            continue
+        figures = fields[spot]  # every GPU named, even by its identity alone, is on the grid
         if field != IDENTITY_FIELD:
-            fields[spot][field] = _finite(value)
-        held = who.get(spot)
+            figures[field] = _finite(value)
         # A pod label that changed between gauges gives two identities: the one naming a
         # pod wins, then the one with a UUID, then the first.
-        if held is None or _fuller(key, held):
-            who[spot] = key
+        named = (
+            bool(labels.get(pod_label)),
+            bool(labels.get("UUID")),
+            bool(labels.get("modelName")),
+        )
+        if spot not in who or named > says[spot]:
+            who[spot], says[spot] = labels, named
     gpus = []
     for spot, f in fields.items():
-        key = who[spot]
+        key = gpu_key(who[spot], profile)
+        assert key is not None  # its labels gave the spot
         used, free = f.get("fb_used"), f.get("fb_free")
         util, xid = f.get("util"), f.get("xid")
         gpus.append(
@@ -121,15 +131,15 @@ def gpus_from_series(
     return gpus
 
 
-def _fuller(key: GpuKey, held: GpuKey) -> bool:
-    """``key`` says more about the GPU than ``held``."""
-    return _says(key) > _says(held)
-
-
-def _says(key: GpuKey) -> tuple[bool, bool, bool]:
-    """What a GPU's labels name: its pod, its own UUID (not the node/index stand-in), its
-    product."""
-    return (key.pod is not None, key.uuid != f"{key.node}/{key.gpu}", key.product is not None)
+def _spot(labels: Labels) -> tuple[str, int] | None:
+    """Where a series' GPU sits: its node and index, as `gpu_key` reads them."""
+    node = labels.get(_HOST) or labels.get(_HOST_NEWER) or labels.get("instance")
+    if not node:
+        return None
+    try:
+        return node, int(labels.get("gpu", ""))
+    except ValueError:
+        return None
 
 
 def xid_changes(
