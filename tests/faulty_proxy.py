@@ -54,6 +54,8 @@ class Fault:
     body: str = ""
     drop: Callable[[Labels], bool] | None = None
     """For `Mode.DROP_SERIES`: which series (by labels) leave the answer."""
+    series: Callable[[Labels], bool] | None = None
+    """For `Mode.NON_FINITE`: which series (by labels) are rewritten; every one when None."""
 
     def hits(self, query: str) -> bool:
         return self.only is None or self.only(query)
@@ -132,9 +134,15 @@ class FaultyProxy:
         """Forward, then remove the series ``where`` picks: still a valid answer."""
         self._switch(Fault(Mode.DROP_SERIES, only, drop=where))
 
-    def non_finite(self, *, only: Callable[[str], bool] | None = None) -> None:
-        """Forward, then rewrite every sample value to NaN, +Inf and -Inf in turn."""
-        self._switch(Fault(Mode.NON_FINITE, only))
+    def non_finite(
+        self,
+        *,
+        only: Callable[[str], bool] | None = None,
+        where: Callable[[Labels], bool] | None = None,
+    ) -> None:
+        """Forward, then rewrite every sample value (of the series ``where`` picks) to
+        NaN, +Inf and -Inf in turn."""
+        self._switch(Fault(Mode.NON_FINITE, only, series=where))
 
     def forget(self) -> None:
         with self._lock:
@@ -279,7 +287,8 @@ def _rewrite(mode: Mode, fault: Fault, reply: bytes) -> bytes:
         answer["data"]["result"] = [s for s in result if not fault.drop(s["metric"])]
     else:
         values = itertools.cycle(NON_FINITE)
-        for point in _points(result):
+        picked = [s for s in result if fault.series is None or fault.series(s["metric"])]
+        for point in _points(picked):
             point[1] = next(values)
     return json.dumps(answer).encode()
 

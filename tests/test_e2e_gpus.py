@@ -98,5 +98,5 @@ def test_the_oom_model_is_full_and_its_xids_are_events(snapshot: dict[str, Any])
         in (cause["summary"])
     )
     assert all(m["suspected_cause"] is None for m in snapshot["models"][1:])
-    # Nine queries for the panes and the grid, one more for the XID history on a first read.
-    assert snapshot["queries"] == 10
+    # One query for the panes, two for the grid, one more for the XID history on a first read.
+    assert snapshot["queries"] == 4

@@ -215,8 +215,8 @@ class Case:
     """What the sentence must say, ``{url}`` standing for the proxy's URL."""
 
 
-def only_latency(proxy: FaultyProxy, queries: Queries) -> None:
-    proxy.fail(503, "Service Unavailable", only=lambda q: q == queries["latency"])
+def only_health(proxy: FaultyProxy, queries: Queries) -> None:
+    proxy.fail(503, "Service Unavailable", only=lambda q: q == queries["health"])
 
 
 WHOLE_FAILURES: dict[str, Case] = {
@@ -226,20 +226,20 @@ WHOLE_FAILURES: dict[str, Case] = {
     ),
     "latency": Case(
         lambda proxy, _: proxy.delay(HOLD_S),
-        f"Prometheus at {{url}} did not answer the latency query within {TIMEOUT_S:g}s",
+        f"Prometheus at {{url}} did not answer the health query within {TIMEOUT_S:g}s",
     ),
     "http-500": Case(
         lambda proxy, _: proxy.fail(500, "Internal Server Error"),
-        "Prometheus at {url} answered HTTP 500 to the latency query",
+        "Prometheus at {url} answered HTTP 500 to the health query",
     ),
     "malformed-json": Case(
         lambda proxy, _: proxy.truncate_json(),
-        "Prometheus at {url} answered the latency query with JSON that does not parse",
+        "Prometheus at {url} answered the health query with JSON that does not parse",
     ),
-    # One query of nine failing fails the whole refresh: the figures of one instant are
-    # shown together or not at all.
-    "partial-latency-503": Case(
-        only_latency, "Prometheus at {url} answered HTTP 503 to the latency query"
+    # The health query failing fails the whole refresh even with the GPU queries
+    # answered: the figures of one instant are shown together or not at all.
+    "partial-health-503": Case(
+        only_health, "Prometheus at {url} answered HTTP 503 to the health query"
     ),
 }
 
@@ -279,11 +279,11 @@ async def test_a_failed_refresh_keeps_the_last_data_on_screen_marked_stale(
         if case == "latency":
             # The cockpit's timeout paced the refresh, not the proxy's hold.
             assert took < HOLD_S - 1
-        if case == "partial-latency-503":
-            # Only the latency query failed: the other eight were answered, and still
+        if case == "partial-health-503":
+            # Only the health query failed: the GPU queries were answered, and still
             # nothing of this refresh is shown.
             faulted = {e.query for e in proxy.faulted()}
-            assert faulted == {source.queries["latency"]}
+            assert faulted == {source.queries["health"]}
             answered = {e.query for e in proxy.seen() if e.status == 200}
             assert answered >= set(source.queries.values()) - faulted
 
@@ -426,7 +426,7 @@ async def test_models_whose_series_vanish_stay_on_screen_stale(
 # -- values that are not numbers ----------------------------------------------------------------
 
 RATES = ("rps", "5xx", "429")
-"""The columns computed from the request-rate query."""
+"""The columns computed from the request rates (the health query's ``requests`` part)."""
 
 
 @pytest.mark.parametrize("where", ["every-query", "request-rates"])
@@ -440,8 +440,14 @@ async def test_nan_and_inf_show_as_no_data(where: str, proxy: FaultyProxy, tmp_p
         await settle(pilot)
         assert_healthy(app)
 
-        requests = source.queries["requests"]
-        proxy.non_finite(only=None if where == "every-query" else lambda q: q == requests)
+        if where == "every-query":
+            proxy.non_finite()
+        else:
+            health = source.queries["health"]
+            proxy.non_finite(
+                only=lambda q: q == health,
+                where=lambda labels: labels.get("warroom_query") == "requests",
+            )
         await cockpit.refresh(FIRST_S)
         assert_alive(app)
         assert proxy.faulted()

@@ -267,7 +267,7 @@ async def test_query_count_is_fixed_whatever_the_fleet(
         assert soon.queries == between and soon.gpus == first.gpus
         counts[len(snap.models)] = snap.queries
     assert counts == {3: expected, 2: expected}
-    assert (expected, between) == (9, 7)
+    assert (expected, between) == (3, 1)
 
 
 @pytest.mark.prometheus
@@ -336,7 +336,7 @@ async def test_query_limit_error_from_prometheus_is_one_sentence(
     finally:
         server.stop()
     message = assert_one_sentence(caught.value, server.url)
-    assert "could not evaluate the latency query" in message
+    assert "could not evaluate the health query" in message
     assert "HTTP 422, execution: query processing would load too many samples" in message
 
 
@@ -455,14 +455,14 @@ async def test_timeout(serve: Callable[[Answer], FakeServer], tmp_path: Path) ->
     message = await failure(make_config(tmp_path, fake.url, timeout_s=0.2))
     assert time.monotonic() - started < 3
     assert_one_sentence(SourceError(message), fake.url)
-    assert "did not answer the latency query within 0.2s" in message
+    assert "did not answer the health query within 0.2s" in message
 
 
 # (reply, words the sentence must hold)
 FAILURES: dict[str, tuple[Reply, str]] = {
     "http-500": (
         Reply(500, "internal server error", "text/plain"),
-        "answered HTTP 500 to the latency query",
+        "answered HTTP 500 to the health query",
     ),
     "html-login-page": (
         Reply(200, "<html><body><form>Sign in</form></body></html>", "text/html; charset=utf-8"),
@@ -504,7 +504,7 @@ FAILURES: dict[str, tuple[Reply, str]] = {
                 "error": 'invalid parameter "query": 1:6: parse error: unexpected <bool>',
             },
         ),
-        "could not evaluate the latency query (HTTP 400, bad_data: invalid parameter",
+        "could not evaluate the health query (HTTP 400, bad_data: invalid parameter",
     ),
     "unauthorized": (
         Reply(401, "Unauthorized", "text/plain"),
@@ -633,8 +633,8 @@ async def test_requests_are_evaluated_at_the_clock_instant(
         snap = await src.refresh()
     finally:
         await src.aclose()
-    # 9 instant queries, and the XID history once on the first refresh.
-    assert snap.queries == 10
+    # The health query, the two GPU queries, and the XID history once on the first refresh.
+    assert snap.queries == 4
     assert snap.models == ()
     assert snap.rate_limited_keys == ()
     assert snap.aggregate == ModelHealth(AGGREGATE)
@@ -658,13 +658,20 @@ async def test_unattributed_rejections_and_non_finite_values(
         result = [{"metric": m, "value": [T_END, v]} for m, v in items]
         return Reply(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
 
-    answers = {
-        "topk": vector(({"api_key_id": "k1"}, "3"), ({}, "1"), ({"warroom_total": "true"}, "4")),
-        "sum by (model_name, le)": vector(({"model_name": "m"}, "NaN")),
-        '"quantile"': vector(({"model": "m", "quantile": "0.99"}, "+Inf")),
-        "sum by (model, status_code)": vector(({"model": "m", "status_code": "200"}, "NaN")),
-    }
-    fake = serve(lambda query: next((a for k, a in answers.items() if k in query), vector()))
+    def part(name: str, labels: dict[str, str]) -> dict[str, str]:
+        return {**labels, "warroom_query": name}
+
+    health = vector(
+        (part("rejected_keys", {"api_key_id": "k1"}), "3"),
+        (part("rejected_keys", {}), "1"),
+        (part("rejected_keys", {"warroom_total": "true"}), "4"),
+        (part("ttft", {"model_name": "m"}), "NaN"),
+        (part("latency", {"model": "m", "quantile": "0.99"}), "+Inf"),
+        (part("requests", {"model": "m", "status_code": "200"}), "NaN"),
+        # A series no part claims (a tag this cockpit never sends) is left alone.
+        (part("elsewhere", {"model": "x", "status_code": "200"}), "5"),
+    )
+    fake = serve(lambda query: health if '"warroom_query"' in query else vector())
     src = PrometheusSource(make_config(tmp_path, fake.url), clock=FrozenClock(T_END))
     try:
         snap = await src.refresh()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -47,7 +48,7 @@ def tagged(inner: str) -> str:
     )
 
 
-GENERIC_INSTANT = {
+GENERIC_HEALTH = {
     "latency": tagged(LATENCY_BY_MODEL),
     "latency_all": tagged(LATENCY_ALL),
     "requests": f"sum by (model, status_code) ({REQUESTS})",
@@ -59,6 +60,12 @@ GENERIC_INSTANT = {
         'label_replace(sum(rate(gateway_ratelimit_rejections_total[5m])), "warroom_total", '
         '"true", "", "")'
     ),
+}
+GENERIC_INSTANT = {
+    "health": " or ".join(
+        f'label_replace({query}, "warroom_query", "{name}", "", "")'
+        for name, query in GENERIC_HEALTH.items()
+    )
 }
 GPU_BY = "Hostname, hostname, gpu, UUID, modelName, pod, namespace"
 DCGM_GAUGES = (
@@ -102,12 +109,12 @@ GENERIC_RANGE = {
 
 def test_requests_query_is_pinned() -> None:
     q = build_queries(GENERIC, "5m")
-    assert q.instant["requests"] == "sum by (model, status_code) (rate(http_requests_total[5m]))"
+    assert q.health["requests"] == "sum by (model, status_code) (rate(http_requests_total[5m]))"
 
 
 def test_latency_query_is_pinned() -> None:
     q = build_queries(GENERIC, "5m")
-    assert q.instant["latency"] == (
+    assert q.health["latency"] == (
         "label_replace(histogram_quantile(0.5, sum by (model, le) (rate("
         'http_request_duration_seconds_bucket[5m]))), "quantile", "0.5", "", "") or '
         "label_replace(histogram_quantile(0.95, sum by (model, le) (rate("
@@ -120,35 +127,38 @@ def test_latency_query_is_pinned() -> None:
 def test_every_generic_query_is_pinned() -> None:
     q = build_queries(GENERIC, "5m")
     assert q == QuerySet(
-        instant=GENERIC_INSTANT, range=GENERIC_RANGE, xid_history=GENERIC_XID_HISTORY
+        health=GENERIC_HEALTH,
+        instant=GENERIC_INSTANT,
+        range=GENERIC_RANGE,
+        xid_history=GENERIC_XID_HISTORY,
     )
 
 
 def test_window_is_written_as_a_promql_duration() -> None:
-    assert "[90s]" in build_queries(GENERIC, "90s").instant["requests"]
-    assert "[1h]" in build_queries(GENERIC, "60m").instant["requests"]
-    assert "[90m]" in build_queries(GENERIC, "1h30m").instant["requests"]
+    assert "[90s]" in build_queries(GENERIC, "90s").health["requests"]
+    assert "[1h]" in build_queries(GENERIC, "60m").health["requests"]
+    assert "[90m]" in build_queries(GENERIC, "1h30m").health["requests"]
 
 
 def test_istio_profile_adds_its_matchers_to_gateway_series_only() -> None:
     istio = MetricProfile(**PROFILES["istio"])
     q = build_queries(istio, "5m")
-    assert q.instant["requests"] == (
+    assert q.health["requests"] == (
         "sum by (destination_workload, response_code) "
         '(rate(istio_requests_total{reporter="destination"}[5m]))'
     )
     assert (
         'istio_request_duration_milliseconds_bucket{reporter="destination"}'
-        in (q.instant["latency"])
+        in (q.health["latency"])
     )
     assert (
         'rate(istio_requests_total{reporter="destination",response_code=~"5.."}[5m])'
         in (q.range["error_5xx"])
     )
     # vLLM and rate-limiter series do not carry the gateway's labels.
-    assert "reporter" not in q.instant["ttft"]
-    assert "reporter" not in q.instant["queue"]
-    assert "reporter" not in q.instant["rejected_keys"]
+    assert "reporter" not in q.health["ttft"]
+    assert "reporter" not in q.health["queue"]
+    assert "reporter" not in q.health["rejected_keys"]
 
 
 # -- a fixed number of queries -------------------------------------------------------------
@@ -162,9 +172,10 @@ def test_query_set_depends_on_profile_and_window_only() -> None:
 @pytest.mark.parametrize("window", ["30s", "5m", "1h"])
 def test_number_of_queries_is_fixed(profile: str, window: str) -> None:
     q = build_queries(MetricProfile(**PROFILES[profile]), window)
+    assert sorted(q.health) == sorted(GENERIC_HEALTH)
     assert sorted(q.instant) == sorted(GENERIC_INSTANT)
     assert sorted(q.range) == sorted(GENERIC_RANGE)
-    assert len(q.instant) == 9
+    assert len(q.instant) == 3
     assert len(q.range) == 6
 
 
@@ -375,6 +386,10 @@ def bucket_quantile(q: float, les: Sequence[str], counts: Sequence[float]) -> fl
     return value
 
 
+LABEL = re.compile(r'(\w+)="([^"]*)"')
+"""One ``name="value"`` pair of a `labels` literal."""
+
+
 def ppm(x: float) -> int:
     return round(x * 1e6)
 
@@ -420,42 +435,44 @@ def quantile_samples(model_labels: dict[str, str], counts: Sequence[float]) -> l
 
 
 def test_instant_queries_compute_per_model_figures(tmp_path: Path) -> None:
-    q = build_queries(GENERIC, "5m").instant
+    """Each part of the health query on its own, then the one query that joins them: it
+    must answer every part's series, each tagged with the part's name."""
+    q = build_queries(GENERIC, "5m")
     latency_all = [a + b for a, b in zip(LATENCY_A, LATENCY_B, strict=True)]
     ttft_all = [a + b for a, b in zip(TTFT_A, TTFT_B, strict=True)]
     key_rate = {"k1": 1.2, "k2": 0.4, "k3": 0.2, "k4": 0.1, "k5": 0.06}
-    tests = [
-        (
-            scaled(q["requests"]),
-            [
-                (labels(model="a", status_code="200"), ppm(51 / 60)),
-                (labels(model="a", status_code="500"), ppm(2 / 60)),
-                (labels(model="a", status_code="503"), ppm(1 / 60)),
-                (labels(model="a", status_code="429"), ppm(6 / 60)),
-                (labels(model="b", status_code="200"), ppm(30 / 60)),
-            ],
-        ),
-        (
-            scaled(q["latency"]),
+    parts: dict[str, list[tuple[str, int]]] = {
+        "requests": [
+            (labels(model="a", status_code="200"), ppm(51 / 60)),
+            (labels(model="a", status_code="500"), ppm(2 / 60)),
+            (labels(model="a", status_code="503"), ppm(1 / 60)),
+            (labels(model="a", status_code="429"), ppm(6 / 60)),
+            (labels(model="b", status_code="200"), ppm(30 / 60)),
+        ],
+        "latency": (
             quantile_samples({"model": "a"}, LATENCY_A)
-            + quantile_samples({"model": "b"}, LATENCY_B),
+            + quantile_samples({"model": "b"}, LATENCY_B)
         ),
-        (scaled(q["latency_all"]), quantile_samples({}, latency_all)),
-        (
-            scaled(q["ttft"]),
-            [
-                (labels(model_name="a"), ppm(bucket_quantile(0.99, TTFT_LES, TTFT_A))),
-                (labels(model_name="b"), ppm(bucket_quantile(0.99, TTFT_LES, TTFT_B))),
-            ],
-        ),
-        (scaled(q["ttft_all"]), [("{}", ppm(bucket_quantile(0.99, TTFT_LES, ttft_all)))]),
-        (q["queue"], [(labels(model_name="a"), 7), (labels(model_name="b"), 2)]),
-        (
-            scaled(q["rejected_keys"]),
+        "latency_all": quantile_samples({}, latency_all),
+        "ttft": [
+            (labels(model_name="a"), ppm(bucket_quantile(0.99, TTFT_LES, TTFT_A))),
+            (labels(model_name="b"), ppm(bucket_quantile(0.99, TTFT_LES, TTFT_B))),
+        ],
+        "ttft_all": [("{}", ppm(bucket_quantile(0.99, TTFT_LES, ttft_all)))],
+        "queue": [(labels(model_name="a"), ppm(7)), (labels(model_name="b"), ppm(2))],
+        "rejected_keys": (
             [(labels(api_key_id=k), ppm(v)) for k, v in key_rate.items()]
-            + [(labels(warroom_total="true"), ppm(2.0))],
+            + [(labels(warroom_total="true"), ppm(2.0))]
         ),
+    }
+    assert sorted(parts) == sorted(q.health)
+    joined = [
+        (labels(**dict(LABEL.findall(series)), warroom_query=name), value)
+        for name, samples in parts.items()
+        for series, value in samples
     ]
+    tests = [(scaled(q.health[name]), samples) for name, samples in parts.items()]
+    tests.append((scaled(q.instant["health"]), joined))
     run_rules_test(tmp_path, input_series(), tests)
 
 
@@ -520,7 +537,7 @@ def test_istio_queries_compute_per_workload_figures(tmp_path: Path) -> None:
             ] = f"0+{per_min}x10"
     tests = [
         (
-            scaled(q.instant["requests"]),
+            scaled(q.health["requests"]),
             [
                 (labels(destination_workload="w", response_code="200"), ppm(57 / 60)),
                 (labels(destination_workload="w", response_code="503"), ppm(3 / 60)),

@@ -35,6 +35,7 @@ from tui.model import (
 )
 from tui.sources.dcgm import gpus_from_series, pod_models, xid_changes
 from tui.sources.promql import (
+    HEALTH_PART_LABEL,
     LATENCY_QUANTILES,
     QUANTILE_LABEL,
     RATE_LIMITED_STATUS,
@@ -50,6 +51,8 @@ HISTORY_POINTS = 60
 NO_KEY = "(no key)"
 """Shown for 429s the rate limiter could not attribute to an API key."""
 
+HEALTH_QUERY = "health"
+"""The one query every pane figure comes from (its parts tagged, see `tui.sources.promql`)."""
 GPU_QUERIES = ("gpus", "pod_models")
 """Queries whose failure costs only the GPU grid, never the health panes."""
 
@@ -183,23 +186,28 @@ class PrometheusSource:
 
     async def refresh(self) -> Snapshot:
         at = self._clock.now()
-        health_names = [n for n in self._queries.instant if n not in GPU_QUERIES]
-        health = _gather(
-            self._instant(name, self._queries.instant[name], at) for name in health_names
-        )
+        health = self._instant(HEALTH_QUERY, self._queries.instant[HEALTH_QUERY], at)
         # The GPU grid fails on its own: the health panes never wait on it to be right.
-        results, (gpus, events, gpu_error, gpu_queries) = await asyncio.gather(
-            health, self._gpus(at)
-        )
-        by_name = dict(zip(health_names, results, strict=True))
-        models, aggregate = self._health(by_name)
+        # Both end before a failure is raised, so no request outlives the refresh.
+        samples, gpu_reading = await asyncio.gather(health, self._gpus(at), return_exceptions=True)
+        if isinstance(samples, BaseException):
+            raise samples
+        if isinstance(gpu_reading, BaseException):
+            raise gpu_reading
+        gpus, events, gpu_error, gpu_queries = gpu_reading
+        by_part: dict[str, list[_Sample]] = {name: [] for name in self._queries.health}
+        for sample in samples:
+            part = by_part.get(sample.labels.get(HEALTH_PART_LABEL, ""))
+            if part is not None:
+                part.append(sample)
+        models, aggregate = self._health(by_part)
         return Snapshot(
             taken_at=utc(at),
             source=self.description,
             models=models,
             aggregate=aggregate,
-            rate_limited_keys=self._keys(by_name["rejected_keys"]),
-            queries=len(health_names) + gpu_queries,
+            rate_limited_keys=self._keys(by_part["rejected_keys"]),
+            queries=1 + gpu_queries,
             gpus=tuple(gpus),
             events=tuple(events),
             gpu_error=gpu_error,
