@@ -21,9 +21,11 @@ class KeyRejectionsLine(Static):
     KeyRejectionsLine { height: 1; padding: 0 1; }
     """
 
+    _line: Text | None = None
+
     def show(self, keys: tuple[KeyRejections, ...]) -> None:
         if not keys or sum(k.rate for k in keys) == 0:
-            self.update(Text("429s by API key: none", style="dim"))
+            self._say(Text("429s by API key: none", style="dim"))
             return
         top = keys[0]
         line = Text("429s by API key: ")
@@ -33,4 +35,10 @@ class KeyRejectionsLine(Static):
         else:
             line.append("spread across keys  ", style="bold")
         line.append("  ".join(f"{k.api_key} {fmt_rps(k.rate)}/s {k.share:.0%}" for k in keys[:4]))
-        self.update(line)
+        self._say(line)
+
+    def _say(self, line: Text) -> None:
+        # One line high whatever it says: a new line is a repaint, never a new layout.
+        if line != self._line:
+            self._line = line
+            self.update(line, layout=False)

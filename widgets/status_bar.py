@@ -6,6 +6,7 @@ still on screen, so nobody acts on numbers they think are live.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -75,5 +76,14 @@ class StatusBar(Static):
         self.set_class(bool(snapshot and snapshot.stale), "-stale")
         self.set_class(bool(reason) and not (snapshot and snapshot.stale), "-error")
         if line != self._text:
+            # Its height follows its words: lay the screen out again only when they could
+            # wrap differently. The age ticking every second (3s old, 4s old) does not.
+            self.update(line, layout=self._text is None or _shape(line) != _shape(self._text))
             self._text = line
-            self.update(line)
+
+
+def _shape(text: Text) -> tuple[tuple[int, ...], ...]:
+    """Cell widths of each line's words: all that decides where rich wraps them."""
+    return tuple(
+        tuple(cell_len(word) for word in line.split(" ")) for line in text.plain.split("\n")
+    )

@@ -1,0 +1,89 @@
+"""The top line and the 429 line: what they say, and that saying it costs a repaint, not a
+new layout of the whole screen, unless their height could change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from tui.clock import utc
+from tui.model import AGGREGATE, KeyRejections, ModelHealth, Snapshot
+from widgets.key_rejections import KeyRejectionsLine
+from widgets.status_bar import StatusBar
+
+T0 = 1_790_000_000.0
+SNAP = Snapshot(
+    taken_at=utc(T0),
+    source="demo",
+    models=(ModelHealth("m"),),
+    aggregate=ModelHealth(AGGREGATE),
+)
+
+
+class Lines(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StatusBar("prometheus http://prom:9090", "prod-us-east")
+        yield KeyRejectionsLine()
+
+
+def layouts(widget: Static) -> list[bool]:
+    """Whether each new content ``widget`` is given from now on asks for a layout."""
+    asked: list[bool] = []
+    update = widget.update
+
+    def spy(content: Any = "", *, layout: bool = True) -> None:
+        asked.append(layout)
+        update(content, layout=layout)
+
+    widget.update = spy  # type: ignore[method-assign]
+    return asked
+
+
+def text(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_the_age_ticking_repaints_the_top_line_without_a_new_layout() -> None:
+    app = Lines()
+    async with app.run_test(size=(100, 10)):
+        bar = app.query_one(StatusBar)
+        asked = layouts(bar)
+        bar.show(SNAP, T0 + 3)
+        assert "3s old" in text(bar)
+        bar.show(SNAP, T0 + 4)
+        assert "4s old" in text(bar)
+        bar.show(SNAP, T0 + 4)  # the same words: nothing at all
+        assert asked == [True, False]
+
+
+async def test_words_that_may_wrap_differently_lay_the_screen_out_again() -> None:
+    app = Lines()
+    async with app.run_test(size=(100, 10)) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.show(SNAP, T0 + 9)
+        asked = layouts(bar)
+        bar.show(SNAP, T0 + 10)  # "9s" to "10s": one cell wider
+        error = "Prometheus at http://prom:9090 refused the connection; is it running?"
+        bar.show(SNAP, T0 + 10, error=error)  # a second line
+        await pilot.pause()
+        assert bar.size.height == 2
+        bar.show(SNAP, T0 + 11, error=error)
+        bar.show(SNAP, T0 + 11)  # back to one line
+        await pilot.pause()
+        assert bar.size.height == 1
+        assert asked == [True, True, False, True]
+
+
+async def test_the_429_line_never_asks_for_a_layout() -> None:
+    app = Lines()
+    async with app.run_test(size=(100, 10)):
+        line = app.query_one(KeyRejectionsLine)
+        asked = layouts(line)
+        line.show((KeyRejections("k1", 3.0, 0.75), KeyRejections("k2", 1.0, 0.25)))
+        assert "75% from k1" in text(line)
+        line.show((KeyRejections("k1", 3.0, 0.75), KeyRejections("k2", 1.0, 0.25)))
+        line.show(())
+        assert "429s by API key: none" in text(line)
+        assert asked == [False, False]
