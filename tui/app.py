@@ -174,6 +174,7 @@ class WarroomApp(App[int]):
         self.tracker = HealthTracker(config.history_s)
         self.selected = AGGREGATE
         self.last_error: str | None = None
+        self._breaching_count: tuple[Snapshot, int] | None = None
         self.evidence_note: str | None = collector.pods_note
         self.history_note: str | None = None
         """Why the history behind the plots was not loaded, when it was not."""
@@ -397,6 +398,17 @@ class WarroomApp(App[int]):
         self._paint_status()
         self._paint_canary()
 
+    def _breaching(self, snapshot: Snapshot) -> int:
+        """How many models breach in ``snapshot``: counted once per snapshot, not on each
+        of the top line's once-a-second redraws."""
+        counted = self._breaching_count
+        if counted is None or counted[0] is not snapshot:
+            counted = self._breaching_count = (
+                snapshot,
+                sum(1 for m in snapshot.models if assess(m, self.config.slo).level == Level.BREACH),
+            )
+        return counted[1]
+
     def _paint_status(self) -> None:
         snap = self.tracker.current
         now = self.clock.now()
@@ -414,7 +426,7 @@ class WarroomApp(App[int]):
             snap,
             now,
             error=reason,
-            breaching=_breaching(snap, self.config) if snap else 0,
+            breaching=self._breaching(snap) if snap else 0,
             sort=self.query_one(HealthTable).sort_label,
         )
 
@@ -934,7 +946,3 @@ def _step_fields(fields: dict[str, object]) -> dict[str, object]:
     """A step's JSON as timeline fields: its ``kind`` (question, check…) is the entry's
     ``step_kind``, since ``kind`` names the entry itself (``runbook.answer``)."""
     return {("step_kind" if k == "kind" else k): v for k, v in fields.items()}
-
-
-def _breaching(snapshot: Snapshot, config: Config) -> int:
-    return sum(1 for m in snapshot.models if assess(m, config.slo).level == Level.BREACH)
