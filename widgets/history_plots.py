@@ -66,19 +66,14 @@ def matrix_strips(matrix: Any, base: Style) -> list[Strip]:
     cols = matrix.cols
     for row in reversed(range(matrix.rows)):
         markers = matrix.marker[row]
-        keys = list(
-            zip(
-                map(_hashable, matrix.fullground[row]),
-                map(_hashable, matrix.style[row]),
-                map(_hashable, matrix.background[row]),
-                strict=True,
-            )
-        )
+        fg, st, bg = matrix.fullground[row], matrix.style[row], matrix.background[row]
         segments: list[Segment] = []
         start = 0
         for col in range(1, cols + 1):
-            if col == cols or keys[col] != keys[start]:
-                key = keys[start]
+            # Colours are compared in place (plotext's lists compare by value); a hashable
+            # key is made once per run of equal colours, not once per cell.
+            if col == cols or fg[col] != fg[start] or st[col] != st[start] or bg[col] != bg[start]:
+                key = (_hashable(fg[start]), _hashable(st[start]), _hashable(bg[start]))
                 style = styles.get(key)
                 if style is None:
                     style = styles[key] = base + cell_style(*key)
