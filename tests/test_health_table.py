@@ -6,8 +6,10 @@ from dataclasses import replace
 
 import pytest
 from demo_app import AT_S, EPOCH
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
@@ -16,7 +18,7 @@ from tui.config import load_config
 from tui.format import fmt_latency
 from tui.model import Snapshot
 from tui.sources.demo import DemoSource
-from widgets.health_table import HealthTable
+from widgets.health_table import HealthTable, _plain_cell
 
 
 def gpu_oom_snapshot() -> tuple[Snapshot, str]:
@@ -59,6 +61,49 @@ async def test_rows_read_in_full_from_the_first_paint() -> None:
 def cells(lines: list[list[Segment]]) -> list[list[tuple[str, Style | None]]]:
     """Each line as (character, full style) per cell: an empty segment draws nothing."""
     return [[(ch, s.style) for s in line for ch in s.text] for line in lines]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        Text("2.34s ", justify="right"),
+        Text("9.99s✖", style="bold red", justify="right"),
+        Text("–", style="dim", justify="right"),
+        Text("✓", style="green"),
+        Text("llama-3.1-8b", overflow="ellipsis", no_wrap=True),
+        Text("a-name-too-long-for-its-cell", overflow="ellipsis", no_wrap=True),
+        Text("left", justify="left"),
+        Text("middle", justify="center"),
+        Text(""),
+        Text("   ", justify="right"),
+        Text("two\nlines"),
+        Text.assemble(("p99 ", "bold"), "3.2s"),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("inner", [4, 8, 24])
+def test_a_plain_cell_is_what_rich_makes_of_it(text: Text, inner: int) -> None:
+    """The shortcut for one-style cells, against rich's wrap and render; a cell it does
+    not cover (None) goes rich's way."""
+    console = Console()
+    ours = _plain_cell(console, text, inner)
+    lines = text.wrap(
+        console,
+        inner,
+        justify=text.justify or "default",
+        overflow=text.overflow or "fold",
+        no_wrap=True,
+    )
+    theirs = list(Text("\n").join(lines).render(console, end=""))
+    if ours is not None:
+        assert ours == theirs
+
+
+def test_the_plain_cell_shortcut_covers_the_figures() -> None:
+    console = Console()
+    assert _plain_cell(console, Text("2.34s ", justify="right"), 6) is not None
+    assert _plain_cell(console, Text("llama", style="bold"), 24) is not None
+    assert _plain_cell(console, Text("a-name-too-long", overflow="ellipsis"), 8) is None
 
 
 @pytest.mark.parametrize("size", [(200, 50), (80, 24)])

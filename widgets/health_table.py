@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -423,17 +424,19 @@ def _cell_line(
     its own justify and overflow (rich's defaults otherwise), then every segment styled
     ``pre + its style + post``."""
     inner = max(width - 2 * padding, 0)
-    lines = cell.wrap(
-        console,
-        inner,
-        justify=cell.justify or "default",
-        overflow=cell.overflow or "fold",
-        tab_size=cell.tab_size or console.tab_size,
-        no_wrap=True,
-    )
-    # Joined as rich joins the wrapped lines: the text's own style becomes a span (its
-    # render leaves a spanless text's style out).
-    segments = list(Text("\n").join(lines).render(console, end=""))
+    segments = _plain_cell(console, cell, inner)
+    if segments is None:
+        lines = cell.wrap(
+            console,
+            inner,
+            justify=cell.justify or "default",
+            overflow=cell.overflow or "fold",
+            tab_size=cell.tab_size or console.tab_size,
+            no_wrap=True,
+        )
+        # Joined as rich joins the wrapped lines: the text's own style becomes a span (its
+        # render leaves a spanless text's style out).
+        segments = list(Text("\n").join(lines).render(console, end=""))
     used = sum(s.cell_length for s in segments)
     null = Style.null()
     line = [Segment(" " * padding, null)] if padding else []
@@ -443,3 +446,24 @@ def _cell_line(
     if padding:
         line.append(Segment(" " * padding, null))
     return [Segment(s.text, pre + s.style + post if s.style else pre + post) for s in line]
+
+
+def _plain_cell(console: Console, cell: Text, inner: int) -> list[Segment] | None:
+    """What rich's wrap and render make of most cells (a figure, a name that fits: one
+    style, no spans, shorter than the cell), without going through them; None for any
+    other cell. Right-justified text loses its trailing spaces and is padded in its own
+    style, as rich does it."""
+    plain = cell.plain
+    if not plain or cell.spans or "\n" in plain or "\t" in plain:
+        return None
+    if cell.justify == "right":
+        plain = plain.rstrip()  # rich strips the end before it right-justifies
+    elif cell.justify not in (None, "default"):
+        return None
+    length = cell_len(plain)
+    if length > inner or not plain:
+        return None
+    style = console.get_style(cell.style) if cell.style else None
+    if cell.justify == "right":
+        plain = " " * (inner - length) + plain
+    return [Segment(plain, style or None)]
