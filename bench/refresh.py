@@ -3,12 +3,14 @@
 For each fleet size: start `warroom simulate` and Debian's Prometheus scraping it every
 second, wait until rates exist, then time
 
-- a warroom refresh (`PrometheusSource.refresh`: every query, concurrently, parsed into
+- a warroom refresh (`PrometheusSource.refresh`: its queries, concurrently, parsed into
   a Snapshot), counting the HTTP requests it really sends, and
 - the raw PromQL: the very same query strings sent concurrently with a bare httpx
   client, bodies read but not parsed.
 
-The ratio of the two is warroom's own overhead. Run from the repository root:
+Two cases each: a refresh that also reads the GPUs (every `gpu_refresh_s`; here every
+refresh, with ``gpu_refresh_s = 0``), and one between GPU reads (the panes' query only).
+The ratio of the two timings is warroom's own overhead. Run from the repository root:
 
     .venv/bin/python bench/refresh.py [--rounds 30]
 """
@@ -45,11 +47,16 @@ class Counting(httpx.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
-async def measure(url: str, rounds: int) -> dict[str, float]:
-    config = load_config(None, env={}, flags={("prometheus", "url"): url, ("window",): WINDOW})
+CASES = (("with GPUs", 0.0), ("panes only", 300.0))
+"""(case, gpu_refresh_s): GPUs read on every refresh, or not again within the run."""
+
+
+async def measure(url: str, rounds: int, gpu_refresh_s: float) -> dict[str, float]:
+    flags = {("prometheus", "url"): url, ("window",): WINDOW, ("gpu_refresh_s",): gpu_refresh_s}
+    config = load_config(None, env={}, flags=flags)
     transport = Counting()
     source = PrometheusSource(config, clock=WallClock(), transport=transport)
-    queries = list(source.queries.values())
+    queries = [q for name, q in source.queries.items() if gpu_refresh_s == 0 or name == "health"]
     raw = httpx.AsyncClient(base_url=url, timeout=30)
 
     async def raw_round() -> None:
@@ -92,9 +99,9 @@ async def measure(url: str, rounds: int) -> dict[str, float]:
     }
 
 
-def run_fleet(models: int, gpus: int, rounds: int, workdir: Path) -> dict[str, float]:
+def run_fleet(models: int, gpus: int, rounds: int, workdir: Path) -> list[dict[str, float]]:
     with simulated_fleet(workdir, models, gpus, window=WINDOW) as fleet:
-        return asyncio.run(measure(fleet.url, rounds))
+        return [asyncio.run(measure(fleet.url, rounds, gpu_s)) for _, gpu_s in CASES]
 
 
 def main() -> None:
@@ -102,18 +109,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     stop_on_sigterm()
-    print(f"{'models':>6} {'GPUs':>5} {'queries/refresh':>15} {'refresh ms (p50/p95)':>21} "
-          f"{'raw PromQL ms (p50/p95)':>24} {'refresh/raw':>11}")  # fmt: skip
+    print(f"{'models':>6} {'GPUs':>5} {'case':>11} {'queries/refresh':>15} "
+          f"{'refresh ms (p50/p95)':>21} {'raw PromQL ms (p50/p95)':>24} "
+          f"{'refresh/raw':>11}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for models, gpus in FLEETS:
-            r = run_fleet(models, gpus, args.rounds, Path(tmp) / f"m{models}")
-            print(
-                f"{r['models']:>6} {gpus:>5} {r['queries']:>15} "
-                f"{r['refresh_ms']:>12.1f} / {r['refresh_p95_ms']:<6.1f} "
-                f"{r['raw_ms']:>15.1f} / {r['raw_p95_ms']:<6.1f} "
-                f"{r['refresh_ms'] / r['raw_ms']:>10.2f}x",
-                flush=True,
-            )
+            results = run_fleet(models, gpus, args.rounds, Path(tmp) / f"m{models}")
+            for (case, _), r in zip(CASES, results, strict=True):
+                print(
+                    f"{r['models']:>6} {gpus:>5} {case:>11} {r['queries']:>15} "
+                    f"{r['refresh_ms']:>12.1f} / {r['refresh_p95_ms']:<6.1f} "
+                    f"{r['raw_ms']:>15.1f} / {r['raw_p95_ms']:<6.1f} "
+                    f"{r['refresh_ms'] / r['raw_ms']:>10.2f}x",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
