@@ -73,6 +73,7 @@ def cells(lines: list[list[Segment]]) -> list[list[tuple[str, Style | None]]]:
         Text("llama-3.1-8b", overflow="ellipsis", no_wrap=True),
         Text("a-name-too-long-for-its-cell", overflow="ellipsis", no_wrap=True),
         Text("left", justify="left"),
+        Text("trailing ", style="bold"),
         Text("middle", justify="center"),
         Text(""),
         Text("   ", justify="right"),
