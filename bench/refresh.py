@@ -30,6 +30,7 @@ from _rig import simulated_fleet, stop_on_sigterm  # also puts the repository on
 from tui.clock import WallClock
 from tui.config import load_config
 from tui.sources.prometheus import PrometheusSource
+from tui.sources.promql import HEALTH_QUERY
 
 FLEETS = ((10, 40), (200, 1024))
 WINDOW = "30s"
@@ -56,7 +57,8 @@ async def measure(url: str, rounds: int, gpu_refresh_s: float) -> dict[str, floa
     config = load_config(None, env={}, flags=flags)
     transport = Counting()
     source = PrometheusSource(config, clock=WallClock(), transport=transport)
-    queries = [q for name, q in source.queries.items() if gpu_refresh_s == 0 or name == "health"]
+    every = gpu_refresh_s == 0
+    queries = [q for name, q in source.queries.items() if every or name == HEALTH_QUERY]
     raw = httpx.AsyncClient(base_url=url, timeout=30)
 
     async def raw_round() -> None:

@@ -88,8 +88,8 @@ def gpus_from_series(
     built once per GPU at the end: at 1024 GPUs that is 7168 series every GPU refresh,
     and building an identity for each was most of the work."""
     fields: dict[tuple[str, int], dict[str, float | None]] = defaultdict(dict)
-    who: dict[tuple[str, int], Labels] = {}
-    says: dict[tuple[str, int], tuple[bool, bool, bool]] = {}
+    who: dict[tuple[str, int], tuple[tuple[bool, bool, bool], Labels]] = {}
+    """Per GPU, the fullest labels seen and what they name (pod, UUID, product)."""
     pod_label = profile.pod_label
     for labels, value in samples:
         field = labels.get(GPU_FIELD_LABEL)
@@ -108,11 +108,12 @@ def gpus_from_series(
             bool(labels.get("UUID")),
             bool(labels.get("modelName")),
         )
-        if spot not in who or named > says[spot]:
-            who[spot], says[spot] = labels, named
+        held = who.get(spot)
+        if held is None or named > held[0]:
+            who[spot] = (named, labels)
     gpus = []
     for spot, f in fields.items():
-        key = gpu_key(who[spot], profile)
+        key = gpu_key(who[spot][1], profile)
         assert key is not None  # its labels gave the spot
         used, free = f.get("fb_used"), f.get("fb_free")
         util, xid = f.get("util"), f.get("xid")

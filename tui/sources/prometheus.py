@@ -36,6 +36,7 @@ from tui.model import (
 from tui.sources.dcgm import gpus_from_series, pod_models, xid_changes
 from tui.sources.promql import (
     HEALTH_PART_LABEL,
+    HEALTH_QUERY,
     LATENCY_QUANTILES,
     QUANTILE_LABEL,
     RATE_LIMITED_STATUS,
@@ -51,8 +52,6 @@ HISTORY_POINTS = 60
 NO_KEY = "(no key)"
 """Shown for 429s the rate limiter could not attribute to an API key."""
 
-HEALTH_QUERY = "health"
-"""The one query every pane figure comes from (its parts tagged, see `tui.sources.promql`)."""
 GPU_QUERIES = ("gpus", "pod_models")
 """Queries whose failure costs only the GPU grid, never the health panes."""
 

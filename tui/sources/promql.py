@@ -25,6 +25,8 @@ QUANTILE_LABEL = "quantile"
 TOTAL_LABEL = "warroom_total"
 """Marks the one series in the rejected-keys result that carries the total 429 rate
 rather than one key's: a label no exporter uses, so it cannot collide with a key."""
+HEALTH_QUERY = "health"
+"""The name of the one query every pane figure comes from."""
 HEALTH_PART_LABEL = "warroom_query"
 """Tags each series of the one health query with the part it answers (latency, requests…)."""
 GPU_FIELD_LABEL = "warroom_field"
@@ -140,7 +142,7 @@ class QuerySet:
     health: dict[str, str]
     """The parts of the health query, by name: what each pane figure is read from."""
     instant: dict[str, str]
-    """What a refresh sends: the health parts as one query (``health``), then the GPUs'."""
+    """What a refresh sends: the health parts as one query (`HEALTH_QUERY`), then the GPUs'."""
     range: dict[str, str]
     xid_history: str
     """Range query sent once, on the first refresh: when each GPU's XID code last changed
@@ -189,7 +191,7 @@ def build_queries(profile: MetricProfile, window: str) -> QuerySet:
     # (about 60 ms more at 200 models) but the cockpit pays for one answer instead of
     # seven (HTTP, pool and parsing: 10 ms of CPU instead of 22 per refresh), and a
     # struggling Prometheus gets one query slot taken per refresh, not seven.
-    instant = {"health": tagged_union(health, HEALTH_PART_LABEL)}
+    instant = {HEALTH_QUERY: tagged_union(health, HEALTH_PART_LABEL)}
 
     status = profile.status_label
     requests = rate(profile.requests_total, gateway)
