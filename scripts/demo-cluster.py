@@ -2,7 +2,9 @@
 server, the test extra) holding the simulated fleet's Deployments — `llm-gateway` and a
 `vllm-<model>` per model, the canary `llm-gateway-canary` and the HTTPRoute `llm-gateway`
 splitting traffic between them, in namespace `inference` — and answering access reviews
-with "allowed".
+with "allowed". Each model's pods and ReplicaSet are there too, each naming its owner
+(``metadata.ownerReferences``), so warroom finds a model's Deployment through its pods as
+it does on a real cluster.
 
     .venv/bin/python scripts/demo-cluster.py [--port 8765] [--kubeconfig FILE]
     # in another terminal, as it prints:
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +31,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import kmock as km  # noqa: E402
 from kube_emulator import SSAR, ApiServerEmulator, seed_canary  # noqa: E402
 
-from tui.actions.plan import REVISION, dns_name  # noqa: E402
+from tui.actions.plan import REVISION  # noqa: E402
 from tui.sim.fleet import NAMESPACE, build_fleet  # noqa: E402
+from tui.sim.pods import deployment_name, pod_manifest, replica_set_manifest  # noqa: E402
+from tui.sim.scenarios import scenario  # noqa: E402
 
 DEPLOYMENTS = km.resource("apps", "v1", "deployments")
+REPLICASETS = km.resource("apps", "v1", "replicasets")
+PODS = km.resource("", "v1", "pods")
 KUBECONFIG = """apiVersion: v1
 kind: Config
 clusters:
@@ -71,11 +78,18 @@ async def serve(port: int | None, kubeconfig: Path) -> None:
             "llm-gateway", 3, "registry.internal/inference-gateway:v41",
             [{"name": "FALLBACK_ENABLED", "value": "false"}],
         )  # fmt: skip
+        healthy, now = scenario("healthy"), time.time()
         for model in fleet.models:
-            name = f"vllm-{dns_name(model.name)}"
+            name = deployment_name(model)
             cluster.objects[DEPLOYMENTS, NAMESPACE, name] = deployment(
                 name, len(model.pods), "vllm/vllm-openai:v0.6.3", []
             )
+            replica_set = replica_set_manifest(fleet, model)
+            cluster.objects[REPLICASETS, NAMESPACE, replica_set["metadata"]["name"]] = replica_set
+            # Only their owners matter here: the demo reads pod status and logs from the
+            # simulation itself, whatever the scenario.
+            for pod in model.pods:
+                cluster.objects[PODS, NAMESPACE, pod] = pod_manifest(fleet, healthy, pod, 0, now)
         # The gateway canary: its Deployment and the HTTPRoute splitting traffic (at 0 %,
         # as the canary scenarios start; the driver or the keys move it).
         seed_canary(cluster, NAMESPACE, canary_pct=0)

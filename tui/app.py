@@ -382,6 +382,9 @@ class WarroomApp(App[int]):
         grid = self.query_one(GpuGrid)
         if snapshot.gpus:
             grid.show(snapshot.gpus, events)
+            # The detail pane shows the KV cache of the GPU's model: vLLM pre-allocates the
+            # framebuffer, so that, not memory used, says how full the GPU really is.
+            self.query_one(GpuDetail).set_models(snapshot.models)
         else:
             grid.set_message(snapshot.gpu_error or "No GPU data.")
         self._paint_plots()
@@ -626,9 +629,13 @@ class WarroomApp(App[int]):
         """Read, plan, confirm, carry out; on a conflict, read again and ask again."""
         assert self.mitigator is not None
         target = None if model == AGGREGATE else model
+        # The model's pods, as the latest refresh read them: their owners name its
+        # Deployment (the model's own name need not).
+        current = self.tracker.current
+        pods = current.model_pods.get(model, ()) if current is not None else ()
         for _ in range(3):
             try:
-                plan = await self.mitigator.plan(mitigation, target)
+                plan = await self.mitigator.plan(mitigation, target, pods)
             except ActionError as exc:
                 self.notify(str(exc), severity="error", timeout=12)
                 return

@@ -14,8 +14,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui.actions.owners import (
+    MAX_PODS,
+    Found,
+    NoOwner,
+    by_explicit_template,
+    by_fallback_template,
+    by_owner,
+    deployment_of,
+    pods_in,
+    replica_set_of,
+    unreadable,
+)
 from tui.actions.plan import (
     FREEZE_ANNOTATION,
     Edit,
@@ -23,7 +36,6 @@ from tui.actions.plan import (
     PlanError,
     annotate,
     canary_percent,
-    dns_name,
     drained_rollback,
     restart,
     route_weights,
@@ -104,6 +116,7 @@ class Mitigator:
         self.context = context
         """The kubeconfig context's name, shown beside every change; None: the server URL."""
         self._apps = client.AppsV1Api(api)
+        self._core = client.CoreV1Api(api)
         self._auth = client.AuthorizationV1Api(api)
         self._custom = client.CustomObjectsApi(api)
         self.settings = settings
@@ -112,6 +125,9 @@ class Mitigator:
         self.on_applied: Callable[[dict[str, Any]], None] | None = None
         """Told each object as a real (not dry-run) patch left it: the demo's simulated
         fleet follows the demo cluster through this."""
+        self._found: dict[str, Found] = {}
+        """Per model, the Deployment its pods' owners named: kept for the session, and
+        looked for again only when that Deployment is gone (404)."""
 
     @property
     def cluster(self) -> str:
@@ -125,12 +141,73 @@ class Mitigator:
 
     # -- planning (reads only)
 
-    def deployment_for(self, model: str) -> str:
-        return self.settings.model_deployment.format(model=dns_name(model))
+    async def deployment_for(self, model: str, pods: Sequence[str] = ()) -> Found:
+        """The Deployment serving ``model``: the template when the config sets one, else
+        the owner of its pods (``pods``: ``namespace/pod``, from Prometheus), else the
+        default template, with the one sentence saying why not the owner."""
+        template = self.settings.model_deployment
+        if template is not None:
+            return by_explicit_template(template, model)
+        if model in self._found:
+            return self._found[model]
+        try:
+            found = await self._through_owners(model, pods)
+        except NoOwner as why:
+            return by_fallback_template(model, why)
+        self._found[model] = found
+        return found
 
-    async def plan(self, mitigation: str, model: str | None = None) -> Plan:
-        """What ``mitigation`` would change now, from the objects as the server holds them.
-        Raises `ActionError` (unknown, not planned, or the API failed)."""
+    async def _through_owners(self, model: str, pods: Sequence[str]) -> Found:
+        """Pod -> its controller ReplicaSet -> that one's controller Deployment; reads at
+        most `MAX_PODS` pods and one ReplicaSet. Raises `NoOwner`."""
+        ns = self.settings.namespace
+        gone: list[str] = []
+        for pod in pods_in(ns, model, pods)[:MAX_PODS]:
+            try:
+                obj = await self._read_object("Pod", pod, self._core.read_namespaced_pod)
+            except ActionError as exc:
+                if exc.status == 404:
+                    gone.append(f"{ns}/{pod}")  # gone since Prometheus saw it: the next
+                    continue
+                raise unreadable("pod", f"{ns}/{pod}", exc.status) from None
+            rs_name = replica_set_of(obj, f"{ns}/{pod}")
+            where = f"{ns}/{rs_name}"
+            try:
+                rs = await self._read_object(
+                    "ReplicaSet", rs_name, self._apps.read_namespaced_replica_set
+                )
+            except ActionError as exc:
+                raise unreadable("ReplicaSet", where, exc.status) from None
+            return by_owner(ns, pod, rs_name, deployment_of(rs, where))
+        raise NoOwner(f"none of the pods Prometheus named for {model} exists now "
+                      f"({', '.join(gone)})")  # fmt: skip
+
+    async def _model_deployment(
+        self, model: str, pods: Sequence[str]
+    ) -> tuple[Found, dict[str, Any]]:
+        """The model's Deployment as the server holds it, and how it was found. One the
+        owners named earlier but that is gone now (404) is looked for again."""
+        cached = self.settings.model_deployment is None and model in self._found
+        found = await self.deployment_for(model, pods)
+        try:
+            return found, await self._read(found.deployment)
+        except ActionError as exc:
+            if exc.status != 404:
+                raise
+            if not cached:
+                # Which template or owner named a missing Deployment is half the answer.
+                raise ActionError(f"{exc} {found.note}", exc.status) from None
+        # The Deployment the owners named earlier is gone (replaced, renamed): ask again.
+        del self._found[model]
+        found = await self.deployment_for(model, pods)
+        return found, await self._read(found.deployment)
+
+    async def plan(
+        self, mitigation: str, model: str | None = None, pods: Sequence[str] = ()
+    ) -> Plan:
+        """What ``mitigation`` would change now, from the objects as the server holds them;
+        ``pods`` (``namespace/pod``) are the model's, to find its Deployment through.
+        Raises `ActionError` (unknown, not planned, refused, or the API failed)."""
         s = self.settings
         if mitigation not in SUPPORTED:
             raise ActionError(f"warroom does not carry out {mitigation!r} itself.")
@@ -151,23 +228,32 @@ class Mitigator:
                 return await self.drained_rollback()
             if model is None:
                 raise ActionError(f"{title} needs a model: select one in the table first.")
-            deployment = await self._read(self.deployment_for(model))
-            if mitigation in MODEL_ENV:
-                name, value = MODEL_ENV[mitigation]
-                edit = set_env(deployment, name, value(s), container=s.model_container)
-                return Plan(mitigation, title, (edit,))
-            if mitigation in ("scale-up", "scale-down"):
-                step = s.scale_step if mitigation == "scale-up" else -s.scale_step
-                edit = scale(deployment, int(deployment["spec"].get("replicas", 1)) + step)
-                to_zero = bool(edit.changes) and edit.changes[0].new == "0"
-                return Plan(mitigation, title, (edit,), destructive=to_zero)
-            if mitigation == "rollout-restart":
-                at = iso_utc(utc(self._clock.now()))
-                return Plan(mitigation, title, (restart(deployment, at),))
-            owned = await self._replica_sets()
-            return Plan(mitigation, title, (undo(deployment, owned),), destructive=True)
+            found, deployment = await self._model_deployment(model, pods)
+            plan = await self._model_plan(mitigation, deployment)
         except PlanError as exc:
             raise ActionError(str(exc)) from None
+        if plan.pending:
+            await self._may_patch(found.deployment)
+        return replace(plan, notes=(*plan.notes, found.note))
+
+    async def _model_plan(self, mitigation: str, deployment: dict[str, Any]) -> Plan:
+        """A mitigation on one model's Deployment, as read. Raises `PlanError`."""
+        s = self.settings
+        title = MITIGATIONS[mitigation].title
+        if mitigation in MODEL_ENV:
+            name, value = MODEL_ENV[mitigation]
+            edit = set_env(deployment, name, value(s), container=s.model_container)
+            return Plan(mitigation, title, (edit,))
+        if mitigation in ("scale-up", "scale-down"):
+            step = s.scale_step if mitigation == "scale-up" else -s.scale_step
+            edit = scale(deployment, int(deployment["spec"].get("replicas", 1)) + step)
+            to_zero = bool(edit.changes) and edit.changes[0].new == "0"
+            return Plan(mitigation, title, (edit,), destructive=to_zero)
+        if mitigation == "rollout-restart":
+            at = iso_utc(utc(self._clock.now()))
+            return Plan(mitigation, title, (restart(deployment, at),))
+        owned = await self._replica_sets()
+        return Plan(mitigation, title, (undo(deployment, owned),), destructive=True)
 
     async def drained_rollback(self) -> Plan:
         """Canary weight to 0, a drain, then the canary's replicas to 0."""
@@ -260,6 +346,8 @@ class Mitigator:
         if self.settings.read_only:
             return dict.fromkeys(mitigations, "warroom runs read-only.")
         ns = self.settings.namespace
+        # Namespace-wide: allowed, it covers whichever Deployment a model's pods lead to;
+        # `plan` asks again about the one it found, by name, before offering the change.
         patch = await self._can("patch", "deployments", ns)
         list_deployments = await self._can("list", "deployments", ns)
         list_replica_sets = await self._can("list", "replicasets", ns)
@@ -287,21 +375,10 @@ class Mitigator:
     async def _can(
         self, verb: str, resource: str, namespace: str, group: str = "apps"
     ) -> str | None:
-        body = {
-            "apiVersion": "authorization.k8s.io/v1",
-            "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {"verb": verb, "group": group,
-                                            "resource": resource, "namespace": namespace}},
-        }  # fmt: skip
         try:
-            answer = await self.request(
-                f"checking permission to {verb} {resource}",
-                self._auth.create_self_subject_access_review,
-                body,
-            )
+            status = await self._review(verb, resource, namespace, group)
         except ActionError as exc:
             return f"The permission check failed: {exc}"
-        status = answer.get("status") or {}
         if status.get("allowed"):
             return None
         reason = status.get("reason") or ""
@@ -309,12 +386,59 @@ class Mitigator:
             f" ({reason})." if reason else "."
         )
 
+    async def _may_patch(self, deployment: str) -> None:
+        """Raises `ActionError` when the cluster says this user may not patch this very
+        Deployment: an authorizer may answer per name (``resourceAttributes.name``)
+        where the start-up check asked about the whole namespace."""
+        if self.settings.read_only:
+            return  # the write path says so, and read-only asks the cluster nothing
+        ns = self.settings.namespace
+        try:
+            status = await self._review("patch", "deployments", ns, "apps", deployment)
+        except ActionError:
+            # The dry run meets the same authorizer before anything is stored.
+            return
+        if status.get("allowed"):
+            return
+        reason = status.get("reason") or ""
+        raise ActionError(
+            f"RBAC does not allow patch on Deployment {ns}/{deployment}"
+            + (f" ({reason})." if reason else "."),
+            403,
+        )
+
+    async def _review(
+        self, verb: str, resource: str, namespace: str, group: str, name: str | None = None
+    ) -> dict[str, Any]:
+        """A SelfSubjectAccessReview's ``status`` (``allowed``, ``reason``); ``name``
+        narrows it to one object (``spec.resourceAttributes.name``)."""
+        attributes = {"verb": verb, "group": group, "resource": resource,
+                      "namespace": namespace}  # fmt: skip
+        if name is not None:
+            attributes["name"] = name
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        answer = await self.request(
+            f"checking permission to {verb} {resource}",
+            self._auth.create_self_subject_access_review,
+            body,
+        )
+        return answer.get("status") or {}
+
     # -- reads
 
     async def _read(self, name: str) -> dict[str, Any]:
+        return await self._read_object("Deployment", name, self._apps.read_namespaced_deployment)
+
+    async def _read_object(
+        self, kind: str, name: str, method: Callable[..., Any]
+    ) -> dict[str, Any]:
+        """One object of the namespace (``method`` is the client's ``read_namespaced_*``)."""
         ns = self.settings.namespace
-        what = f"reading Deployment {ns}/{name}"
-        return await self.request(what, self._apps.read_namespaced_deployment, name, ns)
+        return await self.request(f"reading {kind} {ns}/{name}", method, name, ns)
 
     async def _list(self) -> list[dict[str, Any]]:
         ns = self.settings.namespace

@@ -67,6 +67,50 @@ def pod_gpus(fleet: Fleet, pod_name: str) -> tuple[Gpu, ...]:
     return _index(fleet)[pod_name][1]
 
 
+def replica_set_name(pod_name: str) -> str:
+    """The ReplicaSet that made ``pod_name``: a Deployment's ReplicaSet is named
+    ``<deployment>-<pod-template-hash>`` and its pods ``<replicaset>-<5 characters>``."""
+    return pod_name.rsplit("-", 1)[0]
+
+
+def deployment_name(model: ServedModel) -> str:
+    """The Deployment serving ``model``: its ReplicaSet's name less the template hash."""
+    return replica_set_name(model.pods[0]).rsplit("-", 1)[0]
+
+
+def replica_set_manifest(fleet: Fleet, model: ServedModel) -> dict[str, Any]:
+    """The ReplicaSet behind ``model``'s pods as ``GET .../replicasets/<name>`` returns it:
+    ``metadata.ownerReferences`` names its Deployment, as the Deployment controller sets
+    it, so a pod's owners lead to the Deployment as on a real cluster."""
+    name = replica_set_name(model.pods[0])
+    deployment = deployment_name(model)
+    template_hash = name.rsplit("-", 1)[1]
+    # The pods' own labels (`pod_manifest`): a ReplicaSet selects the pods it made.
+    instance = _dns_label(model.name)[:63].rstrip("-")
+    labels = {"app.kubernetes.io/instance": instance, "pod-template-hash": template_hash}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": name,
+            "namespace": NAMESPACE,
+            "uid": _uid(fleet, name),
+            "labels": labels,
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": deployment,
+                    "uid": _uid(fleet, deployment),
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": {"replicas": len(model.pods), "selector": {"matchLabels": labels}},
+    }
+
+
 @functools.lru_cache(maxsize=8)
 def _index(fleet: Fleet) -> dict[str, tuple[ServedModel, tuple[Gpu, ...]]]:
     out: dict[str, tuple[ServedModel, tuple[Gpu, ...]]] = {}
@@ -85,7 +129,7 @@ def pod_manifest(
     created_s = _created_s(fleet, pod_name)
     ends = scenario.terminations(fleet, model, pod_name, t)
     starts = [created_s + BOOT_S] + [end.at_s + BACKOFF_S for end in ends]
-    replica_set = pod_name.rsplit("-", 1)[0]
+    replica_set = replica_set_name(pod_name)
     template_hash = replica_set.rsplit("-", 1)[1]
     dns = _dns_label(model.name)[:63].rstrip("-")
     status: dict[str, Any] = {
@@ -129,7 +173,7 @@ def pod_manifest(
             "name": pod_name,
             "generateName": f"{replica_set}-",
             "namespace": NAMESPACE,
-            "uid": str(uuid.UUID(_hex(32, fleet.seed, "uid", pod_name))),
+            "uid": _uid(fleet, pod_name),
             "creationTimestamp": rfc3339(epoch + created_s),
             "labels": {
                 "app.kubernetes.io/name": "vllm",
@@ -144,7 +188,7 @@ def pod_manifest(
                     "apiVersion": "apps/v1",
                     "kind": "ReplicaSet",
                     "name": replica_set,
-                    "uid": str(uuid.UUID(_hex(32, fleet.seed, "uid", replica_set))),
+                    "uid": _uid(fleet, replica_set),
                     "controller": True,
                     "blockOwnerDeletion": True,
                 }
@@ -311,6 +355,11 @@ def _created_s(fleet: Fleet, pod_name: str) -> float:
 
 def _hex(n: int, *parts: object) -> str:
     return hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=32).hexdigest()[:n]
+
+
+def _uid(fleet: Fleet, name: str) -> str:
+    """An object's ``metadata.uid``, the same wherever it is named (owner and owned)."""
+    return str(uuid.UUID(_hex(32, fleet.seed, "uid", name)))
 
 
 def _ip(fleet: Fleet, *parts: object) -> str:
