@@ -58,8 +58,11 @@ async def measure(url: str, rounds: int, gpu_refresh_s: float) -> dict[str, floa
     transport = Counting()
     source = PrometheusSource(config, clock=WallClock(), transport=transport)
     every = gpu_refresh_s == 0
-    queries = [q for name, q in source.queries.items() if every or name == HEALTH_QUERY]
     raw = httpx.AsyncClient(base_url=url, timeout=30)
+    # Warms connections and Prometheus's caches, and finds the stacks (the first refresh
+    # reads what Prometheus holds): only then are the queries known.
+    await source.refresh()
+    queries = [q for name, q in source.queries.items() if every or name == HEALTH_QUERY]
 
     async def raw_round() -> None:
         at = f"{time.time():.3f}"
@@ -74,7 +77,6 @@ async def measure(url: str, rounds: int, gpu_refresh_s: float) -> dict[str, floa
     raw_s: list[float] = []
     per_refresh: set[int] = set()
     models = 0
-    await source.refresh()  # warm connections and Prometheus's caches for both
     await raw_round()
     for _ in range(rounds):
         # Alternate so drift in Prometheus's load hits both the same.

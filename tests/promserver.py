@@ -8,15 +8,17 @@ says what was awaited and shows the end of Prometheus's log.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +170,25 @@ class PromServer:
             raise PrometheusUnavailable(f"Prometheus exited with code {code}.\n{self.log_tail()}")
 
 
+@dataclass(frozen=True)
+class Job:
+    """One scrape job of the simulator: a path (``/metrics/<stack>``), the target labels
+    Kubernetes service discovery would attach, and whether the exposition's own labels
+    win a clash (``honor_labels``). dcgm-exporter's Helm chart scrapes with
+    ``honorLabels: false`` and its own pod as target: Prometheus then keeps the GPU's
+    workload as ``exported_pod``/``exported_namespace``."""
+
+    name: str
+    path: str = "/metrics"
+    labels: dict[str, str] = field(default_factory=dict)
+    honor_labels: bool = False
+
+
 def start_prometheus(
     workdir: Path,
     *,
     targets: Sequence[str] = (),
+    jobs: Sequence[Job] = (),
     data_dir: Path | None = None,
     scrape_interval: str = "1s",
     extra_args: Sequence[str] = (),
@@ -189,7 +206,7 @@ def start_prometheus(
         data_dir = workdir / "data"
         data_dir.mkdir()
     config = workdir / "prometheus.yml"
-    config.write_text(_config_yaml(targets, scrape_interval), encoding="utf-8")
+    config.write_text(_config_yaml(targets, scrape_interval, jobs), encoding="utf-8")
     port = free_port()
     log = workdir / "prometheus.log"
     with log.open("wb") as out:
@@ -215,7 +232,7 @@ def start_prometheus(
     return server
 
 
-def _config_yaml(targets: Sequence[str], scrape_interval: str) -> str:
+def _config_yaml(targets: Sequence[str], scrape_interval: str, jobs: Sequence[Job] = ()) -> str:
     lines = [
         "global:",
         f"  scrape_interval: {scrape_interval}",
@@ -224,14 +241,19 @@ def _config_yaml(targets: Sequence[str], scrape_interval: str) -> str:
     ]
     if not targets:
         return "\n".join([*lines[:-1], "scrape_configs: []", ""])
-    lines += [
-        "  - job_name: warroom",
-        f"    scrape_interval: {scrape_interval}",
-        f"    scrape_timeout: {scrape_interval}",
-        "    static_configs:",
-        "      - targets: [" + ", ".join(f'"{t}"' for t in targets) + "]",
-        "",
-    ]
+    for job in jobs or (Job("warroom"),):
+        lines += [
+            f"  - job_name: {json.dumps(job.name)}",
+            f"    scrape_interval: {scrape_interval}",
+            f"    scrape_timeout: {scrape_interval}",
+            f"    metrics_path: {json.dumps(job.path)}",
+            f"    honor_labels: {'true' if job.honor_labels else 'false'}",
+            "    static_configs:",
+            "      - targets: [" + ", ".join(f'"{t}"' for t in targets) + "]",
+        ]
+        if job.labels:
+            lines.append(f"        labels: {json.dumps(job.labels)}")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -245,10 +267,10 @@ def clean_env(config_home: Path) -> dict[str, str]:
 
 @contextmanager
 def scraping_simulator(
-    workdir: Path, *simulate_args: str, scrape_interval: str = "1s"
+    workdir: Path, *simulate_args: str, scrape_interval: str = "1s", jobs: Sequence[Job] = ()
 ) -> Iterator[PromServer]:
     """``warroom simulate`` with ``simulate_args`` on a free port, scraped by a Prometheus
-    of its own; both stopped on leaving."""
+    of its own (one job for ``/metrics``, or ``jobs``); both stopped on leaving."""
     sim = subprocess.Popen(
         [sys.executable, "-m", "tui", "simulate", "--port", "0", *simulate_args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(workdir),
@@ -259,7 +281,9 @@ def scraping_simulator(
         banner = sim.stdout.readline()
         assert "http://" in banner, sim.stderr.read() if sim.stderr else banner
         target = banner.rsplit("http://", 1)[1].split("/")[0]
-        server = start_prometheus(workdir, targets=[target], scrape_interval=scrape_interval)
+        server = start_prometheus(
+            workdir, targets=[target], scrape_interval=scrape_interval, jobs=jobs
+        )
         yield server
     finally:
         if server is not None:
@@ -268,11 +292,52 @@ def scraping_simulator(
         sim.wait(timeout=10)
 
 
-def wait_for_scrapes(server: PromServer, scrapes: int, window: str) -> None:
-    """Until every request series has ``scrapes`` samples in ``window``."""
+def wait_for_scrapes(
+    server: PromServer, scrapes: int, window: str, metric: str = "http_requests_total"
+) -> None:
+    """Until every series of ``metric`` (a selector) has ``scrapes`` samples in ``window``."""
     server.wait_for(
-        f"min(count_over_time(http_requests_total[{window}]))",
+        f"min(count_over_time({metric}[{window}]))",
         ready=lambda r: bool(r) and float(r[0]["value"][1]) >= scrapes,
         timeout_s=90,
         what=f"{scrapes} scrapes",
     )
+
+
+def run_warroom(
+    *args: str, env: Mapping[str, str] | None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m tui *args`` in ``env`` (None: this process's own); asserts it exits 0,
+    showing its stderr if not."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True, text=True, timeout=timeout, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def warroom_json(
+    command: str, *args: str, env: Mapping[str, str] | None, timeout: float = 60
+) -> dict[str, Any]:
+    """``python -m tui <command> --json *args`` (see `run_warroom`), its output parsed."""
+    return dict(json.loads(run_warroom(command, "--json", *args, env=env, timeout=timeout).stdout))
+
+
+def snapshot_json(
+    url: str,
+    *args: str,
+    home: Path,
+    extra_env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> dict[str, Any]:
+    """``warroom snapshot --json --prometheus url *args`` in `clean_env` of ``home`` (plus
+    ``extra_env``), its JSON parsed."""
+    env = {**clean_env(home), **(extra_env or {})}
+    return warroom_json("snapshot", "--prometheus", url, *args, env=env, timeout=timeout)
+
+
+def taken_at_unix(snapshot: dict[str, Any]) -> float:
+    """A snapshot's ``taken_at`` (ISO 8601, ``Z``) as unix seconds, for `PromServer.query`'s
+    ``at``."""
+    return datetime.fromisoformat(snapshot["taken_at"].replace("Z", "+00:00")).timestamp()

@@ -317,3 +317,145 @@ def test_a_pod_label_changing_mid_scrape_is_one_gpu_named_by_its_pod() -> None:
     ]
     gpu = only(gpus_from_series(samples, MODELS, PROFILE))
     assert (gpu.pod, gpu.model, gpu.util_ratio) == ("llama-70b-7f9c-x2", "llama-70b", 0.87)
+
+
+# -- dcgm-exporter's Helm chart: ServiceMonitor ``honorLabels: false`` -------------------
+# Prometheus keeps the exporter's own pod in ``pod``/``namespace`` (target labels) and the
+# GPU's workload as ``exported_pod``/``exported_namespace``/``exported_container``.
+EXPORTER = {"pod": "dcgm-exporter-xyz", "namespace": "gpu-operator", "container": "exporter"}
+RENAMED = {
+    **EXPORTER,
+    "exported_pod": "llama-70b-7f9c-x2",
+    "exported_namespace": "inference",
+    "exported_container": "vllm",
+}
+
+
+def test_exported_pod_wins_over_the_exporters_own_pod() -> None:
+    gpu = only(gpus_from_series(one_gpu(FULL, **RENAMED), MODELS, PROFILE))
+    assert (gpu.pod, gpu.namespace, gpu.model) == ("llama-70b-7f9c-x2", "inference", "llama-70b")
+
+
+def test_exported_labels_win_in_the_lean_identity_series_too() -> None:
+    lean = [(dcgm_labels("identity", **RENAMED), 1.0)] + [(where(f), v) for f, v in FULL.items()]
+    gpu = only(gpus_from_series(lean, MODELS, PROFILE))
+    assert (gpu.pod, gpu.namespace, gpu.model, gpu.util_ratio) == (
+        "llama-70b-7f9c-x2",
+        "inference",
+        "llama-70b",
+        0.87,
+    )
+
+
+def test_empty_exported_labels_fall_back_to_the_plain_ones() -> None:
+    samples = one_gpu(FULL, exported_pod="", exported_namespace="")
+    gpu = only(gpus_from_series(samples, MODELS, PROFILE))
+    assert (gpu.pod, gpu.namespace, gpu.model) == ("llama-70b-7f9c-x2", "inference", "llama-70b")
+
+
+def test_exported_labels_follow_the_profiles_label_names() -> None:
+    profile = MetricProfile(pod_label="kubernetes_pod_name", namespace_label="kubernetes_ns")
+    samples = one_gpu(
+        FULL,
+        pod="<drop>",
+        namespace="<drop>",
+        kubernetes_pod_name="dcgm-exporter-xyz",
+        kubernetes_ns="gpu-operator",
+        exported_kubernetes_pod_name="llama-70b-7f9c-x2",
+        exported_kubernetes_ns="inference",
+    )
+    gpu = only(gpus_from_series(samples, MODELS, profile))
+    assert (gpu.pod, gpu.namespace, gpu.model) == ("llama-70b-7f9c-x2", "inference", "llama-70b")
+
+
+def test_an_idle_gpu_beside_renamed_ones_is_not_the_exporters() -> None:
+    """An unallocated GPU has no workload labels, so nothing is renamed and ``pod`` is the
+    exporter's own: known as such because the same exporter's other GPUs were renamed."""
+    samples = [
+        *one_gpu(FULL, **RENAMED),
+        *one_gpu({"util": 0.0}, gpu="7", UUID="GPU-7", **EXPORTER),
+        # Another exporter, scraped with honorLabels: true: its pod is the workload.
+        *one_gpu({"util": 5.0}, gpu="1", UUID="GPU-other", Hostname="gpu-node-009",
+                 pod="trainer-0", namespace="research"),
+    ]  # fmt: skip
+    got = {
+        g.uuid: (g.pod, g.namespace, g.model) for g in gpus_from_series(samples, MODELS, PROFILE)
+    }
+    assert got == {
+        UUID6: ("llama-70b-7f9c-x2", "inference", "llama-70b"),
+        "GPU-7": (None, None, None),
+        "GPU-other": ("trainer-0", "research", None),
+    }
+
+
+def test_the_identity_naming_the_workload_wins_over_the_exporters() -> None:
+    """The GPU was handed to a workload between two gauges' samples: one identity names
+    only the exporter, the other the workload. The workload's wins, whichever comes first."""
+    for order in (1, -1):
+        identities = [(dcgm_labels("identity", **EXPORTER), 1.0),
+                      (dcgm_labels("identity", **RENAMED), 1.0)][::order]  # fmt: skip
+        gpu = only(gpus_from_series([*identities, (where("util"), 87.0)], MODELS, PROFILE))
+        assert (gpu.pod, gpu.model) == ("llama-70b-7f9c-x2", "llama-70b")
+
+
+def test_gpu_key_prefers_exported_labels() -> None:
+    key = gpu_key(dcgm_labels("util", **RENAMED), PROFILE)
+    assert key is not None
+    assert (key.pod, key.namespace) == ("llama-70b-7f9c-x2", "inference")
+
+
+def test_newer_hostname_label_with_renamed_workload() -> None:
+    """dcgm-exporter from main (``hostname``, #655) under the Helm chart's ServiceMonitor."""
+    samples = one_gpu(FULL, Hostname="<drop>", hostname="gpu-node-011", **RENAMED)
+    gpu = only(gpus_from_series(samples, MODELS, PROFILE))
+    assert (gpu.node, gpu.pod, gpu.model) == ("gpu-node-011", "llama-70b-7f9c-x2", "llama-70b")
+    key = gpu_key(dcgm_labels("<drop>", Hostname="<drop>", hostname="gpu-node-011"), PROFILE)
+    assert key is not None and key.node == "gpu-node-011"
+
+
+def test_xid_history_attributes_the_code_to_the_workload_not_the_exporter() -> None:
+    changes, already = run(
+        xid_series(steps(START + 600, T0, 31.0), **RENAMED),
+        xid_series(steps(START + 900, T0, 79.0), gpu="7", UUID="GPU-7", **EXPORTER),
+    )
+    assert already == {}
+    got = [(c.gpu.uuid, c.gpu.pod, c.gpu.namespace, c.gpu.model, c.code) for c in changes]
+    assert got == [
+        (UUID6, "llama-70b-7f9c-x2", "inference", "llama-70b", 31),
+        ("GPU-7", None, None, None, 79),
+    ]
+
+
+# -- framebuffer: used + free + reserved is the card --------------------------------------
+
+
+def test_reserved_framebuffer_counts_in_the_total() -> None:
+    # An H100 80GB as ``nvidia-smi -q`` shows it: 81559 MiB = 336 reserved + used + free.
+    values = {"fb_used": 74_624.0, "fb_free": 6_599.0, "fb_reserved": 336.0}
+    gpu = only(gpus_from_series(one_gpu(values), MODELS, PROFILE))
+    assert gpu.mem_total_bytes == 81_559 * MIB
+    assert gpu.mem_used_bytes == 74_624 * MIB
+
+
+@pytest.mark.parametrize("reserved", [None, math.nan], ids=["none", "nan"])
+def test_without_a_reserved_figure_used_and_free_are_the_card(reserved: float | None) -> None:
+    values = {"fb_used": 70_000.0, "fb_free": 11_000.0, "fb_reserved": reserved}
+    gpu = only(gpus_from_series(one_gpu(values), MODELS, PROFILE))
+    assert gpu.mem_total_bytes == 81_000 * MIB
+
+
+def test_reserved_alone_gives_no_total() -> None:
+    gpu = only(gpus_from_series(one_gpu({"fb_used": 70_000.0, "fb_reserved": 336.0}), {}, PROFILE))
+    assert gpu.mem_total_bytes is None
+
+
+def test_pod_models_reads_the_pod_maps_model_label() -> None:
+    """`tui.stacks.compose.pod_map` answers ``namespace``, ``pod``, ``warroom_model``."""
+    samples = [
+        ({"namespace": "inference", "pod": "llama-70b-7f9c-x2", "warroom_model": "llama-70b"}, 1),
+        ({"namespace": "inference", "pod": "q-1", "model_name": "q", "warroom_model": "qwen"}, 1),
+    ]
+    assert pod_models(samples, PROFILE) == {
+        "inference/llama-70b-7f9c-x2": "llama-70b",
+        "inference/q-1": "qwen",
+    }

@@ -6,11 +6,11 @@ reading every GPU back with one query, mapped to node, pod and served model.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from promserver import PromServer, clean_env, scraping_simulator
-from test_e2e_prometheus import at_unix, run_snapshot
+from promserver import PromServer, scraping_simulator, snapshot_json, taken_at_unix
 
 from tui.model import MIB
 from tui.sim.fleet import GPU_MEMORY_MIB, GPU_PRODUCT, build_fleet
@@ -22,10 +22,8 @@ MODELS, GPUS = 200, 1024
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PromServer, dict[str, str]]]:
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PromServer, Path]]:
     tmp = tmp_path_factory.mktemp("gpus")
-    env = clean_env(tmp)
-    env["KUBECONFIG"] = str(tmp / "no-kubeconfig")  # no cluster: GPU evidence from DCGM only
     args = ("--scenario", "gpu-oom", "--models", str(MODELS), "--gpus", str(GPUS),
             "--at", "10m", "--speed", "10")  # fmt: skip
     with scraping_simulator(tmp, *args, scrape_interval="2s") as server:
@@ -35,14 +33,16 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PromServer, 
             timeout_s=120,
             what=f"{GPUS} GPUs and a first rate",
         )
-        yield server, env
+        yield server, tmp
 
 
 @pytest.fixture(scope="module")
-def snapshot(rig: tuple[PromServer, dict[str, str]]) -> dict[str, Any]:
-    server, env = rig
-    return run_snapshot(
-        "--prometheus", server.url, "--window", "30s", "--gpu-source", "dcgm", env=env
+def snapshot(rig: tuple[PromServer, Path]) -> dict[str, Any]:
+    server, home = rig
+    # No cluster: GPU evidence from DCGM only.
+    no_cluster = {"KUBECONFIG": str(home / "no-kubeconfig")}
+    return snapshot_json(
+        server.url, "--window", "30s", "--gpu-source", "dcgm", home=home, extra_env=no_cluster
     )
 
 
@@ -60,10 +60,10 @@ def test_every_gpu_is_read_and_mapped_to_its_pod_and_model(snapshot: dict[str, A
 
 
 def test_figures_are_what_prometheus_holds(
-    rig: tuple[PromServer, dict[str, str]], snapshot: dict[str, Any]
+    rig: tuple[PromServer, Path], snapshot: dict[str, Any]
 ) -> None:
     server, _ = rig
-    at = at_unix(snapshot)
+    at = taken_at_unix(snapshot)
     util = {s["metric"]["UUID"]: float(s["value"][1]) for s in server.vector(
         "DCGM_FI_DEV_GPU_UTIL", at)}  # fmt: skip
     used = {s["metric"]["UUID"]: float(s["value"][1]) for s in server.vector(
@@ -98,5 +98,6 @@ def test_the_oom_model_is_full_and_its_xids_are_events(snapshot: dict[str, Any])
         in (cause["summary"])
     )
     assert all(m["suspected_cause"] is None for m in snapshot["models"][1:])
-    # One query for the panes, two for the grid, one more for the XID history on a first read.
-    assert snapshot["queries"] == 4
+    # A first read: one query finds the stacks, one for the panes, two for the grid, one
+    # for the XID history.
+    assert snapshot["queries"] == 5

@@ -9,17 +9,13 @@ same instant, and both show what the scenario scripts.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pytest
-from promserver import PromServer, scraping_simulator, wait_for_scrapes
+from promserver import PromServer, scraping_simulator, taken_at_unix, wait_for_scrapes, warroom_json
 
 from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import SCENARIOS
@@ -42,24 +38,9 @@ class Rig:
     scenario: str
 
     def snapshot(self) -> dict[str, Any]:
-        return run_snapshot("--prometheus", self.prometheus.url, "--window", WINDOW)
-
-
-def run_snapshot(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    return run_json("snapshot", *args, env=env)
-
-
-def run_json(command: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", command, "--json", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+        return warroom_json(
+            "snapshot", "--prometheus", self.prometheus.url, "--window", WINDOW, env=None
+        )
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +58,6 @@ def rigs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rig]]:
             # Wait for MIN_SCRAPES in the window (150 simulated seconds, ~80 errors).
             wait_for_scrapes(rig.prometheus, MIN_SCRAPES, WINDOW)
         yield rigs
-
-
-def at_unix(snapshot: dict[str, Any]) -> float:
-    return datetime.fromisoformat(snapshot["taken_at"].replace("Z", "+00:00")).timestamp()
 
 
 def by_model(prometheus: PromServer, expr: str, at: float) -> dict[str, float]:
@@ -103,7 +80,7 @@ def test_gpu_oom_model_has_the_highest_5xx_through_prometheus(rigs: dict[str, Ri
     assert len(snap["models"]) == 12
 
     # What Prometheus computes itself, at the snapshot's instant, with hand-written PromQL.
-    at = at_unix(snap)
+    at = taken_at_unix(snap)
     errors = by_model(
         rig.prometheus,
         f'sum by (model) (rate(http_requests_total{{status_code=~"5.."}}[{WINDOW}]))'
@@ -133,7 +110,7 @@ def test_key_429_surge_on_one_key_through_prometheus(rigs: dict[str, Rig]) -> No
     assert snap["models"][0]["model"] in expected.models
 
     # The same share, computed by Prometheus from the rejection counter directly.
-    at = at_unix(snap)
+    at = taken_at_unix(snap)
     share = rig.prometheus.vector(
         f'sum(rate(gateway_ratelimit_rejections_total{{api_key_id="{expected.top_key}"}}[{WINDOW}]))'
         f" / sum(rate(gateway_ratelimit_rejections_total[{WINDOW}]))",
@@ -145,14 +122,14 @@ def test_key_429_surge_on_one_key_through_prometheus(rigs: dict[str, Rig]) -> No
 def test_queries_per_refresh_do_not_depend_on_the_fleet(rigs: dict[str, Rig]) -> None:
     counts = {rig.snapshot()["queries"] for rig in rigs.values()}
     # Three per refresh (the panes' one and the GPU grid's two); a one-shot snapshot is a
-    # first refresh, which also reads the XID history once.
-    assert counts == {4}
+    # first refresh, which also reads the XID history once and finds the stacks once.
+    assert counts == {5}
 
 
 def test_demo_and_prometheus_agree_on_the_scenario(rigs: dict[str, Rig]) -> None:
     """The in-process demo computes the same figures the way PromQL does."""
     through_prometheus = rigs["gpu-oom"].snapshot()
-    demo = run_snapshot("--demo", "--scenario", "gpu-oom", "--at", AT)
+    demo = warroom_json("snapshot", "--demo", "--scenario", "gpu-oom", "--at", AT, env=None)
     assert [m["model"] for m in demo["models"]][:1] == [through_prometheus["models"][0]["model"]]
     for field in ("error_5xx_ratio", "rate_429_ratio"):
         assert demo["models"][0][field] == pytest.approx(
@@ -183,7 +160,7 @@ def test_triage_walks_to_the_leaf_on_live_prometheus_data(
     GPU utilization from dcgm-exporter's gauge, the top key's share from the gateway's
     rejection counter."""
     rig = rigs[scenario]
-    out = run_json("triage", "--prometheus", rig.prometheus.url, "--window", WINDOW)
+    out = warroom_json("triage", "--prometheus", rig.prometheus.url, "--window", WINDOW, env=None)
     assert out["source"] == f"prometheus {rig.prometheus.url}"
     assert out["runbook"]["id"] == runbook
     first = out["path"][0]

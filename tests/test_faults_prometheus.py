@@ -33,6 +33,7 @@ from tui.config import load_config
 from tui.format import AGGREGATE_LABEL, NO_DATA
 from tui.model import AGGREGATE
 from tui.sources.prometheus import GPU_QUERIES, PrometheusSource
+from tui.stacks.base import MODEL
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
@@ -48,8 +49,11 @@ HOLD_S = 5.0
 """How long the latency fault holds each answer."""
 FIRST_S, LATER_S, BACK_S = 20, 15, 5
 """Clock steps before the failing refresh, the one after it, and the recovery."""
-FIGURES = ("p50", "p95", "p99", "ttft", "rps", "5xx", "429", "queue")
+FIGURES = ("p50", "p95", "p99", "ttft", "rps", "5xx", "429", "queue", "kv")
 """The health table's figure columns at 120 columns (wide enough for p50 and p95)."""
+STACKS = ("generic", "vllm")
+"""What the simulator's ``/metrics`` holds (its default stacks, DCGM aside): what
+discovery finds, and what a test pins when it is about the health query alone."""
 GARBAGE = re.compile(r"\b(nan|[+-]?inf(inity)?)\b", re.IGNORECASE)
 """How Python or Prometheus would print a non-finite figure."""
 
@@ -105,16 +109,25 @@ class Cockpit:
         return time.monotonic() - started
 
 
-def build_app(url: str, tmp_path: Path, *, timeout_s: float = TIMEOUT_S) -> WarroomApp:
+def build_app(
+    url: str,
+    tmp_path: Path,
+    *,
+    timeout_s: float = TIMEOUT_S,
+    stacks: tuple[str, ...] | None = None,
+) -> WarroomApp:
     """The cockpit as the CLI builds it for ``--prometheus URL``, without this machine's
-    config file, GPUs or cluster, on a frozen clock and with timers off."""
-    flags = {
+    config file, GPUs or cluster, on a frozen clock and with timers off. ``stacks``:
+    ``--stack``; None: found by the first refresh's discovery probe."""
+    flags: dict[tuple[str, ...], object] = {
         ("prometheus", "url"): url,
         ("prometheus", "timeout_s"): timeout_s,
         ("window",): WINDOW,
         ("history",): "5m",
         ("gpu_source",): "dcgm",
     }
+    if stacks is not None:
+        flags[("metrics", "stacks")] = stacks
     config = load_config(None, env={"XDG_CONFIG_HOME": str(tmp_path)}, flags=flags)
     # Whole seconds: the screen shows ages in whole seconds, and a fraction lost in the
     # datetime round trip would show 19s for 20.
@@ -185,12 +198,15 @@ def assert_fresh(app: WarroomApp, *, note: bool = False) -> dict[str, dict[str, 
 
 
 def assert_healthy(app: WarroomApp) -> dict[str, dict[str, str]]:
-    """Fresh, with a figure in every cell and every GPU read."""
+    """Fresh, with a figure in every cell and every GPU read, from the gateway and vLLM
+    (named, or found by discovery)."""
     shown = assert_fresh(app)
     for row in shown.values():
         assert all(row[key] != NO_DATA for key in FIGURES), row
     snapshot = app.tracker.current
     assert snapshot is not None and len(snapshot.gpus) == 48
+    assert parts(app)[1].stacks == STACKS
+    assert snapshot.stack == ("gateway", "vLLM") and snapshot.unsourced == frozenset()
     return shown
 
 
@@ -249,7 +265,8 @@ async def test_a_failed_refresh_keeps_the_last_data_on_screen_marked_stale(
     case: str, proxy: FaultyProxy, tmp_path: Path
 ) -> None:
     fault = WHOLE_FAILURES[case]
-    app = build_app(proxy.url, tmp_path)
+    # Stacks named: no discovery probe, every refresh's first query is the health one.
+    app = build_app(proxy.url, tmp_path, stacks=STACKS)
     clock, source = parts(app)
     async with app.run_test(size=SIZE) as pilot:
         cockpit = Cockpit(app, pilot, clock, source)
@@ -380,7 +397,6 @@ async def test_models_whose_series_vanish_stay_on_screen_stale(
     figures, marked stale, rather than silently leaving the table."""
     app = build_app(proxy.url, tmp_path)
     clock, source = parts(app)
-    profile = app.config.metrics
     async with app.run_test(size=SIZE) as pilot:
         cockpit = Cockpit(app, pilot, clock, source)
         await settle(pilot)
@@ -390,8 +406,8 @@ async def test_models_whose_series_vanish_stay_on_screen_stale(
         assert len(gone) == 6
 
         def vanished(labels: Mapping[str, str]) -> bool:
-            names = (labels.get(profile.model_label), labels.get(profile.server_model_label))
-            return any(name in gone for name in names)
+            # Every per-model series of every stack, and the pod map, carry warroom_model.
+            return labels.get(MODEL) in gone
 
         proxy.drop_series(vanished)
         await cockpit.refresh(FIRST_S)
@@ -426,7 +442,13 @@ async def test_models_whose_series_vanish_stay_on_screen_stale(
 # -- values that are not numbers ----------------------------------------------------------------
 
 RATES = ("rps", "5xx", "429")
-"""The columns computed from the request rates (the health query's ``requests`` part)."""
+"""The columns computed from the request rates (every stack's ``<stack>/requests`` and
+``<stack>/requests_all`` parts of the health query)."""
+
+
+def request_rate_part(labels: Mapping[str, str]) -> bool:
+    stack, _, figure = labels.get("warroom_query", "").partition("/")
+    return stack in STACKS and figure in ("requests", "requests_all")
 
 
 @pytest.mark.parametrize("where", ["every-query", "request-rates"])
@@ -444,10 +466,7 @@ async def test_nan_and_inf_show_as_no_data(where: str, proxy: FaultyProxy, tmp_p
             proxy.non_finite()
         else:
             health = source.queries["health"]
-            proxy.non_finite(
-                only=lambda q: q == health,
-                where=lambda labels: labels.get("warroom_query") == "requests",
-            )
+            proxy.non_finite(only=lambda q: q == health, where=request_rate_part)
         await cockpit.refresh(FIRST_S)
         assert_alive(app)
         assert proxy.faulted()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import importlib.abc
 import json
+import re
 import shutil
 import sys
 import threading
@@ -32,8 +33,10 @@ from tui.config import Config, load_config
 from tui.errors import ConfigError, SourceError
 from tui.histogram import histogram_quantile
 from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.sources.prometheus import GPU_QUERIES, NO_KEY, PrometheusSource
+from tui.sources.prometheus import GPU_QUERIES, NO_KEY, REDISCOVER_S, PrometheusSource
 from tui.sources.promql import build_queries
+from tui.stacks import DEFAULT, adapter_names, build
+from tui.stacks.discover import probe_query
 
 # -- the backfilled history ----------------------------------------------------------------
 
@@ -46,6 +49,8 @@ T_MID = T0 + 540  # the third model still has traffic here
 A = "meta-llama/Llama-3.1-8B"
 B = "mistral-7b"
 C = "qwen-2"  # only during the first 10 minutes
+PINNED = DEFAULT
+"""``[metrics] stacks`` for tests about the health query: no discovery query runs."""
 
 # Increments per 15 s step.
 REQUESTS = {
@@ -60,10 +65,13 @@ LATENCY_LES = ("0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf")
 LATENCY = {  # cumulative bucket increments per step
     A: (30, 90, 180, 240, 282, 300, 300),
     B: (60, 150, 150, 150, 150, 150, 150),
-    C: (15, 15, 15, 15, 15, 15, 15),
+    # 1 of 15 past the top finite bound (5 s): C's p95 and p99 lie beyond it, its p50 not.
+    C: (6, 12, 12, 12, 12, 14, 15),
 }
 TTFT_LES = ("0.05", "0.1", "0.5", "1", "+Inf")
 TTFT = {A: (90, 180, 270, 300, 300), B: (150, 150, 150, 150, 150)}
+KV_SLOPE = 0.01
+"""A's second engine's KV cache ramps from 0 to 0.8 at the end; its first holds at 0.5."""
 REJECTIONS = {  # (api_key_id, tenant): increments per step
     ("k1", "t1"): 12,
     ("k1", "t2"): 6,  # k1: 18 per step = 1.2/s, summed over tenants
@@ -134,6 +142,13 @@ def openmetrics() -> str:
     lines.append("# TYPE vllm_num_requests_waiting gauge")
     series("vllm_num_requests_waiting", {"model_name": B}, 0.0, start=2.0)
 
+    # KV cache: A on the current name, B on the name before vLLM 0.10 (underscore spelling).
+    lines.append("# TYPE vllm:kv_cache_usage_perc gauge")
+    series("vllm:kv_cache_usage_perc", {"model_name": A, "engine": "0"}, 0.0, start=0.5)
+    series("vllm:kv_cache_usage_perc", {"model_name": A, "engine": "1"}, KV_SLOPE)
+    lines.append("# TYPE vllm_gpu_cache_usage_perc gauge")
+    series("vllm_gpu_cache_usage_perc", {"model_name": B}, 0.0, start=0.25)
+
     lines.append("# TYPE gateway_ratelimit_rejections counter")
     for (key, tenant), inc in REJECTIONS.items():
         series("gateway_ratelimit_rejections_total", {"api_key_id": key, "tenant": tenant}, inc)
@@ -163,12 +178,30 @@ def prometheus(backfilled: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         server.stop()
 
 
-def make_config(tmp_path: Path, url: str, **settings: Any) -> Config:
-    """The config as the CLI builds it, without reading any config file of this machine."""
-    flags: dict[tuple[str, ...], Any] = {("prometheus", "url"): url, ("history",): "20m"}
+def make_config(
+    tmp_path: Path,
+    url: str,
+    *,
+    stacks: Sequence[str] | None = None,
+    flags: dict[tuple[str, ...], Any] | None = None,
+    **settings: Any,
+) -> Config:
+    """The config as the CLI builds it, without reading any config file of this machine.
+
+    ``stacks``: ``--stack``, so the stacks are not discovered (None: found by the first
+    refresh, as with no ``[metrics]`` section); ``settings``: ``[prometheus]`` ones."""
+    given: dict[tuple[str, ...], Any] = {("prometheus", "url"): url, ("history",): "20m"}
+    if stacks is not None:
+        given[("metrics", "stacks")] = tuple(stacks)
     for key, value in settings.items():
-        flags[("prometheus", key)] = value
-    return load_config(None, env={"XDG_CONFIG_HOME": str(tmp_path)}, flags=flags)
+        given[("prometheus", key)] = value
+    given.update(flags or {})
+    return load_config(None, env={"XDG_CONFIG_HOME": str(tmp_path)}, flags=given)
+
+
+def discovery_query(config: Config) -> str:
+    """The probe the first refresh of an unpinned config sends."""
+    return probe_query(build(adapter_names(), config.metrics))
 
 
 @pytest.fixture
@@ -191,6 +224,9 @@ def test_backfilled_history_is_what_the_file_says(prometheus: PromServer) -> Non
     assert engines == pytest.approx({"0": 3.0, "1": 4.0})
     underscore = prometheus.vector("vllm_num_requests_waiting", at=T_END)
     assert [float(s["value"][1]) for s in underscore] == [2.0]
+    kv = prometheus.vector('{__name__="vllm:kv_cache_usage_perc"}', at=T_END)
+    usage = {s["metric"]["engine"]: float(s["value"][1]) for s in kv}
+    assert usage == pytest.approx({"0": 0.5, "1": 0.8})
     assert prometheus.vector("http_requests_total", at=T0 - 1) == []
 
 
@@ -201,6 +237,11 @@ async def test_refresh_reads_every_figure(source: PrometheusSource, prometheus: 
     assert snap.taken_at == utc(T_END)
     assert snap.source == f"prometheus {prometheus.url}"
     assert snap.error is None
+    # No stacks named: the first refresh found the gateway and vLLM, and every figure
+    # has a source.
+    assert source.stacks == ("generic", "vllm")
+    assert snap.stack == ("gateway", "vLLM")
+    assert snap.unsourced == frozenset()
     models = by_model(snap)
     assert set(models) == {A, B}  # C's series ended more than a window ago
 
@@ -235,6 +276,13 @@ async def test_refresh_reads_every_figure(source: PrometheusSource, prometheus: 
     assert b.queue_depth == pytest.approx(2.0)
     assert agg.queue_depth == pytest.approx(9.0)
 
+    # The fullest engine of each model, whichever name its vLLM writes.
+    assert a.kv_cache_ratio == pytest.approx(KV_SLOPE * STEPS)
+    assert b.kv_cache_ratio == pytest.approx(0.25)
+    assert agg.kv_cache_ratio == pytest.approx(KV_SLOPE * STEPS)
+    # Every quantile here lies inside its histogram's finite buckets.
+    assert a.beyond == b.beyond == agg.beyond == frozenset()
+
     keys = [(k.api_key, k.rate, k.share) for k in snap.rate_limited_keys]
     assert [k for k, _, _ in keys] == ["k1", "k2", "k3", "k4", "k5"]
     assert [r for _, r, _ in keys] == pytest.approx([1.2, 0.4, 0.2, 0.1, 0.06])
@@ -246,27 +294,34 @@ async def test_refresh_reads_every_figure(source: PrometheusSource, prometheus: 
 async def test_query_count_is_fixed_whatever_the_fleet(
     prometheus: PromServer, tmp_path: Path
 ) -> None:
-    config = make_config(tmp_path, prometheus.url)
-    expected = len(build_queries(config.metrics, config.window).instant)
-    counts = {}
+    """The same queries for 3 models as for 2; with no stacks named, the first refresh
+    sends one more (the discovery probe), and never again once it found them."""
+    found = make_config(tmp_path, prometheus.url)
+    pinned = make_config(tmp_path, prometheus.url, stacks=PINNED)
+    assert found.metrics.discovered and not pinned.metrics.discovered
+    stacks = build(PINNED, pinned.metrics)
+    expected = len(build_queries(pinned.metrics, pinned.window, stacks).instant)
     between = expected - len(GPU_QUERIES)
-    for at in (T_MID, T_END):
-        clock = FrozenClock(at)
-        src = PrometheusSource(config, clock=clock)
-        try:
-            first = await src.refresh()
-            clock.at += config.gpu_refresh_s - 1
-            soon = await src.refresh()
-            clock.at += 1
-            snap = await src.refresh()
-        finally:
-            await src.aclose()
-        # The first refresh also reads the XID history once; the GPU series are read
-        # again once gpu_refresh_s has passed, their figures kept in between.
-        assert first.queries == expected + 1
-        assert soon.queries == between and soon.gpus == first.gpus
-        counts[len(snap.models)] = snap.queries
-    assert counts == {3: expected, 2: expected}
+    for config, discovery in ((found, 1), (pinned, 0)):
+        counts = {}
+        for at in (T_MID, T_END):
+            clock = FrozenClock(at)
+            src = PrometheusSource(config, clock=clock)
+            try:
+                first = await src.refresh()
+                clock.at += config.gpu_refresh_s - 1
+                soon = await src.refresh()
+                clock.at += 1
+                snap = await src.refresh()
+            finally:
+                await src.aclose()
+            assert src.stacks == PINNED
+            # The first refresh also reads the XID history once; the GPU series are read
+            # again once gpu_refresh_s has passed, their figures kept in between.
+            assert first.queries == discovery + expected + 1, config.metrics.stacks
+            assert soon.queries == between and soon.gpus == first.gpus
+            counts[len(snap.models)] = snap.queries
+        assert counts == {3: expected, 2: expected}
     assert (expected, between) == (3, 1)
 
 
@@ -274,6 +329,10 @@ async def test_query_count_is_fixed_whatever_the_fleet(
 async def test_history_has_points_per_model_and_for_the_aggregate(
     source: PrometheusSource,
 ) -> None:
+    # No stacks named: nothing to ask before the first refresh has found them.
+    assert source.range_queries == {}
+    assert await source.history() == {}
+    await source.refresh()
     history = await source.history()
     assert set(history) == {A, B, C, AGGREGATE}
 
@@ -322,12 +381,41 @@ async def test_latency_unit_scales_quantiles(prometheus: PromServer, tmp_path: P
 
 
 @pytest.mark.prometheus
+async def test_a_quantile_past_the_top_bucket_is_marked_beyond(
+    prometheus: PromServer, tmp_path: Path
+) -> None:
+    """C (still serving at T_MID) has 1 request in 15 past the top finite bound: its p95
+    and p99 read that bound and are marked as lying beyond it; its p50 is a figure like
+    any other. The whole API's p99 is not beyond (1 in 465 is under 1 %)."""
+    src = PrometheusSource(make_config(tmp_path, prometheus.url), clock=FrozenClock(T_MID))
+    try:
+        snap = await src.refresh()
+    finally:
+        await src.aclose()
+    models = by_model(snap)
+    c, a, agg = models[C], models[A], snap.aggregate
+    assert c.p50_s == pytest.approx(0.1 + 0.15 * (7.5 - 6) / 6, rel=QUANTILE_REL)
+    assert c.p95_s == pytest.approx(5.0) and c.p99_s == pytest.approx(5.0)
+    assert c.beyond == frozenset({"p95_s", "p99_s"})
+    assert a.beyond == frozenset()
+    latency_all = summed(LATENCY[A], LATENCY[B], LATENCY[C])
+    assert agg.p99_s == pytest.approx(
+        bucket_quantile(0.99, LATENCY_LES, latency_all), rel=QUANTILE_REL
+    )
+    assert agg.p99_s < 5.0 and agg.beyond == frozenset()
+    # C has no vLLM series at all: no KV figure (A's first engine is the fuller here).
+    assert c.kv_cache_ratio is None
+    assert a.kv_cache_ratio == pytest.approx(0.5)
+
+
+@pytest.mark.prometheus
 async def test_query_limit_error_from_prometheus_is_one_sentence(
     backfilled: Path, tmp_path: Path
 ) -> None:
     server = start_on_copy(backfilled, tmp_path / "limited", "--query.max-samples=10")
     try:
-        src = PrometheusSource(make_config(tmp_path, server.url), clock=FrozenClock(T_END))
+        config = make_config(tmp_path, server.url, stacks=PINNED)
+        src = PrometheusSource(config, clock=FrozenClock(T_END))
         try:
             with pytest.raises(SourceError) as caught:
                 await src.refresh()
@@ -338,6 +426,132 @@ async def test_query_limit_error_from_prometheus_is_one_sentence(
     message = assert_one_sentence(caught.value, server.url)
     assert "could not evaluate the health query" in message
     assert "HTTP 422, execution: query processing would load too many samples" in message
+
+
+# -- discovery: which stacks the Prometheus holds ---------------------------------------------
+
+
+@pytest.mark.prometheus
+async def test_discovery_picks_the_stacks_the_backfill_holds(
+    prometheus: PromServer, tmp_path: Path
+) -> None:
+    """No stacks named: the first refresh sends one probe and reads the gateway and vLLM
+    (the backfill holds http_requests_total with a model label and vLLM's engine
+    families), then never probes again."""
+    config = make_config(tmp_path, prometheus.url)
+    assert config.metrics.discovered
+    clock = FrozenClock(T_END)
+    src = PrometheusSource(config, clock=clock)
+    try:
+        assert src.stacks == () and src.queries == {}
+        snap = await src.refresh()
+        assert src.stacks == ("generic", "vllm")
+        assert snap.stack == ("gateway", "vLLM")
+        assert snap.error is None
+        # The probe, the health query, the GPU two and the XID history.
+        assert snap.queries == 1 + 3 + 1
+        assert set(src.queries) == {"health", "gpus", "pod_models"}
+        clock.at += REDISCOVER_S + config.gpu_refresh_s
+        later = await src.refresh()
+        assert later.queries == 3  # no probe: the stacks stay found
+        assert later.stack == snap.stack
+    finally:
+        await src.aclose()
+
+
+@pytest.mark.prometheus
+async def test_discovery_in_an_empty_prometheus_says_so_and_looks_again(
+    tmp_path: Path,
+) -> None:
+    """A Prometheus with no series (just started, or scraping nothing warroom knows): the
+    snapshot carries one sentence saying so, the default stacks are read meanwhile, and
+    the probe is sent again every REDISCOVER_S on the source's clock, not before."""
+    server = start_prometheus(tmp_path / "empty")
+    try:
+        # Every refresh reads the GPUs (two queries), so the probe is what differs.
+        config = make_config(tmp_path, server.url, flags={("gpu_refresh_s",): 0})
+        clock = FrozenClock(T_END)
+        src = PrometheusSource(config, clock=clock)
+        try:
+            first = await src.refresh()
+            clock.at += REDISCOVER_S - 1
+            before = await src.refresh()
+            clock.at += 1
+            again = await src.refresh()
+            clock.at += 1
+            after = await src.refresh()
+        finally:
+            await src.aclose()
+    finally:
+        server.stop()
+    assert first.error is not None
+    message = assert_one_sentence(SourceError(first.error), server.url)
+    assert "holds no series of a stack warroom knows" in message
+    assert f"looking again in {REDISCOVER_S:g}s" in message
+    assert "[metrics] stacks" in message
+    assert first.models == () and first.aggregate == ModelHealth(AGGREGATE)
+    assert src.stacks == DEFAULT and first.stack == ("gateway", "vLLM")
+    # The probe, the health query, the GPU two and the XID history; then the probe only
+    # once REDISCOVER_S has passed since the last one.
+    assert [s.queries for s in (first, before, again, after)] == [5, 3, 4, 3]
+    assert {s.error for s in (before, again, after)} == {first.error}
+
+
+async def test_a_stack_that_appears_is_found_by_the_next_probe(
+    serve: Callable[[Answer], FakeServer], tmp_path: Path
+) -> None:
+    """Discovery found nothing; once vLLM's series appear, the next probe (after
+    REDISCOVER_S) reads them, the note goes away, and the figures vLLM has no source for
+    are said to have none."""
+    vllm_seen: list[str] = []
+
+    def answer(query: str) -> Reply:
+        result = []
+        if '"warroom_stack"' in query and vllm_seen:
+            result = [{"metric": {"warroom_stack": "vllm"}, "value": [T_END, "3"]}]
+        body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+        return Reply(200, body)
+
+    fake = serve(answer)
+    config = make_config(tmp_path, fake.url)
+    probe = discovery_query(config)
+    clock = FrozenClock(T_END)
+    src = PrometheusSource(config, clock=clock)
+    try:
+        empty = await src.refresh()
+        vllm_seen.append("vllm")
+        clock.at += REDISCOVER_S - 1
+        still = await src.refresh()
+        clock.at += 1
+        found = await src.refresh()
+        clock.at += REDISCOVER_S
+        settled = await src.refresh()
+    finally:
+        await src.aclose()
+    probes = [r for r in fake.requests if r["form"]["query"][0] == probe]
+    assert len(probes) == 2
+    assert empty.error is not None and still.error == empty.error
+    assert src.stacks == ("vllm",)
+    assert found.error is None and settled.error is None
+    assert found.stack == ("vLLM",)
+    assert found.unsourced == frozenset({"error_5xx_ratio", "rate_429_ratio"})
+
+
+async def test_a_failed_discovery_is_tried_again_on_the_next_refresh(
+    serve: Callable[[Answer], FakeServer], tmp_path: Path
+) -> None:
+    fake = serve(Reply(503, "Service Unavailable", "text/plain"))
+    config = make_config(tmp_path, fake.url)
+    src = PrometheusSource(config, clock=FrozenClock(T_END))
+    try:
+        for _ in range(2):
+            with pytest.raises(SourceError, match="HTTP 503 to the discovery query"):
+                await src.refresh()
+    finally:
+        await src.aclose()
+    # Nothing but the probe was sent: without stacks there is no health query to send.
+    assert [r["form"]["query"][0] for r in fake.requests] == [discovery_query(config)] * 2
+    assert src.stacks == ()
 
 
 # -- failures, served by small real HTTP servers ----------------------------------------------
@@ -452,7 +666,7 @@ async def test_connection_refused(tmp_path: Path) -> None:
 async def test_timeout(serve: Callable[[Answer], FakeServer], tmp_path: Path) -> None:
     fake = serve(Reply(body={"status": "success"}, delay_s=10))
     started = time.monotonic()
-    message = await failure(make_config(tmp_path, fake.url, timeout_s=0.2))
+    message = await failure(make_config(tmp_path, fake.url, stacks=PINNED, timeout_s=0.2))
     assert time.monotonic() - started < 3
     assert_one_sentence(SourceError(message), fake.url)
     assert "did not answer the health query within 0.2s" in message
@@ -523,17 +737,36 @@ async def test_failure_is_one_sentence_naming_the_url(
 ) -> None:
     reply, words = FAILURES[case]
     fake = serve(reply)
-    message = await failure(make_config(tmp_path, fake.url))
+    config = make_config(tmp_path, fake.url, stacks=PINNED)
+    message = await failure(config)
     assert_one_sentence(SourceError(message), fake.url)
     assert words in message
     assert fake.requests, "the source never reached the server"
+    assert discovery_query(config) not in {r["form"]["query"][0] for r in fake.requests}
+
+
+@pytest.mark.parametrize("case", list(FAILURES))
+async def test_discovery_failure_is_one_sentence_naming_discovery(
+    case: str, serve: Callable[[Answer], FakeServer], tmp_path: Path
+) -> None:
+    """No stacks named: the probe goes first, and its failure is the refresh's, named."""
+    reply, words = FAILURES[case]
+    fake = serve(reply)
+    config = make_config(tmp_path, fake.url)
+    message = await failure(config)
+    assert_one_sentence(SourceError(message), fake.url)
+    assert words.replace("health query", "discovery query") in message
+    # Every sentence that names a query names the probe (a refused login names none).
+    named = set(re.findall(r"\bthe (\w+) query\b", message))
+    assert named == {"discovery"} or (not named and "credentials" in message), message
+    assert [r["form"]["query"][0] for r in fake.requests] == [discovery_query(config)]
 
 
 async def test_history_failure_is_one_sentence(
     serve: Callable[[Answer], FakeServer], tmp_path: Path
 ) -> None:
     fake = serve(Reply(502, "<html>Bad Gateway</html>", "text/html"))
-    message = await failure(make_config(tmp_path, fake.url), history=True)
+    message = await failure(make_config(tmp_path, fake.url, stacks=PINNED), history=True)
     assert_one_sentence(SourceError(message), fake.url)
     assert "answered HTTP 502 to the p99 query" in message
     assert {r["path"] for r in fake.requests} == {"/api/v1/query_range"}
@@ -552,7 +785,7 @@ async def test_multi_line_error_from_the_server_stays_one_line(
             },
         )
     )
-    message = await failure(make_config(tmp_path, fake.url))
+    message = await failure(make_config(tmp_path, fake.url, stacks=PINNED))
     assert_one_sentence(SourceError(message), fake.url)
     assert "rpc error: code = Unavailable" in message
 
@@ -569,7 +802,7 @@ async def test_credentials_never_appear_in_errors(
     # The server echoes the Authorization header into every answer it can.
     fake = serve(Reply(reply.status, reply.body, reply.content_type, echo_auth=True))
     for settings in ({"bearer_token": TOKEN}, {"username": "ops", "password": PASSWORD}):
-        message = await failure(make_config(tmp_path, fake.url, **settings))
+        message = await failure(make_config(tmp_path, fake.url, stacks=PINNED, **settings))
         assert_one_sentence(SourceError(message), fake.url)
         secret = settings.get("bearer_token") or settings["password"]
         basic = base64.b64encode(f"ops:{PASSWORD}".encode()).decode()
@@ -588,7 +821,7 @@ async def test_password_in_the_url_is_neither_shown_nor_leaked(
         Reply(400, {"status": "error", "errorType": "bad_data", "error": "x"}, echo_auth=True)
     )
     with_userinfo = fake.url.replace("http://", f"http://ops:{PASSWORD}@")
-    message = await failure(make_config(tmp_path, with_userinfo))
+    message = await failure(make_config(tmp_path, with_userinfo, stacks=PINNED))
     assert_one_sentence(SourceError(message), fake.url)
     assert "ops:" not in message
     assert "SECRET" not in message
@@ -602,7 +835,8 @@ async def test_password_inside_its_own_base64_is_still_hidden(
     header's base64 apart and leave the rest (which decodes to ":b3Bz") readable."""
     error = {"status": "error", "errorType": "bad_data", "error": "x"}
     fake = serve(Reply(400, error, echo_auth=True))
-    message = await failure(make_config(tmp_path, fake.url, username="ops", password="b3Bz"))
+    config = make_config(tmp_path, fake.url, stacks=PINNED, username="ops", password="b3Bz")
+    message = await failure(config)
     assert "(got Authorization: Basic ***)" in message
 
 
@@ -610,12 +844,13 @@ async def test_timeout_and_refusal_hide_credentials(
     serve: Callable[[Answer], FakeServer], tmp_path: Path
 ) -> None:
     refused = f"http://ops:{PASSWORD}@127.0.0.1:{free_port()}"
-    message = await failure(make_config(tmp_path, refused, bearer_token=TOKEN))
+    message = await failure(make_config(tmp_path, refused, stacks=PINNED, bearer_token=TOKEN))
     assert_one_sentence(SourceError(message), refused.replace(f"ops:{PASSWORD}@", ""))
     assert "SECRET" not in message
     fake = serve(Reply(delay_s=10))
     slow = fake.url.replace("http://", f"http://ops:{PASSWORD}@")
-    message = await failure(make_config(tmp_path, slow, timeout_s=0.2))
+    message = await failure(make_config(tmp_path, slow, stacks=PINNED, timeout_s=0.2))
+    assert "did not answer the health query" in message
     assert_one_sentence(SourceError(message), fake.url)
     assert "SECRET" not in message
 
@@ -626,21 +861,25 @@ async def test_requests_are_evaluated_at_the_clock_instant(
     """Every query of one refresh carries the same time, so the figures agree."""
     empty = {"status": "success", "data": {"resultType": "vector", "result": []}}
     fake = serve(Reply(200, empty))
-    src = PrometheusSource(
-        make_config(tmp_path, fake.url, bearer_token=TOKEN), clock=FrozenClock(T_END)
-    )
+    config = make_config(tmp_path, fake.url, bearer_token=TOKEN)
+    src = PrometheusSource(config, clock=FrozenClock(T_END))
     try:
         snap = await src.refresh()
     finally:
         await src.aclose()
-    # The health query, the two GPU queries, and the XID history once on the first refresh.
-    assert snap.queries == 4
+    # The discovery probe (no stacks named), the health query, the two GPU queries, and
+    # the XID history once on the first refresh.
+    assert snap.queries == 5
     assert snap.models == ()
     assert snap.rate_limited_keys == ()
     assert snap.aggregate == ModelHealth(AGGREGATE)
+    # The probe found nothing: the default stacks are read, and the snapshot says why.
+    assert snap.error is not None and "holds no series of a stack" in snap.error
     instant = [r["form"] for r in fake.requests if r["path"] == "/api/v1/query"]
     ranged = [r["form"] for r in fake.requests if r["path"] == "/api/v1/query_range"]
-    assert sorted(f["query"][0] for f in instant) == sorted(src.queries.values())
+    assert sorted(f["query"][0] for f in instant) == sorted(
+        [discovery_query(config), *src.queries.values()]
+    )
     assert {f["time"][0] for f in instant} == {f"{T_END:.3f}"}
     assert [f["end"][0] for f in ranged] == [f"{T_END:.3f}"]
     # A vector where the XID history needs a matrix costs the GPU grid, not the panes.
@@ -665,14 +904,18 @@ async def test_unattributed_rejections_and_non_finite_values(
         (part("rejected_keys", {"api_key_id": "k1"}), "3"),
         (part("rejected_keys", {}), "1"),
         (part("rejected_keys", {"warroom_total": "true"}), "4"),
-        (part("ttft", {"model_name": "m"}), "NaN"),
-        (part("latency", {"model": "m", "quantile": "0.99"}), "+Inf"),
-        (part("requests", {"model": "m", "status_code": "200"}), "NaN"),
-        # A series no part claims (a tag this cockpit never sends) is left alone.
-        (part("elsewhere", {"model": "x", "status_code": "200"}), "5"),
+        (part("vllm/ttft", {"warroom_model": "m"}), "NaN"),
+        (part("vllm/kv_cache", {"warroom_model": "m"}), "-Inf"),
+        (part("generic/latency", {"warroom_model": "m", "quantile": "0.99"}), "+Inf"),
+        (part("generic/requests", {"warroom_model": "m"}), "NaN"),
+        # Series no part claims (a tag this cockpit never sends, a stack not in use) are
+        # left alone.
+        (part("elsewhere", {"warroom_model": "x"}), "5"),
+        (part("sglang/requests", {"warroom_model": "y"}), "5"),
     )
     fake = serve(lambda query: health if '"warroom_query"' in query else vector())
-    src = PrometheusSource(make_config(tmp_path, fake.url), clock=FrozenClock(T_END))
+    config = make_config(tmp_path, fake.url, stacks=PINNED)
+    src = PrometheusSource(config, clock=FrozenClock(T_END))
     try:
         snap = await src.refresh()
     finally:

@@ -94,6 +94,10 @@ def _source_options() -> argparse.ArgumentParser:
     c.add_argument("--context", help="cluster name shown in the header")
     c.add_argument("--profile", help="metric-name profile: generic, istio, ingress-nginx")
     c.add_argument(
+        "--stack", metavar="A,B",
+        help="stack adapters to read, e.g. vllm,litellm (default: found in Prometheus)",
+    )  # fmt: skip
+    c.add_argument(
         "--gpu-source",
         choices=("auto", "dcgm", "nvml", "none"),
         help="where GPU data comes from (default auto: DCGM, else this host's NVML)",
@@ -140,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         "snapshot", parents=[common], help="print one refresh (what the panes show) and exit"
     )
     snap.add_argument("--json", action="store_true", help="one JSON object (the stable format)")
+    disc = sub.add_parser(
+        "discover", parents=[common],
+        help="show what Prometheus holds, how warroom reads it, and the pitfalls seen",
+    )  # fmt: skip
+    disc.add_argument("--json", action="store_true", help="one JSON object (the stable format)")
     sim = sub.add_parser("simulate", help="serve the simulated fleet's /metrics for Prometheus")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, required=True, help="port (0 picks a free one)")
@@ -152,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--canary-weight", type=_percent, default=0, metavar="PCT",
         help="percent of traffic on the gateway canary from the start (canary scenarios)",
+    )  # fmt: skip
+    sim.add_argument(
+        "--stack", metavar="A,B",
+        help="what the fleet exports, e.g. vllm,litellm,dcgm (default generic,vllm,dcgm); "
+        "each also alone at /metrics/<name>",
     )  # fmt: skip
     sub.add_parser("scenarios", help="list the demo scenarios")
     tri = sub.add_parser(
@@ -221,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _list_scenarios()
             case "snapshot":
                 return _snapshot(args)
+            case "discover":
+                return _discover(args)
             case "triage":
                 return _triage(args)
             case "runbooks":
@@ -253,6 +269,7 @@ def load(args: argparse.Namespace) -> Config:
         ("window",): opt.get("window"),
         ("context",): opt.get("context"),
         ("metrics", "profile"): opt.get("profile"),
+        ("metrics", "stacks"): opt.get("stack"),
         ("gpu_source",): opt.get("gpu_source"),
         ("kubernetes", "context"): opt.get("kube_context"),
         ("mitigations", "read_only"): opt.get("read_only"),
@@ -581,6 +598,20 @@ def _snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _discover(args: argparse.Namespace) -> int:
+    from tui.discover_report import discover_json, discover_text, run_discover
+
+    if vars(args).get("demo"):
+        raise ConfigError("warroom discover reads a Prometheus: pass --prometheus URL.")
+    discovery = run_discover(load(args))
+    if args.json:
+        json.dump(discover_json(discovery), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(discover_text(discovery))
+    return 0
+
+
 def _triage(args: argparse.Namespace) -> int:
     from tui.headless import triage_text
     from tui.model import AGGREGATE
@@ -655,9 +686,11 @@ def _runbooks(config: Config) -> Runbooks:
 
 def _simulate(args: argparse.Namespace) -> int:
     from tui.sim.exporter import serve
+    from tui.sim.stacks import parse_stack
 
     try:
         serve(
+            stack=parse_stack(args.stack),
             host=args.host,
             port=args.port,
             scenario=args.scenario,

@@ -55,6 +55,8 @@ class Slo(_Strict):
     rate_429_ratio: float = Field(default=0.05, gt=0, le=1)
     ttft_p99_s: float = Field(default=1.0, gt=0)
     queue_depth: float = Field(default=20.0, gt=0)
+    kv_cache_ratio: float = Field(default=0.95, gt=0, le=1)
+    """KV-cache usage of a model's fullest pod: past it vLLM preempts running requests."""
     warn_fraction: float = Field(default=0.8, gt=0, le=1)
 
 
@@ -64,6 +66,8 @@ class DcgmNames(_Strict):
     util: str = "DCGM_FI_DEV_GPU_UTIL"
     fb_used: str = "DCGM_FI_DEV_FB_USED"
     fb_free: str = "DCGM_FI_DEV_FB_FREE"
+    fb_reserved: str = "DCGM_FI_DEV_FB_RESERVED"
+    """Reserved framebuffer (dcgm-exporter 4.x): used + free + reserved is the card."""
     temp: str = "DCGM_FI_DEV_GPU_TEMP"
     power: str = "DCGM_FI_DEV_POWER_USAGE"
     xid: str = "DCGM_FI_DEV_XID_ERRORS"
@@ -87,6 +91,11 @@ class KubernetesSettings(_Strict):
     timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
+DEFAULT_MODEL_DEPLOYMENT = "vllm-{model}"
+"""The name template used when ``mitigations.model_deployment`` is unset and no pod of
+the model is known (or its owners cannot be read)."""
+
+
 class MitigationSettings(_Strict):
     """Which objects the mitigation keys change, and how."""
 
@@ -94,8 +103,10 @@ class MitigationSettings(_Strict):
     gateway_deployment: str = "llm-gateway"
     gateway_container: str | None = None
     """None: the first container."""
-    model_deployment: str = "vllm-{model}"
-    """The Deployment serving a model; ``{model}`` is the model name made DNS-safe."""
+    model_deployment: str | None = None
+    """The Deployment serving a model, as a template: ``{model}`` is the model name made
+    DNS-safe. Set, it always wins; None: the Deployment that owns the model's pods (their
+    ReplicaSet's owner), and ``vllm-{model}`` only when no pod of the model is known."""
     model_container: str | None = None
     scale_step: int = Field(default=2, ge=1, le=100)
     overflow_threshold: str = "0.7"
@@ -175,6 +186,10 @@ class MetricProfile(_Strict):
     """Metric and label names for one deployment's spelling. ``profile`` picks a built-in
     set; any field given beside it overrides that one name."""
 
+    stacks: tuple[str, ...] | None = None
+    """The stack adapters to read (`tui.stacks`), e.g. ``["vllm", "litellm"]``. None:
+    with no ``[metrics]`` section warroom discovers them from what Prometheus holds;
+    with one, the generic gateway named here and vLLM beside it."""
     profile: Literal["generic", "istio", "ingress-nginx"] = "generic"
     requests_total: str = "http_requests_total"
     model_label: str = "model"
@@ -195,6 +210,43 @@ class MetricProfile(_Strict):
     pod_label: str = "pod"
     namespace_label: str = "namespace"
     dcgm: DcgmNames = DcgmNames()
+
+    @field_validator("stacks", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        # ``WARROOM_STACK=vllm,litellm`` and ``--stack vllm,litellm`` arrive as one string.
+        if isinstance(v, str):
+            return tuple(part.strip() for part in v.split(",") if part.strip())
+        return v
+
+    @field_validator("stacks")
+    @classmethod
+    def _known_stacks(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is None:
+            return v
+        from tui.stacks import adapter_names
+
+        known = adapter_names()
+        wrong = [name for name in v if name not in known]
+        if wrong or not v:
+            raise ValueError(
+                f"{', '.join(map(repr, wrong)) or 'an empty list'} names no stack warroom "
+                f"reads; choose from {', '.join(known)}"
+            )
+        return v
+
+    @property
+    def discovered(self) -> bool:
+        """Whether the stacks are found in Prometheus rather than named in the config."""
+        return self.stacks is None and not (self.model_fields_set - _NOT_NAMING_A_GATEWAY)
+
+
+_NOT_NAMING_A_GATEWAY = {
+    "dcgm", "matchers", "pod_label", "namespace_label",
+    "server_model_label", "ttft_bucket", "queue_waiting", "running",
+}  # fmt: skip
+"""Settings that narrow or rename series without saying which gateway writes them: the
+model servers' names are read by the vLLM adapter whether discovered or named."""
 
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -308,6 +360,7 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
     "WARROOM_WINDOW": ("window",),
     "WARROOM_CONTEXT": ("context",),
     "WARROOM_PROFILE": ("metrics", "profile"),
+    "WARROOM_STACK": ("metrics", "stacks"),
     "WARROOM_GPU_SOURCE": ("gpu_source",),
     "WARROOM_KUBE_CONTEXT": ("kubernetes", "context"),
     "WARROOM_THEME": ("display", "theme"),

@@ -11,7 +11,7 @@ from typing import Any
 
 from tui.cause import SuspectedCause
 from tui.config import Slo
-from tui.format import fmt_latency, fmt_queue, fmt_ratio, fmt_rps
+from tui.format import figure_text, fmt_latency, fmt_percent, fmt_queue, fmt_ratio, fmt_rps
 from tui.model import GpuEvent, ModelHealth, Snapshot, iso_utc
 from tui.severity import assess, rank
 from tui.signals import SIGNALS
@@ -43,6 +43,8 @@ def snapshot_json(
         "stale_since": (iso_utc(snap.stale_since) if snap.stale_since else None),
         "error": snap.error,
         "queries": snap.queries,
+        "stack": list(snap.stack),
+        "unsourced": sorted(snap.unsourced),
         "models": [model_entry(m) for m in rank(snap.models, slo)],
         "aggregate": model_entry(snap.aggregate),
         "rate_limited_keys": [k.as_json() for k in snap.rate_limited_keys],
@@ -62,24 +64,20 @@ def _when(event: GpuEvent) -> object:
 def snapshot_table(
     snap: Snapshot, slo: Slo, *, causes: Mapping[str, SuspectedCause] | None = None
 ) -> str:
-    header = ("model", "p50", "p95", "p99", "ttft p99", "req/s", "5xx", "429", "queue")
+    columns = (
+        ("p50", "p50_s", fmt_latency), ("p95", "p95_s", fmt_latency),
+        ("p99", "p99_s", fmt_latency), ("ttft p99", "ttft_p99_s", fmt_latency),
+        ("req/s", "rps", fmt_rps), ("5xx", "error_5xx_ratio", fmt_ratio),
+        ("429", "rate_429_ratio", fmt_ratio), ("queue", "queue_depth", fmt_queue),
+        ("kv", "kv_cache_ratio", fmt_percent),
+    )  # fmt: skip
+    header = ("model", *(name for name, _, _ in columns))
     rows = [header]
     for m in (*rank(snap.models, slo), snap.aggregate):
-        rows.append(
-            (
-                m.model,
-                fmt_latency(m.p50_s),
-                fmt_latency(m.p95_s),
-                fmt_latency(m.p99_s),
-                fmt_latency(m.ttft_p99_s),
-                fmt_rps(m.rps),
-                fmt_ratio(m.error_5xx_ratio),
-                fmt_ratio(m.rate_429_ratio),
-                fmt_queue(m.queue_depth),
-            )
-        )
+        rows.append((m.model, *(figure_text(m, f, fmt, snap.unsourced) for _, f, fmt in columns)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [f"{snap.source} at {snap.taken_at:%Y-%m-%d %H:%M:%S} UTC"]
+    stack = f" ({' · '.join(snap.stack)})" if snap.stack else ""
+    lines = [f"{snap.source}{stack} at {snap.taken_at:%Y-%m-%d %H:%M:%S} UTC"]
     for r in rows:
         cells = [r[0].ljust(widths[0])] + [
             c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)

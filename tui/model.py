@@ -28,6 +28,12 @@ class ModelHealth:
     error_5xx_ratio: float | None = None
     rate_429_ratio: float | None = None
     queue_depth: float | None = None
+    kv_cache_ratio: float | None = None
+    """The fullest KV cache among the model's pods (0..1): vLLM pre-allocates GPU memory,
+    so this, not the framebuffer, is the memory-pressure signal."""
+    beyond: frozenset[str] = frozenset()
+    """Quantile fields whose value is only a lower bound: the quantile lies past the
+    histogram's top finite bucket, and the value is that bucket's bound (shown ``>1 s``)."""
     stale: bool = False
     """True when these values are carried from an earlier refresh (the last one failed,
     or this model's series vanished); the snapshot's ``stale_since`` says since when."""
@@ -43,6 +49,8 @@ class ModelHealth:
             "error_5xx_ratio": _finite(self.error_5xx_ratio),
             "rate_429_ratio": _finite(self.rate_429_ratio),
             "queue_depth": _finite(self.queue_depth),
+            "kv_cache_ratio": _finite(self.kv_cache_ratio),
+            "beyond": sorted(self.beyond),
             "stale": self.stale,
         }
 
@@ -208,8 +216,16 @@ class Snapshot:
     """GPU events this refresh learned of (new XID codes); older ones are the tracker's."""
     gpu_error: str | None = None
     """One sentence: why GPU data is missing or partial (e.g. no NVML on this host)."""
+    stack: tuple[str, ...] = ()
+    """The stacks the figures were read from, as the top line names them (``vLLM ·
+    LiteLLM``); empty for the demo."""
+    unsourced: frozenset[str] = frozenset()
+    """`ModelHealth` fields no stack in use has a source for: shown as such, never as 0."""
     extras: dict[str, object] = field(default_factory=dict)
     """Room for later capabilities to add keys beside the ones above, never renaming them."""
+    model_pods: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Served model -> its model-server pods as ``namespace/pod``, from the per-pod series
+    that carry both (vLLM's): where a mitigation finds the model's Deployment."""
 
     @property
     def stale(self) -> bool:

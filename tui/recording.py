@@ -79,8 +79,8 @@ def snapshot_to_json(s: Snapshot) -> dict[str, object]:
     return {
         "taken_at": iso_utc(s.taken_at),
         "source": s.source,
-        "models": [_flat_json(m) for m in s.models],
-        "aggregate": _flat_json(s.aggregate),
+        "models": [_health_json(m) for m in s.models],
+        "aggregate": _health_json(s.aggregate),
         "rate_limited_keys": [_flat_json(k) for k in s.rate_limited_keys],
         "error": s.error,
         "stale_since": None if s.stale_since is None else iso_utc(s.stale_since),
@@ -90,6 +90,9 @@ def snapshot_to_json(s: Snapshot) -> dict[str, object]:
         "events": [e.as_json() for e in s.events],
         "gpu_error": s.gpu_error,
         "extras": dict(s.extras),
+        "model_pods": {model: list(pods) for model, pods in s.model_pods.items()},
+        "stack": list(s.stack),
+        "unsourced": sorted(s.unsourced),
     }
 
 
@@ -102,14 +105,18 @@ def snapshot_from_json(d: Mapping[str, Any]) -> Snapshot:
             d,
             taken_at=_time(d["taken_at"]),
             stale_since=None if d.get("stale_since") is None else _time(d["stale_since"]),
-            models=tuple(_record(ModelHealth, m) for m in _list(d, "models")),
-            aggregate=_record(ModelHealth, d["aggregate"]),
+            models=tuple(_health(m) for m in _list(d, "models")),
+            aggregate=_health(d["aggregate"]),
             rate_limited_keys=tuple(
                 _record(KeyRejections, k) for k in _list(d, "rate_limited_keys")
             ),
             gpus=tuple(_gpu(g) for g in _list(d, "gpus")),
             events=tuple(_event(e) for e in _list(d, "events")),
             extras=_extras(d),
+            model_pods=_model_pods(d),
+            # Absent in recordings made before stacks were read: no stack, nothing unsourced.
+            stack=tuple(_names(d, "stack")),
+            unsourced=frozenset(_names(d, "unsourced")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a snapshot ({type(exc).__name__}: {exc})") from exc
@@ -118,6 +125,23 @@ def snapshot_from_json(d: Mapping[str, Any]) -> Snapshot:
 def _flat_json(record: Any) -> dict[str, object]:
     """A record of plain fields, each as it is (no rounding)."""
     return {f.name: _json_number(getattr(record, f.name)) for f in fields(record)}
+
+
+def _health_json(m: ModelHealth) -> dict[str, object]:
+    return {**_flat_json(m), "beyond": sorted(m.beyond)}
+
+
+def _health(d: object) -> ModelHealth:
+    beyond = frozenset(_names(d, "beyond")) if isinstance(d, Mapping) else frozenset()
+    return _record(ModelHealth, d, beyond=beyond)
+
+
+def _names(d: object, key: str) -> list[str]:
+    """A list of strings under ``key`` (empty when absent); ValueError for anything else."""
+    names = _list(d, key)
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{key} is not a list of names")
+    return names
 
 
 def _gpu_json(g: GpuState) -> dict[str, object]:
@@ -188,6 +212,16 @@ def _list(d: object, key: str) -> list[Any]:
     if not isinstance(value, list):
         raise ValueError(f"{key} is not a list")
     return value
+
+
+def _model_pods(d: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    pods = d.get("model_pods", {})  # absent in recordings made before it was kept
+    if not isinstance(pods, dict) or not all(
+        isinstance(names, list) and all(isinstance(n, str) for n in names)
+        for names in pods.values()
+    ):
+        raise ValueError("model_pods is not a JSON object of lists of pod names")
+    return {str(model): tuple(names) for model, names in pods.items()}
 
 
 def _extras(d: Mapping[str, Any]) -> dict[str, object]:

@@ -3,19 +3,24 @@ and what went wrong on it lately.
 
 The grid's one-cell encoding answers "where"; this pane answers "what exactly", with the
 figures and the last few events an on-call engineer quotes in the incident channel.
+
+vLLM pre-allocates most of the framebuffer (``--gpu-memory-utilization``, 0.9 by default)
+whatever its load, so a serving GPU always reads ~90 % used: the memory-pressure signal is
+its model's KV-cache usage (``vllm:kv_cache_usage_perc``, the fullest pod), shown beside
+the model when the health pane knows it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 
 from rich.text import Text
 from textual.widgets import Static
 
 from tui.format import NO_DATA
-from tui.model import GpuEvent, GpuState
+from tui.model import GpuEvent, GpuState, ModelHealth
 from widgets.gpu_grid import ALERT_STYLE, FULL_AT, FULL_STYLE, OOM_KINDS, OOM_MARK, XID_MARK
 
 EVENTS_SHOWN = 3
@@ -54,9 +59,23 @@ def _event_line(event: GpuEvent) -> Text:
     return text
 
 
-def describe(gpu: GpuState, events: Sequence[GpuEvent]) -> Text:
+def _kv_cache(ratio: float | None) -> Text:
+    if ratio is None or not math.isfinite(ratio):
+        return Text()
+    full = ratio >= FULL_AT
+    text = Text("  KV cache ")
+    text.append(f"{ratio * 100:.0f}%", style=FULL_STYLE if full else "bold")
+    if full:
+        text.append(" ⚠ full", style=FULL_STYLE)
+    return text
+
+
+def describe(
+    gpu: GpuState, events: Sequence[GpuEvent], kv_cache_ratio: float | None = None
+) -> Text:
     """The pane's text: a few lines, each cut at the pane's width (see the CSS) rather than
-    wrapped, so the pane keeps its height as the cursor moves."""
+    wrapped, so the pane keeps its height as the cursor moves. ``kv_cache_ratio`` is the
+    KV-cache usage of the model the GPU serves (0..1), shown beside it when known."""
     head = Text.assemble((gpu.node, "bold"), f"  GPU {gpu.gpu}  ", (gpu.uuid, "dim"))
     if gpu.product:
         head.append(f"  {gpu.product}", style="dim")
@@ -66,6 +85,8 @@ def describe(gpu: GpuState, events: Sequence[GpuEvent]) -> Text:
     pod = f"{gpu.namespace}/{gpu.pod}" if gpu.namespace and gpu.pod else gpu.pod
     who = Text("model ")
     who.append(gpu.model or "(none)", style="bold" if gpu.model else "dim")
+    if gpu.model:
+        who.append_text(_kv_cache(kv_cache_ratio))
     who.append(f"  pod {pod or NO_DATA}")
 
     util = None if gpu.util_ratio is None else gpu.util_ratio * 100
@@ -90,8 +111,19 @@ def describe(gpu: GpuState, events: Sequence[GpuEvent]) -> Text:
     return Text("\n").join(lines)
 
 
+def kv_cache_by_model(models: Iterable[ModelHealth]) -> dict[str, float]:
+    """Served model -> its KV-cache usage, for the models whose usage is known."""
+    return {
+        m.model: m.kv_cache_ratio
+        for m in models
+        if m.kv_cache_ratio is not None and math.isfinite(m.kv_cache_ratio)
+    }
+
+
 class GpuDetail(Static):
-    """Renders the one GPU it is given (from `GpuGrid.GpuSelected`); it never reads a source."""
+    """Renders the one GPU it is given (from `GpuGrid.GpuSelected`) and, from the models'
+    health it is given (`set_models`), the KV-cache usage of the model that GPU serves; it
+    never reads a source."""
 
     DEFAULT_CSS = """
     GpuDetail { height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -100,9 +132,30 @@ class GpuDetail(Static):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(Text(HINT, style="dim"), id=id, classes=classes)
         self.gpu: GpuState | None = None
+        self._events: tuple[GpuEvent, ...] = ()
+        self._kv_cache: Mapping[str, float] = {}
 
     def show(self, gpu: GpuState | None, events: Sequence[GpuEvent] = ()) -> None:
         """``events`` are this GPU's; at most the newest three are listed. ``None`` shows
         the hint."""
         self.gpu = gpu
-        self.update(Text(HINT, style="dim") if gpu is None else describe(gpu, events))
+        self._events = tuple(events)
+        self._render_gpu()
+
+    def set_models(self, models: Iterable[ModelHealth]) -> None:
+        """The models' health as the pane last read it: where the shown GPU's model is among
+        them, its KV-cache usage is shown (again, as it changes)."""
+        kv = kv_cache_by_model(models)
+        if kv == self._kv_cache:
+            return
+        self._kv_cache = kv
+        if self.gpu is not None:
+            self._render_gpu()
+
+    def _render_gpu(self) -> None:
+        gpu = self.gpu
+        if gpu is None:
+            self.update(Text(HINT, style="dim"))
+            return
+        kv = self._kv_cache.get(gpu.model) if gpu.model else None
+        self.update(describe(gpu, self._events, kv))

@@ -51,7 +51,11 @@ class StatusBar(Static):
         sep = (" │ ", "dim")
         # At 80 columns every cell counts: the product name goes before any figure does.
         brand = ("warroom", "bold") if self.size.width >= 100 else ""
-        line = Text.assemble(brand, sep if brand else "", (self.source, "bold"), sep, self.context)
+        line = Text.assemble(brand, sep if brand else "", (self.source, "bold"))
+        if snapshot is not None and snapshot.stack:
+            # Which exporters the figures come from: found in Prometheus or pinned in config.
+            line.append(f" ({' · '.join(snapshot.stack)})")
+        line.append_text(Text.assemble(sep, self.context))
         if self.cluster:
             line.append_text(Text.assemble(sep, "⚙ ", self.cluster))
             if self.production:

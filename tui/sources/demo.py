@@ -13,6 +13,7 @@ import math
 import threading
 from collections import defaultdict, deque
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from tui.actions.plan import canary_percent
@@ -62,6 +63,10 @@ class DemoSource:
         self.scenario = find_scenario(scenario)
         self.fleet = build_fleet(models, gpus, seed)
         self.description = f"demo {self.scenario.name} · {len(self.fleet.models)} models"
+        self.model_pods = {
+            m.name: tuple(f"{NAMESPACE}/{pod}" for pod in m.pods) for m in self.fleet.models
+        }
+        """What vLLM's per-pod series would tell Prometheus: each model's pods."""
         self.clock = clock
         self.epoch = epoch
         self._window_s = window_s
@@ -99,6 +104,7 @@ class DemoSource:
             now = self._catch_up(self._sim_now())
             old = self._window_start(now.t)
             queue = self._queue_by_model()
+            kv = self._kv_cache_by_model()
             gpus = [gpu_state(g) for g in self.engine.gpus()]
             taken_at = utc(self.epoch + now.t)
             events: list[GpuEvent] = []
@@ -106,6 +112,9 @@ class DemoSource:
                 events += self._prime_xids(now.t, {g.uuid: g for g in gpus})
             events += self._xids.observe(gpus, taken_at)
         models, aggregate = figures(old, now, queue)
+        # The fullest pod's KV cache, as the Prometheus path reads vLLM's gauge.
+        models = tuple(replace(m, kv_cache_ratio=kv.get(m.model)) for m in models)
+        aggregate = replace(aggregate, kv_cache_ratio=max(kv.values(), default=None))
         return Snapshot(
             taken_at=taken_at,
             source=self.description,
@@ -114,6 +123,7 @@ class DemoSource:
             rate_limited_keys=rate_limited_keys(old, now),
             gpus=tuple(gpus),
             events=tuple(events),
+            model_pods=self.model_pods,
         )
 
     # -- the gateway canary (canary scenarios)
@@ -280,6 +290,12 @@ class DemoSource:
             )
             if len(points) > 2 * self._history_s / HISTORY_STEP_S:
                 del points[: len(points) // 2]
+
+    def _kv_cache_by_model(self) -> dict[str, float]:
+        kv: dict[str, float] = {}
+        for pod in self.engine.pods():
+            kv[pod.model] = max(kv.get(pod.model, 0.0), round(pod.kv_cache_usage, 4))
+        return kv
 
     def _queue_by_model(self) -> dict[str, float]:
         queue: dict[str, float] = defaultdict(float)

@@ -30,21 +30,24 @@ from tui.model import (
     GpuState,
     HistoryPoint,
     KeyRejections,
-    ModelHealth,
     Snapshot,
 )
-from tui.sources.dcgm import gpus_from_series, pod_models, xid_changes
+from tui.sources.dcgm import gpus_from_series, pod_models, pods_by_model, xid_changes
 from tui.sources.promql import (
     HEALTH_PART_LABEL,
     HEALTH_QUERY,
-    LATENCY_QUANTILES,
-    QUANTILE_LABEL,
-    RATE_LIMITED_STATUS,
     TOTAL_LABEL,
+    QuerySet,
     build_queries,
     canary_queries,
     in_flight_query,
 )
+from tui.stacks import DEFAULT as DEFAULT_STACKS
+from tui.stacks import PROFILE_STACKS, adapter_names
+from tui.stacks import build as build_stacks
+from tui.stacks.base import MODEL, Stack
+from tui.stacks.discover import present, probe_query
+from tui.stacks.fold import fold, unsourced
 from tui.xid import XidWatch
 
 HISTORY_POINTS = 60
@@ -52,10 +55,11 @@ HISTORY_POINTS = 60
 NO_KEY = "(no key)"
 """Shown for 429s the rate limiter could not attribute to an API key."""
 
+REDISCOVER_S = 60.0
+"""How long a discovery that found no known stack waits before it looks again."""
 GPU_QUERIES = ("gpus", "pod_models")
 """Queries whose failure costs only the GPU grid, never the health panes."""
 
-_QUANTILE_FIELDS = dict(zip(LATENCY_QUANTILES, ("p50_s", "p95_s", "p99_s"), strict=True))
 
 T = TypeVar("T")
 
@@ -101,11 +105,16 @@ class PrometheusSource:
             raise ConfigError(
                 "No Prometheus URL is configured; set PROMETHEUS_URL or [prometheus] url."
             )
-        try:
-            self._queries = build_queries(config.metrics, config.window)
-        except ValueError as exc:
-            raise ConfigError(f"The metric profile cannot be used: {exc}.") from None
         self._config = config
+        self._stacks: list[Stack] = []
+        self._queries: QuerySet | None = None
+        """None until the stacks are known: named in the config, or found in Prometheus
+        by the first refresh (`_discover`)."""
+        self._discover_again_at: float | None = None
+        """When a discovery that found nothing is tried again (clock seconds)."""
+        if not config.metrics.discovered:
+            names = config.metrics.stacks or PROFILE_STACKS[config.metrics.profile]
+            self._use(build_stacks(names, config.metrics))
         self._clock = clock or WallClock()
         self._url = display_url(settings.url)
         self._timeout_s = settings.timeout_s
@@ -113,7 +122,12 @@ class PrometheusSource:
         self._gpus_read: tuple[float, list[GpuState], str | None] | None = None
         """When the GPU series were last read (clock seconds), the GPUs and any sentence:
         reused until ``gpu_refresh_s`` has passed."""
+        self._model_pods: dict[str, tuple[str, ...]] = {}
+        """Each model's pods as the last good reading of the per-pod series named them:
+        kept through a failed one, so a mitigation still finds the model's Deployment."""
         self.description = f"prometheus {self._url}"
+        self._note: str | None = None
+        """One sentence the snapshot carries while discovery found nothing."""
 
         self._secrets: list[str] = []
         headers: dict[str, str] = {}
@@ -144,15 +158,53 @@ class PrometheusSource:
             transport=transport,
         )
 
+    def _use(self, stacks: list[Stack]) -> None:
+        try:
+            self._queries = build_queries(self._config.metrics, self._config.window, stacks)
+        except ValueError as exc:
+            raise ConfigError(f"The metric profile cannot be used: {exc}.") from None
+        self._stacks = stacks
+        self._unsourced = unsourced(stacks, self._queries.health)
+
+    @property
+    def stacks(self) -> tuple[str, ...]:
+        """The adapters in use, by name (empty until discovery has run)."""
+        return tuple(s.name for s in self._stacks)
+
     @property
     def queries(self) -> Mapping[str, str]:
-        """The instant queries one refresh sends, by name."""
-        return self._queries.instant
+        """The instant queries one refresh sends, by name (none before discovery)."""
+        return self._queries.instant if self._queries else {}
 
     @property
     def range_queries(self) -> Mapping[str, str]:
         """The range queries `history` sends, by name."""
-        return self._queries.range
+        return self._queries.range if self._queries else {}
+
+    async def _discover(self, at: float) -> int:
+        """Pick the adapters from what Prometheus holds; the queries it took (0 or 1)."""
+        if self._queries is not None and (
+            self._discover_again_at is None or at < self._discover_again_at
+        ):
+            return 0
+        candidates = build_stacks(adapter_names(), self._config.metrics)
+        samples = await self._instant("discovery", probe_query(candidates), at)
+        found = present(candidates, ((s.labels, s.value) for s in samples))
+        if found:
+            self._discover_again_at = None
+            self._note = None
+        else:
+            # An empty Prometheus (just started, or scraping nothing warroom knows): read
+            # the default shape meanwhile and look again in a minute.
+            found = build_stacks(DEFAULT_STACKS, self._config.metrics)
+            self._discover_again_at = at + REDISCOVER_S
+            self._note = (
+                f"Prometheus at {self._url} holds no series of a stack warroom knows "
+                f"({', '.join(adapter_names())}); looking again in {REDISCOVER_S:g}s, "
+                "or name them in [metrics] stacks."
+            )
+        self._use(found)
+        return 1
 
     def _bearer_token(self) -> str | None:
         settings = self._config.prometheus
@@ -185,6 +237,8 @@ class PrometheusSource:
 
     async def refresh(self) -> Snapshot:
         at = self._clock.now()
+        discovery = await self._discover(at) if self._config.metrics.discovered else 0
+        assert self._queries is not None  # named in the config, or just discovered
         health = self._instant(HEALTH_QUERY, self._queries.instant[HEALTH_QUERY], at)
         # The GPU grid fails on its own: the health panes never wait on it to be right.
         # Both end before a failure is raised, so no request outlives the refresh.
@@ -199,17 +253,24 @@ class PrometheusSource:
             part = by_part.get(sample.labels.get(HEALTH_PART_LABEL, ""))
             if part is not None:
                 part.append(sample)
-        models, aggregate = self._health(by_part)
+        models, aggregate = fold(
+            self._stacks,
+            {name: [(x.labels, x.value) for x in found] for name, found in by_part.items()},
+        )
         return Snapshot(
             taken_at=utc(at),
             source=self.description,
             models=models,
             aggregate=aggregate,
             rate_limited_keys=self._keys(by_part["rejected_keys"]),
-            queries=1 + gpu_queries,
+            error=self._note,
+            queries=discovery + 1 + gpu_queries,
             gpus=tuple(gpus),
             events=tuple(events),
             gpu_error=gpu_error,
+            model_pods=self._model_pods,
+            stack=tuple(s.title for s in self._stacks),
+            unsourced=self._unsourced,
         )
 
     # -- the gateway canary --------------------------------------------------------
@@ -275,6 +336,7 @@ class PrometheusSource:
         if last is not None and at - last[0] < self._config.gpu_refresh_s:
             return last[1], [], last[2], 0
         names = list(GPU_QUERIES)
+        assert self._queries is not None
         queries = [self._instant(n, self._queries.instant[n], at) for n in names]
         first = not self._xids.primed
         if first:
@@ -286,6 +348,7 @@ class PrometheusSource:
         samples, pods = answers[0], answers[1]
         profile = self._config.metrics
         models = pod_models(((s.labels, s.value) for s in pods), profile)
+        self._model_pods = pods_by_model(models)
         gpus = gpus_from_series(((s.labels, s.value) for s in samples), models, profile)
         events: list[GpuEvent] = []
         if first:
@@ -312,12 +375,15 @@ class PrometheusSource:
         return max(1, round(self._config.history_s / 240))
 
     async def _xid_history(self, at: float) -> list[_Series]:
+        assert self._queries is not None
         span = self._config.history_s
         return await self._range(
             "xid_history", self._queries.xid_history, at - span, at, self._xid_step
         )
 
     async def history(self) -> dict[str, list[HistoryPoint]]:
+        if self._queries is None:
+            return {}  # the first refresh has not found the stacks yet
         end = self._clock.now()
         span = self._config.history_s
         # Finer than the rate window adds points that only repeat each other.
@@ -327,7 +393,7 @@ class PrometheusSource:
             self._range(name, self._queries.range[name], end - span, end, step) for name in names
         )
         by_name = dict(zip(names, results, strict=True))
-        model_label = self._config.metrics.model_label
+        model_label = MODEL
         rows: dict[str, dict[float, dict[str, float | None]]] = defaultdict(
             lambda: defaultdict(dict)
         )
@@ -337,15 +403,15 @@ class PrometheusSource:
             "rate_429": "rate_429_ratio",
         }
         for name, field in fields.items():
-            for series in by_name[name]:
+            for series in by_name.get(name, []):
                 model = series.labels.get(model_label)
                 if model is None:
                     continue
                 for at, value in series.points:
-                    rows[model][at][field] = _scaled(value, field, self._unit)
-            for series in by_name[f"{name}_all"]:
+                    rows[model][at][field] = value
+            for series in by_name.get(f"{name}_all", []):
                 for at, value in series.points:
-                    rows[AGGREGATE][at][field] = _scaled(value, field, self._unit)
+                    rows[AGGREGATE][at][field] = value
         return {
             model: [
                 HistoryPoint(
@@ -367,53 +433,6 @@ class PrometheusSource:
         return self._config.metrics.latency_unit_s
 
     # -- folding results into domain types -------------------------------------------
-
-    def _health(
-        self, results: Mapping[str, list[_Sample]]
-    ) -> tuple[tuple[ModelHealth, ...], ModelHealth]:
-        profile = self._config.metrics
-        fields: dict[str, dict[str, float | None]] = defaultdict(dict)
-
-        for sample in results["latency"]:
-            model = sample.labels.get(profile.model_label)
-            field = _QUANTILE_FIELDS.get(sample.labels.get(QUANTILE_LABEL, ""))
-            if model is not None and field is not None:
-                fields[model][field] = _times(sample.value, self._unit)
-        for sample in results["ttft"]:
-            model = sample.labels.get(profile.server_model_label)
-            if model is not None:
-                fields[model]["ttft_p99_s"] = sample.value
-        queue_total: float | None = None
-        for sample in results["queue"]:
-            model = sample.labels.get(profile.server_model_label)
-            if model is not None:
-                fields[model]["queue_depth"] = sample.value
-            queue_total = _add(queue_total, sample.value)
-
-        per_model: dict[str, _StatusRates] = defaultdict(_StatusRates)
-        overall = _StatusRates()
-        for sample in results["requests"]:
-            status = sample.labels.get(profile.status_label, "")
-            model = sample.labels.get(profile.model_label)
-            if model is not None:
-                per_model[model].add(status, sample.value)
-            overall.add(status, sample.value)
-        for model, rates in per_model.items():
-            fields[model].update(rates.fields())
-
-        aggregate: dict[str, float | None] = {}
-        for sample in results["latency_all"]:
-            field = _QUANTILE_FIELDS.get(sample.labels.get(QUANTILE_LABEL, ""))
-            if field is not None:
-                aggregate[field] = _times(sample.value, self._unit)
-        for sample in results["ttft_all"]:
-            aggregate["ttft_p99_s"] = sample.value
-        aggregate["queue_depth"] = queue_total
-        if results["requests"]:
-            aggregate.update(overall.fields())
-
-        models = tuple(ModelHealth(model=m, **f) for m, f in fields.items())  # type: ignore[arg-type]
-        return models, ModelHealth(model=AGGREGATE, **aggregate)  # type: ignore[arg-type]
 
     def _keys(self, samples: list[_Sample]) -> tuple[KeyRejections, ...]:
         label = self._config.metrics.api_key_label
@@ -574,39 +593,6 @@ class PrometheusSource:
         return SourceError(" ".join(sentence.split()))
 
 
-class _StatusRates:
-    """Request rates of one model (or the whole API) split by status code."""
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self.errors = 0.0
-        self.limited = 0.0
-        self.read = False
-        """Whether any rate was a number: series that are all NaN or ±Inf say nothing
-        about the traffic, and must not read as zero requests."""
-
-    def add(self, status: str, rate: float | None) -> None:
-        if rate is None:
-            return
-        self.read = True
-        self.total += rate
-        if status.startswith("5"):
-            self.errors += rate
-        elif status == RATE_LIMITED_STATUS:
-            self.limited += rate
-
-    def fields(self) -> dict[str, float | None]:
-        if not self.read:
-            return {"rps": None, "error_5xx_ratio": None, "rate_429_ratio": None}
-        if self.total <= 0:
-            return {"rps": self.total, "error_5xx_ratio": None, "rate_429_ratio": None}
-        return {
-            "rps": self.total,
-            "error_5xx_ratio": self.errors / self.total,
-            "rate_429_ratio": self.limited / self.total,
-        }
-
-
 async def _gather(calls: Iterable[Awaitable[T]]) -> list[T]:
     """Run ``calls`` concurrently; raise the first failure (in query order) once all end.
 
@@ -642,16 +628,6 @@ def _labels(item: dict[str, Any]) -> dict[str, str]:
 
 def _times(value: float | None, unit: float) -> float | None:
     return None if value is None else value * unit
-
-
-def _scaled(value: float | None, field: str, unit: float) -> float | None:
-    return _times(value, unit) if field == "p99_s" else value
-
-
-def _add(total: float | None, value: float | None) -> float | None:
-    if value is None:
-        return total
-    return value if total is None else total + value
 
 
 def _ts(unix: float) -> str:

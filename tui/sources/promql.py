@@ -10,11 +10,15 @@ results by name and tests pin the exact strings.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui.config import CanarySettings, MetricProfile
 from tui.durations import parse_duration, promql_duration
+
+if TYPE_CHECKING:
+    from tui.stacks.base import Stack
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -118,11 +122,6 @@ def _quantile(q: str, bucket_rates: str) -> str:
     return f"histogram_quantile({q}, {bucket_rates})"
 
 
-def _tagged_quantiles(bucket_rates: str) -> str:
-    """The three latency quantiles in one query, each series tagged ``quantile="q"``."""
-    return tagged_union({q: _quantile(q, bucket_rates) for q in LATENCY_QUANTILES}, QUANTILE_LABEL)
-
-
 def tagged_union(parts: Mapping[str, str], label: str) -> str:
     """``parts`` as one query, each part's series tagged ``label="its name"``.
 
@@ -149,39 +148,25 @@ class QuerySet:
     inside the history window (the gauge only holds the latest code)."""
 
 
-def build_queries(profile: MetricProfile, window: str) -> QuerySet:
-    """All queries for ``profile`` with rate window ``window`` (e.g. ``5m`` or ``90s``).
+def build_queries(profile: MetricProfile, window: str, stacks: Sequence[Stack]) -> QuerySet:
+    """All queries for the adapters ``stacks`` with rate window ``window`` (e.g. ``5m``).
 
     Raises ValueError naming the bad metric or label name in the profile.
     """
+    from tui.stacks.base import MODEL, Query
+    from tui.stacks.compose import health_parts, pod_map
+
     w = promql_duration(parse_duration(window))
-    model = profile.model_label
-    server_model = profile.server_model_label
-    gateway = dict(profile.matchers)
+    pods = pod_map(stacks)
+    q = Query(window=w, pods=pods, matchers=dict(profile.matchers))
 
-    def rate(
-        metric: str,
-        matchers: Mapping[str, str] | None = None,
-        regex: Mapping[str, str] | None = None,
-    ) -> str:
-        return f"rate({selector(metric, matchers, regex=regex)}[{w}])"
+    def rate(metric: str) -> str:
+        return f"rate({selector(metric)}[{w}])"
 
-    latency_by_model = f"sum by ({_by(model, 'le')}) ({rate(profile.latency_bucket, gateway)})"
-    latency_all = f"sum by (le) ({rate(profile.latency_bucket, gateway)})"
-    ttft_by_model = f"sum by ({_by(server_model, 'le')}) ({rate(profile.ttft_bucket)})"
-    ttft_all = f"sum by (le) ({rate(profile.ttft_bucket)})"
     keys = f"sum by ({_by(profile.api_key_label)}) ({rate(profile.rejections_total)})"
     keys_total = f"sum({rate(profile.rejections_total)})"
-
     health = {
-        "latency": _tagged_quantiles(latency_by_model),
-        "latency_all": _tagged_quantiles(latency_all),
-        "requests": (
-            f"sum by ({_by(model, profile.status_label)}) ({rate(profile.requests_total, gateway)})"
-        ),
-        "ttft": _quantile("0.99", ttft_by_model),
-        "ttft_all": _quantile("0.99", ttft_all),
-        "queue": f"sum by ({_by(server_model)}) ({selector(profile.queue_waiting)})",
+        **health_parts(stacks, q),
         "rejected_keys": (
             f"topk({TOP_KEYS}, {keys}) or "
             f'label_replace({keys_total}, "{TOTAL_LABEL}", "true", "", "")'
@@ -189,41 +174,44 @@ def build_queries(profile: MetricProfile, window: str) -> QuerySet:
     }
     # One request for all of them: Prometheus evaluates the parts one after another
     # (about 60 ms more at 200 models) but the cockpit pays for one answer instead of
-    # seven (HTTP, pool and parsing: 10 ms of CPU instead of 22 per refresh), and a
-    # struggling Prometheus gets one query slot taken per refresh, not seven.
+    # one per part (HTTP, pool and parsing: 10 ms of CPU instead of 22 per refresh), and
+    # a struggling Prometheus gets one query slot taken per refresh, whatever the stacks.
     instant = {HEALTH_QUERY: tagged_union(health, HEALTH_PART_LABEL)}
 
-    status = profile.status_label
-    requests = rate(profile.requests_total, gateway)
-    errors = rate(profile.requests_total, gateway, {status: ERROR_STATUS_RE})
-    limited = rate(profile.requests_total, {**gateway, status: RATE_LIMITED_STATUS})
+    # -- history: the figures of the stack that speaks for traffic (a gateway if any).
+    range_: dict[str, str] = {}
+    speaker = sorted(stacks, key=lambda s: s.layer != "gateway")
+    latency = next((b for s in speaker if (b := s.latency(q)) is not None), None)
+    if latency is not None:
+        scale = "" if latency.unit_s == 1 else f" * {latency.unit_s:g}"
+        range_["p99"] = f"histogram_quantile(0.99, sum by ({MODEL}, le) ({latency.expr})){scale}"
+        range_["p99_all"] = f"histogram_quantile(0.99, sum by (le) ({latency.expr})){scale}"
+    for name, figure in (("error_5xx", "errors"), ("rate_429", "limited")):
+        for stack in speaker:
+            part, total = getattr(stack, figure)(q), stack.requests(q)
+            if part is not None and total is not None:
+                range_[name] = f"({part}) / ({total})"
+                range_[f"{name}_all"] = f"sum({part}) / sum({total})"
+                break
 
-    def ratio(part: str, by: str) -> str:
-        # A model with traffic but no matching status has no ``part`` series at all; the
-        # ``or 0 * total`` fills in a zero so the ratio reads 0, not "no data".
-        grouping = f"sum by ({by}) " if by else "sum"
-        total = f"{grouping}({requests})"
-        return f"({grouping}({part}) or 0 * {total}) / {total}"
-
-    range_ = {
-        "p99": _quantile("0.99", latency_by_model),
-        "p99_all": _quantile("0.99", latency_all),
-        "error_5xx": ratio(errors, _by(model)),
-        "error_5xx_all": ratio(errors, ""),
-        "rate_429": ratio(limited, _by(model)),
-        "rate_429_all": ratio(limited, ""),
-    }
     # -- GPUs: every dcgm-exporter gauge in one query, each series tagged with its field.
     # ``max by`` keeps the labels the grid needs and drops the rest (device, pci_bus_id,
     # container, err_msg…). Who a GPU is (UUID, model, pod, namespace) comes once, in an
     # identity series; each gauge carries only the node and the index: at 1024 GPUs that
     # halves the answer (1.7 MB of JSON to read every GPU refresh, on both sides).
+    # The workload's pod and namespace are ``exported_*`` under the dcgm-exporter Helm
+    # chart's ServiceMonitor (``honorLabels: false``, NVIDIA/dcgm-exporter
+    # ``deployment/values.yaml``): both spellings are kept (`tui.sources.dcgm.workload`).
     dcgm = profile.dcgm
     pod, namespace = profile.pod_label, profile.namespace_label
-    gpu_by = _by(*HOST_LABELS, "gpu", "UUID", "modelName", pod, namespace)
+    gpu_by = _by(*HOST_LABELS, "gpu", "UUID", "modelName", pod, namespace,
+                 f"exported_{pod}", f"exported_{namespace}")  # fmt: skip
     where_by = _by(*HOST_LABELS, "gpu")
     gauges = dict(zip(GPU_FIELDS, (dcgm.util, dcgm.fb_used, dcgm.fb_free, dcgm.temp,
                                    dcgm.power, dcgm.xid), strict=True))  # fmt: skip
+    # Framebuffer reserved by driver and firmware: used + free + reserved is the card
+    # (dcgm-exporter ``etc/default-counters.csv`` since 4.3.1-4.4.0); absent on older ones.
+    gauges["fb_reserved"] = dcgm.fb_reserved
     every_gauge = " or ".join(selector(name, dcgm.matchers) for name in gauges.values())
     instant["gpus"] = tagged_union(
         {
@@ -235,9 +223,7 @@ def build_queries(profile: MetricProfile, window: str) -> QuerySet:
         },
         GPU_FIELD_LABEL,
     )
-    instant["pod_models"] = (
-        f"group by ({_by(namespace, pod, server_model)}) ({selector(profile.running)})"
-    )
+    instant["pod_models"] = pods
     xid_history = f"max by ({gpu_by}) ({selector(dcgm.xid, dcgm.matchers)}) != 0"
     return QuerySet(health=health, instant=instant, range=range_, xid_history=xid_history)
 
