@@ -195,7 +195,7 @@ async def test_narrower_table_has_no_cause_column(make_app: AppFactory) -> None:
         table = app.query_one(HealthTable)
         assert "cause" not in column_keys(table)
         assert "suspected cause" not in [c.label.plain for c in table.ordered_columns]
-        assert column_keys(table)[-1] == "queue"
+        assert column_keys(table)[-1] == "kv"
         # The cause is still on screen, on the line under the table.
         assert sick_model(app) in app.causes
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tui.model import AGGREGATE
 
 NO_DATA = "–"
@@ -27,12 +29,40 @@ def fmt_latency(seconds: float | None) -> str:
     return f"{seconds:.0f}s"
 
 
+NO_SOURCE = "n/s"
+"""A figure no stack in use exports: not zero, not missing data, never read at all."""
+
+
+def fmt_beyond(seconds: float) -> str:
+    """A quantile past a histogram's top finite bucket: ``>1s``, ``>500ms``. Bucket
+    bounds are round numbers, so ``:g`` keeps them short."""
+    if seconds < 1:
+        return f">{seconds * 1000:.0f}ms"
+    return f">{seconds:g}s"
+
+
+def figure_text(
+    health: object, field: str, fmt: Callable[[float | None], str],
+    unsourced: frozenset[str] = frozenset(),
+) -> str:  # fmt: skip
+    """How a model's figure reads: its value, ``>bound`` for a quantile known only as a
+    lower bound, or `NO_SOURCE` for a figure no stack exports."""
+    if field in unsourced:
+        return NO_SOURCE
+    value = getattr(health, field)
+    if value is not None and field in getattr(health, "beyond", ()):
+        return fmt_beyond(value)
+    return fmt(value)
+
+
 def fmt_ratio(ratio: float | None) -> str:
     if ratio is None:
         return NO_DATA
     pct = ratio * 100
     if pct == 0:
         return "0%"
+    if pct >= 99.95:
+        return "100%"  # every request: no decimals to read, and the cell stays 5 wide
     if pct < 10:
         return f"{pct:.2f}%"
     return f"{pct:.1f}%"
@@ -48,6 +78,13 @@ def fmt_rps(rps: float | None) -> str:
     if rps >= 10:
         return f"{rps:.0f}"
     return f"{rps:.1f}"
+
+
+def fmt_percent(ratio: float | None) -> str:
+    """A usage ratio in whole percent (``93%``): KV-cache usage needs no decimals."""
+    if ratio is None:
+        return NO_DATA
+    return f"{ratio * 100:.0f}%"
 
 
 def fmt_queue(depth: float | None) -> str:

@@ -20,7 +20,8 @@ from tui.clock import utc
 from tui.config import Slo
 from tui.format import NO_DATA, fmt_latency, fmt_ratio, model_label
 from tui.model import AGGREGATE, GpuEvent, HistoryPoint, Snapshot
-from tui.severity import SIGNALS, threshold
+from tui.severity import HISTORY_SIGNALS as SIGNALS
+from tui.severity import Level, assess, threshold
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 SEVERITIES: dict[Severity, tuple[str, str, str]] = {
@@ -38,7 +39,9 @@ OUTAGE_P99_FACTOR = 3.0
 """Nor is a whole-API p99 at three times its SLO: requests time out at the client."""
 
 NAMES = {"p99_s": "p99", "error_5xx_ratio": "5xx", "rate_429_ratio": "429"}
-"""The severity signals (`tui.severity.SIGNALS`), by the names the report's text uses."""
+"""The signals a history holds (`tui.severity.HISTORY_SIGNALS`), by the names the
+report's text uses. TTFT, queue and KV cache have no history here: they count through
+the model's verdict now (`ModelNumbers.breached`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +200,8 @@ def model_numbers(
                 worst=values,
                 now=_signals(health),
                 rps_now=health.rps,
-                breached=worst is not None and _over(values, slo) >= 1.0,
+                breached=(worst is not None and _over(values, slo) >= 1.0)
+                or assess(health, slo).level == Level.BREACH,
             )
         )
     head, rest = out[0], out[1:]

@@ -41,7 +41,12 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=400, strip_whit
 
 SYMPTOMS = ("p99", "5xx", "429")
 """What the health pane can breach: the navigator opens on the tree for the worst one."""
-SYMPTOM_OF_SIGNAL = {"p99_s": "p99", "error_5xx_ratio": "5xx", "rate_429_ratio": "429"}
+SYMPTOM_OF_SIGNAL = {
+    "p99_s": "p99", "error_5xx_ratio": "5xx", "rate_429_ratio": "429",
+    # A slow first token, a deep queue or a full KV cache is a latency problem in the
+    # making (the latency tree asks about saturation and queueing first).
+    "ttft_p99_s": "p99", "queue_depth": "p99", "kv_cache_ratio": "p99",
+}  # fmt: skip
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 """``{{model}}`` in a check's command: filled from live data when shown. Double braces,

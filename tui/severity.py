@@ -1,14 +1,18 @@
 """How sick a model is: one clear rule, used to order the pane and colour its cells.
 
-Each judged signal (p99 latency, 5xx ratio, 429 ratio) is divided by its SLO
-threshold. A model's severity is the worst of those multiples: 2.0 means some signal
-is at twice its threshold. `rank` sorts by severity, worst first; ties by request rate
-(the busier model hurts more people), then by name so the order is stable. The pane
-(`pane_order`) ranks only the models at or near an SLO that way and lists the rest by
-name: healthy rows that reshuffled on every jitter of their p99 would hide a model from
-the eye looking for it, and repaint the whole pane every refresh.
-TTFT and queue depth are flagged in their cells but do not reorder the pane: they
-explain a latency breach rather than being one.
+Each judged signal (p99 latency, 5xx ratio, 429 ratio, TTFT p99, queue depth, KV-cache
+usage) is divided by its SLO threshold. A model's severity is the worst of those
+multiples: 2.0 means some signal is at twice its threshold. `rank` sorts by severity,
+worst first; ties by request rate (the busier model hurts more people), then by name so
+the order is stable. The pane (`pane_order`) ranks only the models at or near an SLO
+that way and lists the rest by name: healthy rows that reshuffled on every jitter of
+their p99 would hide a model from the eye looking for it, and repaint the whole pane
+every refresh.
+TTFT, queue and KV cache count like the others: a model whose requests wait 4 s for a
+first token, or queue 34 deep, is breaching whatever its gateway p99 says (and its p99
+may be unknowable past a coarse histogram's top bucket). The whole API's queue is a sum
+over every server, its KV cache the fullest pod anywhere: neither is judged against a
+per-model line.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from tui.config import Slo
-from tui.model import ModelHealth
+from tui.model import AGGREGATE, ModelHealth
 
 
 class Level(IntEnum):
@@ -28,10 +32,15 @@ class Level(IntEnum):
     BREACH = 2
 
 
-SIGNALS = ("p99_s", "error_5xx_ratio", "rate_429_ratio")
+SIGNALS = (
+    "p99_s", "error_5xx_ratio", "rate_429_ratio", "ttft_p99_s", "queue_depth", "kv_cache_ratio",
+)  # fmt: skip
 """Signals that decide severity, in the order they are named when tied."""
-FLAGGED = ("ttft_p99_s", "queue_depth")
-"""Signals that are coloured against a threshold but do not decide order."""
+HISTORY_SIGNALS = ("p99_s", "error_5xx_ratio", "rate_429_ratio")
+"""The signals a history point holds (`tui.model.HistoryPoint`)."""
+PER_MODEL = frozenset({"queue_depth", "kv_cache_ratio"})
+"""Signals whose line is per model: the whole API's figure (a sum of queues, the fullest
+KV cache anywhere) is not judged against it; the model rows are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,8 @@ def level_of(value: float | None, limit: float, slo: Slo) -> Level:
 
 
 def signal_level(health: ModelHealth, signal: str, slo: Slo) -> Level:
+    """A quantile known only as "beyond the top bucket" is judged by that bound: at or
+    past the line it breaches for sure; under it, the bound is all that is known."""
     return level_of(getattr(health, signal), threshold(slo, signal), slo)
 
 
@@ -71,9 +82,10 @@ def error_rose(health: ModelHealth, slo: Slo) -> bool:
 def assess(health: ModelHealth, slo: Slo) -> Assessment:
     worst: str | None = None
     severity = 0.0
+    whole = health.model == AGGREGATE
     for signal in SIGNALS:
         value = getattr(health, signal)
-        if value is None:
+        if value is None or (whole and signal in PER_MODEL):
             continue
         multiple = value / threshold(slo, signal)
         if worst is None or multiple > severity:

@@ -168,6 +168,12 @@ _SIGNALS = (
     Signal("rate_429_ratio", "429 ratio", "ratio", _of("rate_429_ratio")),
     Signal("queue_depth", "requests waiting in the model servers", "count", _of("queue_depth")),
     Signal(
+        "kv_cache_ratio",
+        "KV-cache usage of the model's fullest pod",
+        "ratio",
+        _of("kv_cache_ratio"),
+    ),
+    Signal(
         "share_of_api_5xx",
         "its part of the API's 5xx",
         "ratio",
@@ -219,6 +225,7 @@ _SIGNALS = (
     Signal("slo_rate_429_ratio", "429 SLO", "ratio", _slo("rate_429_ratio")),
     Signal("slo_ttft_p99_s", "TTFT p99 SLO", "seconds", _slo("ttft_p99_s")),
     Signal("slo_queue_depth", "queue depth threshold", "count", _slo("queue_depth")),
+    Signal("slo_kv_cache_ratio", "KV-cache usage threshold", "ratio", _slo("kv_cache_ratio")),
 )
 
 SIGNALS: dict[str, Signal] = {s.name: s for s in _SIGNALS}

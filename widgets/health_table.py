@@ -26,15 +26,25 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.cause import SuspectedCause
 from tui.config import Slo
-from tui.format import NO_DATA, fmt_latency, fmt_queue, fmt_ratio, fmt_rps, model_label
+from tui.format import (
+    NO_DATA,
+    NO_SOURCE,
+    figure_text,
+    fmt_latency,
+    fmt_percent,
+    fmt_queue,
+    fmt_ratio,
+    fmt_rps,
+    model_label,
+)
 from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.severity import Level, assess, pane_order, signal_level
+from tui.severity import PER_MODEL, Level, assess, pane_order, signal_level
 
 SYMBOL = {Level.BREACH: "✖", Level.WARN: "▲", Level.OK: "✓", Level.NO_DATA: "?"}
 STYLE = {Level.BREACH: "bold red", Level.WARN: "yellow", Level.OK: "green", Level.NO_DATA: "dim"}
 
 # (column key, header, field, formatter, judged against an SLO, width). Widths are fixed,
-# wide enough for the longest figure with its symbol ("9.99s✖", "100.0%✖"): DataTable 8.2
+# wide enough for the longest figure with its symbol ("9.99s✖", "99.9%✖"): DataTable 8.2
 # measures auto widths only on idle, and a paint before that drew rows at the header's
 # width ("2.3" for "2.34s"); columns that never move also keep the eye steady.
 _Column = tuple[str, str, str, Callable[[float | None], str], bool, int]
@@ -42,11 +52,12 @@ COLUMNS: tuple[_Column, ...] = (
     ("p50", "p50", "p50_s", fmt_latency, False, 6),
     ("p95", "p95", "p95_s", fmt_latency, False, 6),
     ("p99", "p99", "p99_s", fmt_latency, True, 6),
-    ("ttft", "TTFT p99", "ttft_p99_s", fmt_latency, True, 8),
+    ("ttft", "TTFT", "ttft_p99_s", fmt_latency, True, 6),
     ("rps", "req/s", "rps", fmt_rps, False, 5),
-    ("5xx", "5xx", "error_5xx_ratio", fmt_ratio, True, 7),
-    ("429", "429", "rate_429_ratio", fmt_ratio, True, 7),
+    ("5xx", "5xx", "error_5xx_ratio", fmt_ratio, True, 6),
+    ("429", "429", "rate_429_ratio", fmt_ratio, True, 6),
     ("queue", "queue", "queue_depth", fmt_queue, True, 5),
+    ("kv", "KV", "kv_cache_ratio", fmt_percent, True, 5),
 )
 
 SORTS: tuple[tuple[str, str | None], ...] = (
@@ -70,10 +81,16 @@ OFF_SCREEN_MARGIN = 4
 
 
 def cell(
-    health: ModelHealth, field: str, fmt: Callable[[float | None], str], slo: Slo | None
+    health: ModelHealth,
+    field: str,
+    fmt: Callable[[float | None], str],
+    slo: Slo | None,
+    unsourced: frozenset[str] = frozenset(),
 ) -> Text:
     value = getattr(health, field)
-    text = fmt(value)
+    text = figure_text(health, field, fmt, unsourced)
+    if text == NO_SOURCE:
+        return Text(NO_SOURCE, style="dim italic", justify="right")
     if value is None:
         return Text(NO_DATA, style="dim", justify="right")
     if slo is None:
@@ -129,6 +146,8 @@ class HealthTable(DataTable[Text]):
         """Rows off screen whose new figures are not written yet (`show`)."""
         self._order: list[str] = []
         self._snapshot: Snapshot | None = None
+        self._unsourced: frozenset[str] = frozenset()
+        """The figures no stack in use exports (`Snapshot.unsourced`): ``n/s`` cells."""
         self._causes: Mapping[str, SuspectedCause] = {}
         self.wall = wall
         """The wall screen: the columns read from across the room (p99 and the error
@@ -175,7 +194,7 @@ class HealthTable(DataTable[Text]):
         self.add_column(Text(" "), key="state", width=1)
         narrow = self.size.width < COMPACT_BELOW
         # The wall has the width the dropped columns leave: whole model names fit.
-        self.add_column(Text("model"), key="model", width=22 if narrow else 34 if self.wall else 26)
+        self.add_column(Text("model"), key="model", width=20 if narrow else 34 if self.wall else 26)
         for key, header, _, _, _, width in self._columns():
             self.add_column(Text(header, justify="right"), key=key, width=width)
         if self.with_cause:
@@ -192,6 +211,9 @@ class HealthTable(DataTable[Text]):
     def show(self, snapshot: Snapshot, causes: Mapping[str, SuspectedCause] | None = None) -> None:
         """``causes`` by model name: what GPU evidence says is behind each one's 5xx."""
         self._snapshot = snapshot
+        if snapshot.unsourced != self._unsourced:
+            self._unsourced = snapshot.unsourced
+            self._reads.clear()  # every row reads differently now
         if causes is not None:
             self._causes = causes
         rows = [snapshot.aggregate, *self._ordered(snapshot.models)]
@@ -241,9 +263,10 @@ class HealthTable(DataTable[Text]):
     def _reading(self, health: ModelHealth) -> tuple[object, ...]:
         """Everything a row's cells are made from, as printed: equal readings make equal
         cells, so building them (the costly part of a refresh) can be skipped."""
+        unsourced = self._unsourced
         figures = tuple(
-            (fmt(value := getattr(health, field)), value is None, judged and value is not None
-             and signal_level(health, field, self.slo))
+            (figure_text(health, field, fmt, unsourced), (value := getattr(health, field)) is None,
+             judged and value is not None and signal_level(health, field, self.slo))
             for _, _, field, fmt, judged, _ in self._columns()
         )  # fmt: skip
         cause = self._causes.get(health.model) if self.with_cause else None
@@ -319,10 +342,10 @@ class HealthTable(DataTable[Text]):
             "model": Text(name, style=name_style, overflow="ellipsis", no_wrap=True),
         }
         for key, _, field, fmt, judged, _ in self._columns():
-            # Queue depth is a per-server threshold: summed over the fleet it means nothing.
-            if health.model == AGGREGATE and field == "queue_depth":
+            # Queue and KV cache are per-model lines: the fleet-wide sum or maximum is not.
+            if health.model == AGGREGATE and field in PER_MODEL:
                 judged = False
-            cells[key] = cell(health, field, fmt, self.slo if judged else None)
+            cells[key] = cell(health, field, fmt, self.slo if judged else None, self._unsourced)
         if self.with_cause:
             cause = self._causes.get(health.model)
             cells["cause"] = Text(

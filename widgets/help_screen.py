@@ -41,10 +41,12 @@ HELP = """\
 
 * **One row per model**, the whole API (**Σ all models**) pinned on top. A sick
   low-volume model can hide in the aggregate: always read the split.
-* **Severity** is the worst of p99 ÷ its SLO, 5xx ratio ÷ its SLO and 429 ratio ÷ its
-  SLO. Rows sort worst first; ties go to the busier model.
+* **Severity** is the worst of each figure ÷ its SLO: p99, 5xx ratio, 429 ratio, TTFT
+  p99, queue depth and KV-cache usage. Rows sort worst first; ties go to the busier
+  model. The Σ row's queue and KV cache are not judged (they are per-model lines).
 * **✖** at or over the threshold, **▲** within 80 % of it, **✓** fine, **?** no data.
-  TTFT p99 and queue depth are flagged the same way but do not change the order.
+  **>1s**: the quantile lies past the histogram's top bucket (1 s); it breaches when that
+  bound is at or past the SLO. **n/s**: no stack in use exports that figure; never 0 %.
 * Latency is always a percentile from the histogram, never a mean.
 * **GPU grid**: one cell per GPU, grouped by node. Glyph height is memory used (**█**
   in red at 95 % or more), colour is utilization, **X** a new XID, **!** an OOM (a CUDA
