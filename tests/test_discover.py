@@ -154,10 +154,8 @@ def test_default_stacks_feed_every_figure_gateway_first() -> None:
         ("generic", "reads"),
         ("vllm", "fallback"),
     ]
-    assert [(s["stack"], s["role"]) for s in figures["latency"]] == [
-        ("generic", "reads"),
-        ("vllm", "fallback"),
-    ]
+    # vLLM's latency is not read where the gateway reports latency: no fallback.
+    assert [(s["stack"], s["role"]) for s in figures["latency"]] == [("generic", "reads")]
     assert figures["errors"][0]["families"] == ["http_requests_total"]
     assert [s["stack"] for s in figures["ttft"]] == ["vllm"]
     assert figures["kv_cache"][0]["families"] == [

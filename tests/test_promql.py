@@ -52,7 +52,6 @@ def queries(profile: MetricProfile = GENERIC, window: str = "5m") -> QuerySet:
 
 W = "5m"
 MODEL = "warroom_model"
-INF_BUCKET = 'label_replace(vector(1), "le", "+Inf", "", "")'
 
 
 def rate(series: str) -> str:
@@ -89,13 +88,11 @@ def p99(buckets: str, by: str) -> str:
 
 
 def over(buckets: str, by: str | None) -> str:
-    """Fraction of the observations past the top finite bucket: 1 - top finite / +Inf."""
-    sums = f"sum by ({by + ', ' if by else ''}le) ({buckets})"
-    group = f" by ({by})" if by else ""
-    return (
-        f"1 - max{group} ({sums} unless on (le) {INF_BUCKET}) "
-        f"/ sum{group} ({sums} and on (le) {INF_BUCKET})"
-    )
+    """The top finite bucket's rate and the +Inf bucket's (``warroom_top="inf"``), from
+    one evaluation of the buckets: the largest of each kind, the counts being cumulative."""
+    lead = f"{by}, " if by else ""
+    marked = f'label_replace(sum by ({lead}le) ({buckets}), "warroom_top", "inf", "le", "\\\\+Inf")'
+    return f"max by ({lead}warroom_top) ({marked})"
 
 
 def histogram_parts(stack: str, figure: str, buckets: str) -> dict[str, str]:
@@ -149,7 +146,7 @@ HEALTH = {
     **histogram_parts("generic", "latency", GENERIC_BUCKETS),
     "vllm/requests": VLLM_REQUESTS,
     "vllm/requests_all": f"sum({VLLM_REQUESTS})",
-    **histogram_parts("vllm", "latency", VLLM_LATENCY),
+    # No vLLM latency: the gateway reports latency, and speaks for it.
     **histogram_parts("vllm", "ttft", VLLM_TTFT),
     "vllm/queue": VLLM_QUEUE,
     "vllm/queue_all": f"sum({VLLM_QUEUE})",
@@ -246,11 +243,10 @@ def test_latency_query_is_pinned() -> None:
         f"label_replace(histogram_quantile(0.99, sum by (warroom_model, le) ({buckets})), "
         '"quantile", "0.99", "", "")'
     )
-    inf = 'label_replace(vector(1), "le", "+Inf", "", "")'
     per = f"sum by (warroom_model, le) ({buckets})"
     assert q.health["generic/latency_over"] == (
-        f"1 - max by (warroom_model) ({per} unless on (le) {inf}) "
-        f"/ sum by (warroom_model) ({per} and on (le) {inf})"
+        "max by (warroom_model, warroom_top) "
+        f'(label_replace({per}, "warroom_top", "inf", "le", "\\\\+Inf"))'
     )
 
 
@@ -582,6 +578,15 @@ def over_fraction(counts: Sequence[float]) -> float:
     return 1 - counts[-2] / counts[-1]
 
 
+def top_samples(values: dict[str, str], counts: Sequence[float]) -> list[tuple[str, int]]:
+    """What an ``*_over`` part answers for cumulative per-minute ``counts``: the top finite
+    bucket's rate and the +Inf bucket's, per second."""
+    return [
+        (labels(**values), ppm(counts[-2] / 60)),
+        (labels(**values, warroom_top="inf"), ppm(counts[-1] / 60)),
+    ]
+
+
 def vllm_http_series(s: dict[str, str]) -> None:
     """vLLM's instrumentator: requests by status class and a latency histogram, per pod."""
     pod = {**VLLM_HTTP, "namespace": "inference", "pod": "vllm-a-0"}
@@ -656,21 +661,17 @@ def test_instant_queries_compute_per_model_figures(tmp_path: Path) -> None:
         "generic/limited_all": [("{}", ppm(6 / 60))],
         "generic/latency": quantile_samples(a, LATENCY_A) + quantile_samples(b, LATENCY_B),
         "generic/latency_all": quantile_samples({}, latency_all),
-        "generic/latency_over": [(labels(**a), 0), (labels(**b), 0)],
-        "generic/latency_over_all": [("{}", 0)],
+        "generic/latency_over": top_samples(a, LATENCY_A) + top_samples(b, LATENCY_B),
+        "generic/latency_over_all": top_samples({}, latency_all),
         "vllm/requests": [(labels(**a), ppm(1.0))],
         "vllm/requests_all": [("{}", ppm(1.0))],
-        "vllm/latency": quantile_samples(a, E2E_A, E2E_LES),
-        "vllm/latency_all": quantile_samples({}, E2E_A, E2E_LES),
-        "vllm/latency_over": [(labels(**a), ppm(over_fraction(E2E_A)))],
-        "vllm/latency_over_all": [("{}", ppm(over_fraction(E2E_A)))],
         "vllm/ttft": [
             (labels(**a), ppm(bucket_quantile(0.99, TTFT_LES, TTFT_A))),
             (labels(**b), ppm(bucket_quantile(0.99, TTFT_LES, TTFT_B))),
         ],
         "vllm/ttft_all": [("{}", ppm(bucket_quantile(0.99, TTFT_LES, ttft_all)))],
-        "vllm/ttft_over": [(labels(**a), 0), (labels(**b), 0)],
-        "vllm/ttft_over_all": [("{}", 0)],
+        "vllm/ttft_over": top_samples(a, TTFT_A) + top_samples(b, TTFT_B),
+        "vllm/ttft_over_all": top_samples({}, ttft_all),
         "vllm/queue": [(labels(**a), ppm(7)), (labels(**b), ppm(2))],
         "vllm/queue_all": [("{}", ppm(9))],
         # The fullest pod, whichever name its vLLM writes.
@@ -797,12 +798,12 @@ def test_over_part_says_a_quantile_lies_past_the_top_bucket(tmp_path: Path) -> N
             scaled(q.health["generic/latency"]),
             quantile_samples(s, slow, les) + quantile_samples(f, fast, les),
         ),
-        (scaled(over), [(labels(**s), ppm(1 / 6)), (labels(**f), 0)]),
-        # Past 1 - 0.99 for the slow model only.
-        (scaled(f"({over}) > 0.01"), [(labels(**s), ppm(1 / 6))]),
-        (scaled(q.health["generic/latency_over_all"]), [("{}", ppm(10 / 120))]),
+        (scaled(over), top_samples(s, slow) + top_samples(f, fast)),
+        (scaled(q.health["generic/latency_over_all"]), top_samples({}, (70, 110, 120))),
     ]
     run_rules_test(tmp_path, series, tests)
+    # What the fold makes of them: past 1 - 0.99 for the slow model only.
+    assert over_fraction(slow) == pytest.approx(1 / 6) and over_fraction(fast) == 0
 
 
 def test_gateway_figures_ignore_series_without_the_model_label(tmp_path: Path) -> None:
@@ -824,7 +825,8 @@ def test_gateway_figures_ignore_series_without_the_model_label(tmp_path: Path) -
         (scaled(q.health["generic/errors_all"]), [("{}", 0)]),
         (scaled(q.health["generic/latency"]), quantile_samples(m, counts, les)),
         (scaled(q.health["generic/latency_all"]), quantile_samples({}, counts, les)),
-        (scaled(q.health["generic/latency_over_all"]), [("{}", 0)]),
+        # m's top finite bucket (1 s) holds all of it: 60 a minute, as the +Inf bucket.
+        (scaled(q.health["generic/latency_over_all"]), top_samples({}, counts)),
         (scaled(q.range["error_5xx_all"]), [("{}", 0)]),
     ]
     run_rules_test(tmp_path, series, tests)
@@ -943,3 +945,23 @@ def test_the_model_servers_names_from_the_config_are_read() -> None:
     assert "my_running" in q.instant["pod_models"]
     # Renaming a model server's series says nothing of the gateway: still discovered.
     assert profile.discovered
+
+
+def test_a_model_servers_latency_is_read_only_where_no_gateway_reports_latency(
+    tmp_path: Path,
+) -> None:
+    """Its bucket rates cost Prometheus as much as the gateway's, and the gateway speaks
+    for latency wherever it reports one: vLLM's end-to-end histogram is read when vLLM
+    is the only stack, with its own over part (a's p99 lies past its 5 s top bucket)."""
+    with_gateway = queries()
+    assert not any(p.startswith("vllm/latency") for p in with_gateway.health)
+    alone = build_queries(GENERIC, "5m", build(["vllm"], GENERIC))
+    assert alone.health["vllm/latency"] == quantiles(VLLM_LATENCY, f"{MODEL}, le")
+    a = {MODEL: "a"}
+    tests = [
+        (scaled(alone.health["vllm/latency"]), quantile_samples(a, E2E_A, E2E_LES)),
+        (scaled(alone.health["vllm/latency_over"]), top_samples(a, E2E_A)),
+        (scaled(alone.health["vllm/latency_over_all"]), top_samples({}, E2E_A)),
+    ]
+    run_rules_test(tmp_path, input_series(), tests)
+    assert over_fraction(E2E_A) > 0.01  # the fold marks a's p99 beyond 5 s

@@ -67,9 +67,10 @@ def test_a_quantile_past_the_top_finite_bucket_is_flagged_as_a_lower_bound() -> 
             # and 9 % of the requests lie past that bound: p99 and p95 are unknown, p50 is.
             "generic/latency": [(m("a", quantile=q), v) for q, v in
                                 (("0.5", 0.4), ("0.95", 1.0), ("0.99", 1.0))],
-            "generic/latency_over": [(m("a"), 0.09)],
+            # The top finite bucket holds 91 of every 100 requests; the +Inf bucket all.
+            "generic/latency_over": [(m("a"), 9.1), (m("a", warroom_top="inf"), 10.0)],
             "generic/latency_all": [({"quantile": "0.99"}, 1.0)],
-            "generic/latency_over_all": [({}, 0.005)],
+            "generic/latency_over_all": [({}, 199.0), ({"warroom_top": "inf"}, 200.0)],
         },
     )  # fmt: skip
     (a,) = rows

@@ -27,9 +27,6 @@ POD_NAME_OF_DEPLOYMENT = "(.+)-[a-z0-9]{5,10}-[a-z0-9]{5}"
 """A Deployment's pod is ``<deployment>-<replicaset hash>-<pod suffix>`` (the ReplicaSet
 controller's naming, kubernetes/kubernetes ``pkg/controller/deployment/sync.go`` and
 ``names.SimpleNameGenerator``): the first group is the Deployment's name."""
-INF_BUCKET = 'label_replace(vector(1), "le", "+Inf", "", "")'
-"""A one-series vector labelled ``le="+Inf"``: ``unless on (le)`` it drops a histogram's
-``+Inf`` bucket, ``and on (le)`` keeps only that bucket."""
 
 Layer = Literal["gateway", "server"]
 

@@ -2,17 +2,29 @@
 
 Part names are ``<stack>/<figure>``; each answers one figure of one stack, per model
 (``warroom_model``) or for the whole API (figures ending ``_all``). Quantile parts carry
-a ``quantile`` label. ``*_over`` parts give the fraction of requests past a histogram's
-top finite bucket: where it exceeds 1 - q the quantile is only known to be beyond that
-bound (``histogram_quantile`` then answers the bound itself), and the screen says ``>``.
+a ``quantile`` label. ``*_over`` parts give, per model, the count in a histogram's top
+finite bucket and in its ``+Inf`` bucket (told apart by ``warroom_top``): where more
+than 1 - q of the requests lie past the top finite bound, the q-quantile is only known
+to be beyond it (``histogram_quantile`` then answers the bound itself), and the screen
+says ``>``.
+
+A histogram's bucket rates are the costly part of the query (about 25 ms each time
+Prometheus evaluates them at 200 models), and PromQL evaluates a subexpression each time
+it appears: the parts are written to need as few evaluations as they can, and a model
+server's latency is read only when no gateway reports latency (`health_parts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui.sources.promql import LATENCY_QUANTILES, QUANTILE_LABEL, tagged_union
-from tui.stacks.base import INF_BUCKET, MODEL, Buckets, Query, Stack
+from tui.sources.promql import LATENCY_QUANTILES, QUANTILE_LABEL, escape_label_value, tagged_union
+from tui.stacks.base import MODEL, Buckets, Query, Stack
+
+TOP_LABEL = "warroom_top"
+"""On an ``*_over`` part: ``inf`` for the ``+Inf`` bucket's count, empty for the top
+finite bucket's (the fullest bucket that is not ``+Inf``: counts are cumulative)."""
+INF = "inf"
 
 NOTHING = "vector(0) unless vector(0)"
 """An empty instant vector: the pod map when no server stack is in use."""
@@ -43,17 +55,19 @@ def _p99(b: Buckets, by: str) -> str:
 
 
 def _over(b: Buckets, by: str | None) -> str:
-    """Fraction of observations past the top finite bucket (cumulative counts: the top
-    finite bucket is the fullest one that is not ``+Inf``)."""
-    group = f" by ({by})" if by else ""
+    """The top finite bucket's and the ``+Inf`` bucket's rates, by ``by``, from one
+    evaluation of the buckets: the ``+Inf`` bucket is marked ``warroom_top="inf"`` and
+    the largest of each kind kept (counts are cumulative)."""
     sums = f"sum by ({by + ', ' if by else ''}le) ({b.expr})"
-    finite = f"max{group} ({sums} unless on (le) {INF_BUCKET})"
-    total = f"sum{group} ({sums} and on (le) {INF_BUCKET})"
-    return f"1 - {finite} / {total}"
+    marked = (f'label_replace({sums}, "{TOP_LABEL}", "{INF}", "le", '
+              f'"{escape_label_value(chr(92) + "+Inf")}")')  # fmt: skip
+    return f"max by ({by + ', ' if by else ''}{TOP_LABEL}) ({marked})"
 
 
-def stack_parts(stack: Stack, q: Query) -> dict[str, str]:
-    """The parts ``stack`` can answer, by name; a figure it has no source for is absent."""
+def stack_parts(stack: Stack, q: Query, *, latency: bool = True) -> dict[str, str]:
+    """The parts ``stack`` can answer, by name; a figure it has no source for is absent.
+    ``latency``: whether its latency is read (a model server's is not where a gateway
+    reports latency: the gateway speaks for it, `tui.stacks.fold`)."""
     parts: dict[str, str] = {}
     n = stack.name
     totals = stack.totals(q)
@@ -63,7 +77,8 @@ def stack_parts(stack: Stack, q: Query) -> dict[str, str]:
             continue
         parts[f"{n}/{figure}"] = expr
         parts[f"{n}/{figure}_all"] = totals.get(figure) or f"sum({expr})"
-    for figure, buckets in (("latency", stack.latency(q)), ("ttft", stack.ttft(q))):
+    histograms = (("latency", stack.latency(q) if latency else None), ("ttft", stack.ttft(q)))
+    for figure, buckets in histograms:
         if buckets is None:
             continue
         if figure == "latency":
@@ -86,7 +101,10 @@ def stack_parts(stack: Stack, q: Query) -> dict[str, str]:
 
 
 def health_parts(stacks: Sequence[Stack], q: Query) -> dict[str, str]:
+    gateway_latency = any(s.layer == "gateway" and s.latency(q) is not None for s in stacks)
     out: dict[str, str] = {}
     for stack in stacks:
-        out.update(stack_parts(stack, q))
+        out.update(
+            stack_parts(stack, q, latency=stack.layer == "gateway" or not gateway_latency)
+        )
     return out

@@ -121,7 +121,8 @@ def figure_expr(stack: Stack, key: str, q: Query) -> str | None:
 
 def feeds(stacks: Sequence[Stack], q: Query) -> dict[str, list[Feed]]:
     """Per figure key, the adapters that feed it, as the fold picks them: gateway stacks
-    for traffic and latency with the servers as fallback; all for TTFT, queue, KV cache.
+    for traffic and latency with the servers as fallback for traffic (not latency, which
+    is then not read from them); all for TTFT, queue, KV cache.
     An empty list: no source (the screen says so, never 0)."""
     out: dict[str, list[Feed]] = {}
     for figure in FIGURES:
@@ -131,6 +132,10 @@ def feeds(stacks: Sequence[Stack], q: Query) -> dict[str, list[Feed]]:
             gateway = [(s, e) for s, e in having if s.layer == "gateway"]
             server = [(s, e) for s, e in having if s.layer != "gateway"]
             primary, fallback = (gateway, server) if gateway else (server, [])
+            if figure.key == "latency":
+                # A model server's latency is not read where a gateway reports latency
+                # (`tui.stacks.compose.health_parts`): no fallback to show.
+                fallback = []
         else:
             primary = having
         out[figure.key] = [

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from tui.model import AGGREGATE, ModelHealth
 from tui.sources.promql import LATENCY_QUANTILES, QUANTILE_LABEL
 from tui.stacks.base import MODEL, Stack
+from tui.stacks.compose import TOP_LABEL
 
 ALL = ""
 """The key the whole-API figures are kept under, beside the model names."""
@@ -59,10 +60,13 @@ def fold(
             if key is None:
                 continue
             name = figure
-            if figure in ("latency",):
+            if figure == "latency":
                 name = QUANTILE_FIELDS.get(labels.get(QUANTILE_LABEL, ""), "")
                 if not name:
                     continue
+            elif figure.endswith("_over"):
+                # The top finite bucket's rate and the +Inf bucket's, kept apart.
+                name = f"{figure}_{labels.get(TOP_LABEL) or 'finite'}"
             figures[stack][key].values[name] = _finite(value)
     names = sorted({k for per in figures.values() for k in per if k != ALL})
     rows = tuple(_row(name, name, stacks, figures) for name in names)
@@ -161,10 +165,19 @@ def _worst(found: list[_Figures], figure: str, over: str, tail: float) -> tuple[
         value = f.get(figure)
         if value is None:
             continue
-        past = (f.get(over) or 0.0) > tail + 1e-9
+        past = (_beyond_top(f, over) or 0.0) > tail + 1e-9
         if best is None or (value, past) > best:
             best = (value, past)
     return (None, False) if best is None else best
+
+
+def _beyond_top(f: _Figures, over: str) -> float | None:
+    """The share of requests past the histogram's top finite bucket, from its ``*_over``
+    part (None where it was not read or there was no traffic)."""
+    finite, total = f.get(f"{over}_finite"), f.get(f"{over}_inf")
+    if finite is None or not total:
+        return None
+    return max(0.0, 1.0 - finite / total)
 
 
 def unsourced(stacks: Sequence[Stack], parts: Iterable[str]) -> frozenset[str]:
