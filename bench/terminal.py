@@ -14,8 +14,10 @@ Unless said otherwise the cockpit reads a real Prometheus (Debian's) scraping
   keypress     a key written to the pty: time to the first byte back, and until output
                stops; each press waits until the cockpit is idle (no output, no CPU)
   bytes        bytes written per second over --idle-s idle, at each of --sizes
-  cpu          CPU % of one core over the same window, with htop (`-d 20`) running in
-               tmux beside it at the same size; Prometheus and the simulator for context
+  cpu          CPU % of one core over the same window, with its peers running in tmux
+               beside it at the same size and refresh: htop (`-d 20`) and glances
+               (`-t 2`, a Python terminal monitor, from the `bench` extra); Prometheus
+               and the simulator for context
   rss          VmRSS every --rss-every-s: over an hour of demo time (--rss-speed), and
                through Prometheus over --rss-prom-s of wall time (no speed-up there:
                the plots' history, 720 points a model, fills for 24 min at a 2 s
@@ -582,8 +584,8 @@ class Bench:
 
     # -- 3 and 4. idle bytes and CPU; RSS through Prometheus rides on the first -----
 
-    def idle(self, size: Size, htop: bool, rss_s: float) -> None:
-        """One cockpit left alone: bytes and CPU over --idle-s (beside htop when asked),
+    def idle(self, size: Size, peers_beside: bool, rss_s: float) -> None:
+        """One cockpit left alone: bytes and CPU over --idle-s (beside its peers when asked),
         then, when ``rss_s``, on until that many seconds sampling its RSS."""
         a = self.args
         self.fleet()
@@ -609,12 +611,17 @@ class Bench:
                     "Prometheus": fleet.server.process.pid,
                     "simulator": fleet.simulator.pid,
                 }
-                if htop:
-                    htop_pid, tmux_pid = beside.enter_context(htop_in_tmux(size, a.refresh))
-                    time.sleep(1.0)  # htop's own start-up is not what it costs idle
-                    pids |= {"htop": htop_pid, "tmux server (htop's terminal)": tmux_pid}
+                terminals: list[int] = []
+                if peers_beside:
+                    for name, command in peers(a.refresh):
+                        peer, server = beside.enter_context(in_tmux(name, command, size))
+                        pids |= {name: peer, f"tmux server ({name}'s terminal)": server}
+                        terminals.append(server)
+                    # Their own start-up (glances imports for a second or two) is not
+                    # what they cost idle.
+                    time.sleep(3.0)
                 cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
-                load = OtherLoad(*([pids["tmux server (htop's terminal)"]] if htop else []))
+                load = OtherLoad(*terminals)
                 index, start = term.mark(), time.monotonic()
                 per_s: list[int] = []
                 while (now := time.monotonic()) < start + a.idle_s:
@@ -627,7 +634,7 @@ class Bench:
                 sent = term.bytes_since(index)
                 others = _others(load)
                 term.check_alive()
-            self._idle_rows(size, wall, sent, per_s, used, htop, others)
+            self._idle_rows(size, wall, sent, per_s, used, peers_beside, others)
             while rss_s and (now := time.monotonic()) < began + rss_s:
                 time.sleep(max(0.0, min(next_rss, began + rss_s) - now))
                 sample_rss()
@@ -651,7 +658,7 @@ class Bench:
         sent: int,
         per_s: list[int],
         used: dict[str, float],
-        htop: bool,
+        peers_beside: bool,
         others: str,
     ) -> None:
         a = self.args
@@ -682,12 +689,13 @@ class Bench:
             )
         )
         context = ["Prometheus", "simulator"]
-        if htop:
-            context[:0] = ["htop", "tmux server (htop's terminal)"]
+        commands = dict(peers(a.refresh)) if peers_beside else {}
+        for name in reversed(commands):
+            context[:0] = [name, f"tmux server ({name}'s terminal)"]
         for name in context:
             what = f"{name}, same window"
-            if name == "htop":
-                what += f", {size}, `htop -d {round(a.refresh * 10)}`"
+            if name in commands:
+                what += f", {size}, `{commands[name]}`"
             self.rows.append(
                 Row("CPU, idle (% of one core)", what, f"{used[name] / wall * 100:.1f} %")
             )
@@ -775,33 +783,37 @@ def _verdict(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def peers(refresh_s: float) -> list[tuple[str, str]]:
+    """The terminal monitors the cockpit's idle CPU is read beside, at its refresh: htop
+    (C, the floor) and glances (Python and curses, the peer to beat), by command line."""
+    glances = shutil.which("glances") or str(Path(sys.executable).with_name("glances"))
+    return [
+        ("htop", f"htop -d {round(refresh_s * 10)}"),
+        ("glances", f"{glances} -t {refresh_s:g} --disable-webui"),
+    ]
+
+
 @contextmanager
-def htop_in_tmux(size: Size, refresh_s: float) -> Iterator[tuple[int, int]]:
-    """htop in a detached tmux session of ``size`` on a socket of its own; yields htop's
-    pid (the pane's process) and the tmux server's. The server is killed on leaving."""
-    if shutil.which("htop") is None or shutil.which("tmux") is None:
-        raise SystemExit("the cpu comparison needs htop and tmux (apt-get install htop tmux)")
-    sock = f"warroom-bench-{os.getpid()}"
+def in_tmux(name: str, command: str, size: Size) -> Iterator[tuple[int, int]]:
+    """``command`` in a detached tmux session of ``size`` on a socket of its own; yields
+    its pid (the pane's process) and the tmux server's. The server is killed on leaving."""
+    program = shlex.split(command)[0]
+    if shutil.which(program) is None or shutil.which("tmux") is None:
+        raise SystemExit(
+            f"the cpu comparison needs {name} and tmux (apt-get install htop tmux; "
+            ".venv/bin/pip install -e '.[bench]' for glances)"
+        )
+    sock = f"warroom-bench-{name}-{os.getpid()}"
     tmux = ["tmux", "-L", sock, "-f", "/dev/null"]
     subprocess.run(
-        [
-            *tmux,
-            "new-session",
-            "-d",
-            "-s",
-            "htop",
-            "-x",
-            str(size.cols),
-            "-y",
-            str(size.rows),
-            f"exec htop -d {round(refresh_s * 10)}",
-        ],
+        [*tmux, "new-session", "-d", "-s", name, "-x", str(size.cols), "-y", str(size.rows),
+         f"exec {command}"],
         check=True,
         env={**os.environ, "TERM": "xterm-256color"},
-    )
+    )  # fmt: skip
     try:
         out = subprocess.run(
-            [*tmux, "display-message", "-p", "-t", "htop", "#{pane_pid} #{pid}"],
+            [*tmux, "display-message", "-p", "-t", name, "#{pane_pid} #{pid}"],
             check=True,
             capture_output=True,
             text=True,
@@ -929,11 +941,11 @@ def main() -> None:
         if "keypress" in only:
             bench.keypress()
         for i, size in enumerate(a.sizes):
-            # CPU beside htop and RSS ride on the first size's idle run; bytes on every.
-            htop = "cpu" in only and i == 0
+            # CPU beside its peers and RSS ride on the first size's idle run; bytes on every.
+            beside = "cpu" in only and i == 0
             rss_s = a.rss_prom_s if "rss" in only and i == 0 else 0.0
-            if htop or rss_s or "bytes" in only:
-                bench.idle(size, htop=htop, rss_s=rss_s)
+            if beside or rss_s or "bytes" in only:
+                bench.idle(size, peers_beside=beside, rss_s=rss_s)
         bench.report()
 
 
