@@ -2,7 +2,8 @@
 
     warroom [--demo [--scenario NAME] | --prometheus URL]      the cockpit
     warroom snapshot --json [source options]                    one refresh as JSON
-    warroom simulate --port P [--scenario NAME]                 serve the simulator's /metrics
+    warroom simulate --port P [--scenario NAME] [--stack A,B]   serve the simulator's /metrics
+    warroom discover --prometheus URL [--json]                  which stacks, how each is read
     warroom scenarios                                           list the demo scenarios
     warroom triage [--json] [source options]                    walk the worst symptom's runbook
     warroom runbooks check [DIR...] | list | signals            validate and list runbooks
