@@ -235,9 +235,10 @@ def test_dcgm_scraped_without_honor_labels() -> None:
     checks = {**healthy_checks(), "dcgm_exported": [({"job": "gpu-operator/dcgm"}, 48)]}
     d = run(Canned({"generic": 48, "vllm": 40}, checks))
     (p,) = d.pitfalls
-    assert p.kind == "dcgm_honor_labels" and p.level == "warning"
+    # Information, not a warning: warroom reads the exported labels itself.
+    assert p.kind == "dcgm_honor_labels" and p.level == "info"
     assert "job gpu-operator/dcgm" in p.sentence and "honorLabels: true" in p.sentence
-    assert "exported_pod" in p.sentence
+    assert "exported_pod" in p.sentence and "still tied to its model" in p.sentence
 
 
 def test_istio_double_counting_names_the_gateway_workload() -> None:
@@ -531,4 +532,19 @@ def test_e2e_dcgm_scraped_with_honor_labels_false(
     (p,) = [p for p in out["pitfalls"] if p["kind"] == "dcgm_honor_labels"]
     assert "(job dcgm)" in p["sentence"] and "honorLabels: true" in p["sentence"]
     text = warroom(rigs["dcgm"], home=tmp_path).stdout
-    assert "! dcgm-exporter is scraped with honorLabels: false (job dcgm)" in text
+    assert "i dcgm-exporter is scraped with honorLabels: false (job dcgm)" in text
+
+
+def test_a_coarse_histogram_no_figure_reads_is_no_pitfall() -> None:
+    """vLLM's HTTP server tops out at 1 s, but where a gateway reports latency its
+    histogram is not read: warning about it would send the reader after nothing."""
+    checks = healthy_checks()
+    checks["buckets/vllm_http/latency"] = [
+        ({"__name__": "http_request_duration_seconds_bucket", "le": le}, 12)
+        for le in ("0.1", "0.5", "1.0", "+Inf")
+    ]
+    d = run(Canned({"generic": 48, "vllm": 40, "vllm_http": 40}, checks))
+    assert "coarse_histogram" not in {p.kind for p in d.pitfalls}
+    # Alone, it is the figure's only source, and the pitfall is told.
+    alone = run(Canned({"vllm_http": 40, "vllm": 40}, checks))
+    assert "coarse_histogram" in {p.kind for p in alone.pitfalls}

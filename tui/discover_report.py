@@ -276,12 +276,13 @@ def _check_pitfalls(
                    for labels, v in checks.get("dcgm_exported", []) if v})  # fmt: skip
     if jobs:
         out.append(Pitfall(
-            "dcgm_honor_labels", "warning",
-            f"dcgm-exporter is scraped with honorLabels: false (job {_listing(jobs)}): "
-            "its series keep each GPU's workload in exported_pod/exported_namespace and "
-            "pod names the exporter, so a GPU cannot be tied to the model it serves; set "
-            "honorLabels: true on dcgm-exporter's ServiceMonitor (Helm value "
-            "serviceMonitor.honorLabels=true).",
+            "dcgm_honor_labels", "info",
+            f"dcgm-exporter is scraped with honorLabels: false (job {_listing(jobs)}), the "
+            "Helm chart's default: each GPU's workload is in exported_pod/"
+            "exported_namespace and pod names the exporter. warroom reads the exported "
+            "labels, so every GPU is still tied to its model; dashboards and alerts that "
+            "read pod see the exporter (honorLabels: true on its ServiceMonitor, Helm "
+            "value serviceMonitor.honorLabels=true, gives them the workload's).",
         ))  # fmt: skip
 
     hops = sorted({
@@ -366,14 +367,15 @@ def _coarse(
                     name = printable(labels.get("__name__", ""))
                     tops[name] = max(tops.get(name, -math.inf), le * buckets.unit_s)
             what, bound = slo[figure]
+            feed = next((f for f in d.feeds.get(figure, ()) if f.stack == stack.name), None)
+            if feed is None:
+                continue  # not read for this figure (a gateway speaks for latency)
             for name, top in sorted(tops.items()):
                 if top >= bound:
                     continue
-                feed = next((f for f in d.feeds.get(figure, ()) if f.stack == stack.name),
-                            None)  # fmt: skip
-                family = name or ", ".join(feed.families if feed else ()) or figure
+                family = name or ", ".join(feed.families) or figure
                 only = (" (it feeds latency only for models no gateway stack reports)"
-                        if feed is not None and feed.role == "fallback" else "")  # fmt: skip
+                        if feed.role == "fallback" else "")  # fmt: skip
                 out.append(Pitfall(
                     "coarse_histogram", "warning",
                     f"{stack.title}'s {family} tops out at {_secs(top)} (its highest "
