@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
+from pytest import MonkeyPatch
+
+from tui import severity
 from tui.config import Slo
-from tui.model import ModelHealth
-from tui.severity import Level, assess, level_of, pane_order, rank
+from tui.model import AGGREGATE, ModelHealth, Snapshot
+from tui.severity import Level, assess, judge, level_of, pane_order, rank
 
 SLO = Slo(p99_s=5.0, error_5xx_ratio=0.01, rate_429_ratio=0.05)
 
@@ -90,3 +94,36 @@ def test_the_pane_ranks_the_sick_and_keeps_the_healthy_in_name_order() -> None:
     assert [m.model for m in pane_order(warned, SLO)][:3] == [
         "breach-5xx", "zeta-busy-ok", "warn-429"
     ]  # fmt: skip
+
+
+# -- TTFT, queue and KV cache; verdicts once per refresh ----------------------------------
+
+
+def test_ttft_queue_and_kv_cache_decide_like_the_others() -> None:
+    calm = h("m")
+    assert assess(replace(calm, ttft_p99_s=3.9), SLO).worst == "ttft_p99_s"
+    assert assess(replace(calm, queue_depth=34), SLO).level == Level.BREACH
+    assert assess(replace(calm, kv_cache_ratio=0.97), SLO).worst == "kv_cache_ratio"
+    # The whole API's queue is a sum over every server, its KV cache the fullest pod
+    # anywhere: neither is held to a per-model line.
+    whole = replace(calm, model=AGGREGATE, queue_depth=340, kv_cache_ratio=0.99)
+    assert assess(whole, SLO).level == Level.OK
+
+
+def test_verdicts_are_judged_once_and_read_by_the_order(monkeypatch: MonkeyPatch) -> None:
+    models = (h("a", p99=6.0), h("b", e5=0.009), h("c"))
+    snap = Snapshot(
+        taken_at=datetime(2026, 12, 7, tzinfo=UTC), source="test", models=models,
+        aggregate=h(AGGREGATE),
+    )  # fmt: skip
+    verdicts = judge(snap, SLO)
+    assert verdicts.breaching == 1
+    calls: list[str] = []
+    real = severity.assess
+    monkeypatch.setattr(severity, "assess", lambda m, slo: calls.append(m.model) or real(m, slo))
+    assert [m.model for m in pane_order(models, SLO, verdicts)] == ["a", "b", "c"]
+    assert calls == []  # read, not judged again
+    # A row that is not the one judged (another refresh's) is judged afresh.
+    stranger = h("a", p99=1.0)
+    assert verdicts.of(stranger, SLO).level == Level.OK
+    assert calls == ["a"]

@@ -43,7 +43,7 @@ from tui.errors import SourceError, WarroomError
 from tui.format import model_label
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.recording import Recorder
-from tui.severity import Level, assess
+from tui.severity import Verdicts, judge
 from tui.signals import Facts
 from tui.sources.base import CanarySource, HealthSource
 from tui.sources.replay import ReplayClock
@@ -174,7 +174,8 @@ class WarroomApp(App[int]):
         self.tracker = HealthTracker(config.history_s)
         self.selected = AGGREGATE
         self.last_error: str | None = None
-        self._breaching_count: tuple[Snapshot, int] | None = None
+        self._verdicts: tuple[Snapshot, Verdicts] | None = None
+        """The latest snapshot and its verdicts, judged once when it arrives (`verdicts`)."""
         self.evidence_note: str | None = collector.pods_note
         self.history_note: str | None = None
         """Why the history behind the plots was not loaded, when it was not."""
@@ -373,7 +374,7 @@ class WarroomApp(App[int]):
             within_s=self.config.history_s,
         )
         table = self.query_one(HealthTable)
-        table.show(snapshot, self.causes)
+        table.show(snapshot, self.causes, self.verdicts(snapshot))
         if first and table.row_count > 1:
             # Open on the worst model, not the aggregate: its plot is what matters.
             table.move_cursor(row=1, animate=False)
@@ -401,16 +402,15 @@ class WarroomApp(App[int]):
         self._paint_status()
         self._paint_canary()
 
+    def verdicts(self, snapshot: Snapshot) -> Verdicts:
+        """``snapshot``'s verdicts, judged once however many panes and ticks read them."""
+        if self._verdicts is None or self._verdicts[0] is not snapshot:
+            self._verdicts = (snapshot, judge(snapshot, self.config.slo))
+        return self._verdicts[1]
+
     def _breaching(self, snapshot: Snapshot) -> int:
-        """How many models breach in ``snapshot``: counted once per snapshot, not on each
-        of the top line's once-a-second redraws."""
-        counted = self._breaching_count
-        if counted is None or counted[0] is not snapshot:
-            counted = self._breaching_count = (
-                snapshot,
-                sum(1 for m in snapshot.models if assess(m, self.config.slo).level == Level.BREACH),
-            )
-        return counted[1]
+        """How many models breach in ``snapshot`` (the top line redraws every second)."""
+        return self.verdicts(snapshot).breaching
 
     def _paint_status(self) -> None:
         snap = self.tracker.current

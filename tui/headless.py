@@ -13,7 +13,7 @@ from tui.cause import SuspectedCause
 from tui.config import Slo
 from tui.format import figure_text, fmt_latency, fmt_percent, fmt_queue, fmt_ratio, fmt_rps
 from tui.model import GpuEvent, ModelHealth, Snapshot, iso_utc
-from tui.severity import assess, rank
+from tui.severity import judge, rank
 from tui.signals import SIGNALS
 
 
@@ -25,9 +25,10 @@ def snapshot_json(
     causes: Mapping[str, SuspectedCause] | None = None,
 ) -> dict[str, Any]:
     """``events`` defaults to the snapshot's own; ``causes`` are by model name."""
+    verdicts = judge(snap, slo)
 
     def model_entry(m: ModelHealth) -> dict[str, Any]:
-        verdict = assess(m, slo)
+        verdict = verdicts.of(m, slo)
         cause = (causes or {}).get(m.model)
         return {
             **m.as_json(),
@@ -45,7 +46,8 @@ def snapshot_json(
         "queries": snap.queries,
         "stack": list(snap.stack),
         "unsourced": sorted(snap.unsourced),
-        "models": [model_entry(m) for m in rank(snap.models, slo)],
+        "breaching": verdicts.breaching,
+        "models": [model_entry(m) for m in rank(snap.models, slo, verdicts)],
         "aggregate": model_entry(snap.aggregate),
         "rate_limited_keys": [k.as_json() for k in snap.rate_limited_keys],
         "gpus": [g.as_json() for g in sorted(snap.gpus, key=lambda g: (g.node, g.gpu))],

@@ -17,12 +17,12 @@ per-model line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
 from tui.config import Slo
-from tui.model import AGGREGATE, ModelHealth
+from tui.model import AGGREGATE, ModelHealth, Snapshot
 
 
 class Level(IntEnum):
@@ -95,17 +95,54 @@ def assess(health: ModelHealth, slo: Slo) -> Assessment:
     return Assessment(severity, level_of(severity, 1.0, slo), worst)
 
 
-def rank(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """Every model's assessment for one snapshot, made once per refresh (`judge`): the
+    pane, the top line, the headless output and the report read these instead of each
+    judging again."""
+
+    judged: Mapping[str, tuple[ModelHealth, Assessment]]
+    """By model name (the whole API under `tui.model.AGGREGATE`): the row judged, and
+    its verdict."""
+    breaching: int
+    """Models (not the whole API) at or past an SLO line."""
+
+    def of(self, health: ModelHealth, slo: Slo) -> Assessment:
+        """``health``'s verdict; judged afresh if it is not the row these were made from
+        (a row from another snapshot)."""
+        found = self.judged.get(health.model)
+        if found is None or found[0] is not health:
+            return assess(health, slo)
+        return found[1]
+
+
+def judge(snapshot: Snapshot, slo: Slo) -> Verdicts:
+    """The verdicts of ``snapshot`` under ``slo``, once."""
+    judged = {m.model: (m, assess(m, slo)) for m in (*snapshot.models, snapshot.aggregate)}
+    breaching = sum(1 for m in snapshot.models if judged[m.model][1].level == Level.BREACH)
+    return Verdicts(judged, breaching)
+
+
+def rank(
+    models: Iterable[ModelHealth], slo: Slo, verdicts: Verdicts | None = None
+) -> list[ModelHealth]:
     """Models worst first by the rule in this module's docstring."""
-    return sorted(models, key=lambda m: (-assess(m, slo).severity, -(m.rps or 0.0), m.model))
+
+    def verdict(m: ModelHealth) -> Assessment:
+        return verdicts.of(m, slo) if verdicts is not None else assess(m, slo)
+
+    return sorted(models, key=lambda m: (-verdict(m).severity, -(m.rps or 0.0), m.model))
 
 
-def pane_order(models: Iterable[ModelHealth], slo: Slo) -> list[ModelHealth]:
+def pane_order(
+    models: Iterable[ModelHealth], slo: Slo, verdicts: Verdicts | None = None
+) -> list[ModelHealth]:
     """The health pane's order: breaching and warning models worst first (`rank`), then
     the fine ones by name, then those with no data by name."""
     by_level: dict[Level, list[ModelHealth]] = {level: [] for level in Level}
     for m in models:
-        by_level[assess(m, slo).level].append(m)
-    sick = rank([*by_level[Level.BREACH], *by_level[Level.WARN]], slo)
+        level = verdicts.of(m, slo).level if verdicts is not None else assess(m, slo).level
+        by_level[level].append(m)
+    sick = rank([*by_level[Level.BREACH], *by_level[Level.WARN]], slo, verdicts)
     by_name = sorted(by_level[Level.OK], key=lambda m: m.model)
     return [*sick, *by_name, *sorted(by_level[Level.NO_DATA], key=lambda m: m.model)]

@@ -38,7 +38,7 @@ from tui.format import (
     model_label,
 )
 from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.severity import PER_MODEL, Level, assess, pane_order, signal_level
+from tui.severity import PER_MODEL, Level, Verdicts, judge, pane_order, signal_level
 
 SYMBOL = {Level.BREACH: "✖", Level.WARN: "▲", Level.OK: "✓", Level.NO_DATA: "?"}
 STYLE = {Level.BREACH: "bold red", Level.WARN: "yellow", Level.OK: "green", Level.NO_DATA: "dim"}
@@ -147,6 +147,7 @@ class HealthTable(DataTable[Text]):
         self._order: list[str] = []
         self._snapshot: Snapshot | None = None
         self._unsourced: frozenset[str] = frozenset()
+        self._verdicts = Verdicts({}, 0)
         """The figures no stack in use exports (`Snapshot.unsourced`): ``n/s`` cells."""
         self._causes: Mapping[str, SuspectedCause] = {}
         self.wall = wall
@@ -176,7 +177,7 @@ class HealthTable(DataTable[Text]):
             selected = self.selected_model
             self._build_columns()
             if self._snapshot is not None:
-                self.show(self._snapshot, self._causes)
+                self.show(self._snapshot, self._causes, self._verdicts)
                 if selected is not None and selected in self.rows:
                     self.move_cursor(row=self.get_row_index(selected), animate=False)
 
@@ -208,9 +209,16 @@ class HealthTable(DataTable[Text]):
             return tuple(c for c in COLUMNS if c[0] not in ("p50", "p95"))
         return COLUMNS
 
-    def show(self, snapshot: Snapshot, causes: Mapping[str, SuspectedCause] | None = None) -> None:
-        """``causes`` by model name: what GPU evidence says is behind each one's 5xx."""
+    def show(
+        self,
+        snapshot: Snapshot,
+        causes: Mapping[str, SuspectedCause] | None = None,
+        verdicts: Verdicts | None = None,
+    ) -> None:
+        """``causes`` by model name: what GPU evidence says is behind each one's 5xx;
+        ``verdicts``: the snapshot's, judged once by the app (judged here when absent)."""
         self._snapshot = snapshot
+        self._verdicts = verdicts if verdicts is not None else judge(snapshot, self.slo)
         if snapshot.unsourced != self._unsourced:
             self._unsourced = snapshot.unsourced
             self._reads.clear()  # every row reads differently now
@@ -255,7 +263,7 @@ class HealthTable(DataTable[Text]):
     def _ordered(self, models: Sequence[ModelHealth]) -> list[ModelHealth]:
         field = SORTS[self.sort_index][1]
         if field is None:
-            return pane_order(models, self.slo)
+            return pane_order(models, self.slo, self._verdicts)
         if field == "model":
             return sorted(models, key=lambda m: m.model)
         return sorted(models, key=lambda m: (-(getattr(m, field) or -1.0), m.model))
@@ -270,7 +278,8 @@ class HealthTable(DataTable[Text]):
             for _, _, field, fmt, judged, _ in self._columns()
         )  # fmt: skip
         cause = self._causes.get(health.model) if self.with_cause else None
-        return (assess(health, self.slo).level, health.stale, figures, cause and cause.short)
+        level = self._verdicts.of(health, self.slo).level
+        return (level, health.stale, figures, cause and cause.short)
 
     def _render_row(self, health: ModelHealth, *, lazy: bool = False) -> bool:
         """Bring a row up to date, or (``lazy``, a row off screen) note it for when it is
@@ -332,7 +341,7 @@ class HealthTable(DataTable[Text]):
         return changed
 
     def _cells(self, health: ModelHealth) -> dict[str, Text]:
-        verdict = assess(health, self.slo)
+        verdict = self._verdicts.of(health, self.slo)
         name = model_label(health.model)
         name_style = "bold" if health.model == AGGREGATE else ""
         if health.stale:
@@ -432,7 +441,7 @@ class HealthTable(DataTable[Text]):
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.post_message(self.SortChanged(self.sort_label))
         if self._snapshot is not None:
-            self.show(self._snapshot, self._causes)
+            self.show(self._snapshot, self._causes, self._verdicts)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if isinstance(event.row_key, RowKey) and event.row_key.value is not None:
