@@ -30,6 +30,16 @@ INSTALL_HINT = (
 )
 
 
+# The end-to-end rigs' shared pace: the simulator runs 10x faster than real time from
+# 10 minutes in (the incident at full strength), so a 30 s window holds 5 simulated
+# minutes, and 15 scrapes in it (150 simulated seconds) hold enough whole requests for a
+# quiet sick model's ratio.
+WINDOW = "30s"
+SPEED = 10
+AT = "10m"
+MIN_SCRAPES = 15
+
+
 class PrometheusUnavailable(RuntimeError):
     """The binaries are missing or the server did not come up."""
 

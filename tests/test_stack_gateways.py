@@ -28,6 +28,10 @@ from typing import Any
 import pytest
 from incident_checks import assert_gpus_and_cause
 from promserver import (
+    AT,
+    MIN_SCRAPES,
+    SPEED,
+    WINDOW,
     Job,
     PromServer,
     binary,
@@ -48,12 +52,6 @@ from tui.stacks.compose import pod_map
 
 pytestmark = pytest.mark.prometheus
 
-WINDOW = "30s"
-SPEED = 10
-AT = "10m"
-MIN_SCRAPES = 15
-"""As in test_e2e_prometheus: 150 simulated seconds in the window, enough whole requests
-for the quiet sick model's ratio."""
 CLOSE = 0.10
 FLEET = build_fleet(12)
 MODELS = sorted(m.name for m in FLEET.models)

@@ -26,6 +26,10 @@ from typing import Any
 import pytest
 from incident_checks import assert_gpus_and_cause
 from promserver import (
+    AT,
+    MIN_SCRAPES,
+    SPEED,
+    WINDOW,
     PromServer,
     binary,
     scraping_simulator,
@@ -44,12 +48,6 @@ from tui.stacks.istio import Istio
 
 pytestmark = pytest.mark.prometheus
 
-WINDOW = "30s"
-SPEED = 10
-AT = "10m"
-MIN_SCRAPES = 15
-"""As in test_e2e_prometheus: enough scrapes in the window that the quiet sick model's
-error count is not a handful."""
 CLOSE = 0.10
 """The brief's tolerance against PromQL computed here (the same instant, so in practice
 they agree to rounding)."""

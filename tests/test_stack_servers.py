@@ -27,6 +27,10 @@ from typing import Any
 import pytest
 from incident_checks import assert_gpus_and_cause
 from promserver import (
+    AT,
+    MIN_SCRAPES,
+    SPEED,
+    WINDOW,
     PromServer,
     scraping_simulator,
     snapshot_json,
@@ -41,13 +45,7 @@ from tui.stacks.base import POD_NAME_OF_DEPLOYMENT
 
 pytestmark = pytest.mark.prometheus
 
-WINDOW = "30s"
-SPEED = 10
-AT = "10m"
 SCENARIO = "gpu-oom"
-MIN_SCRAPES = 15
-"""As in test_e2e_prometheus: 150 simulated seconds in the window, so the quiet sick
-model's whole-request counters hold dozens of errors."""
 RELATIVE = 0.10
 """The snapshot's 5xx against Prometheus's own figure: within 10 %."""
 STACKS = {
