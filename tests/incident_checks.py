@@ -4,7 +4,11 @@ naming its GPUs' XIDs (the acceptance of "real stacks, read right")."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+from promserver import WINDOW, clean_env, run_warroom
 
 
 def assert_gpus_and_cause(snap: dict[str, Any], sick: str) -> None:
@@ -23,3 +27,16 @@ def assert_gpus_and_cause(snap: dict[str, Any], sick: str) -> None:
     cause = top["suspected_cause"]
     assert cause is not None and cause["kind"] == "gpu_xid", cause
     assert any(e["kind"] == "xid" and e["model"] == sick for e in snap["events"])
+
+
+def assert_discovered(
+    url: str, home: Path, stacks: set[str], no_source: set[str] = frozenset()
+) -> None:
+    """`warroom discover --json` with no config names exactly ``stacks`` and, as the
+    figures nothing feeds, exactly ``no_source`` (`ModelHealth` field names)."""
+    done = run_warroom("discover", "--prometheus", url, "--window", WINDOW, "--json",
+                       env=clean_env(home))  # fmt: skip
+    found = json.loads(done.stdout)
+    assert set(found["stacks"]) == stacks, found["stacks"]
+    assert set(found["no_source"]) == no_source, found["no_source"]
+    assert found["chosen_by"] == "discovered"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from incident_checks import assert_gpus_and_cause
+from incident_checks import assert_discovered, assert_gpus_and_cause
 from promserver import (
     AT,
     MIN_SCRAPES,
@@ -232,6 +232,10 @@ def test_one_row_per_served_model_and_the_sick_one_first(rig: Rig) -> None:
 
 def test_every_gpu_has_its_model_and_the_cause_line_names_the_sick_ones(rig: Rig) -> None:
     assert_gpus_and_cause(rig.snapshot, SICK)
+
+
+def test_discover_names_the_gateway_and_vllm(rig: Rig) -> None:
+    assert_discovered(rig.prometheus.url, rig.home, {rig.gateway.stack, "vllm"})
 
 
 def test_sick_model_agrees_with_prometheus(rig: Rig) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from incident_checks import assert_gpus_and_cause
+from incident_checks import assert_discovered, assert_gpus_and_cause
 from promserver import (
     AT,
     MIN_SCRAPES,
@@ -330,3 +330,12 @@ def test_every_gpu_has_its_model_and_the_cause_line_names_the_sick_ones(
     rigs: dict[str, Rig], name: str
 ) -> None:
     assert_gpus_and_cause(rigs[name].snapshot(), SCENARIOS["gpu-oom"].expected(FLEET).model)
+
+
+@pytest.mark.parametrize(
+    ("name", "stack"), [("istio/gpu-oom", "istio"), ("envoy_gateway/gpu-oom", "envoy_gateway")]
+)
+def test_discover_names_the_stacks_and_what_they_cannot_feed(
+    rigs: dict[str, Rig], name: str, stack: str
+) -> None:
+    assert_discovered(rigs[name].prometheus.url, rigs[name].home, {stack, "vllm"})

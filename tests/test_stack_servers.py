@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from incident_checks import assert_gpus_and_cause
+from incident_checks import assert_discovered, assert_gpus_and_cause
 from promserver import (
     AT,
     MIN_SCRAPES,
@@ -348,3 +348,42 @@ def test_every_gpu_has_its_model_and_the_cause_line_names_the_sick_ones(
 ) -> None:
     sick = deployment(FLEET.model(SICK).pods[0]) if name == "tgi" else SICK
     assert_gpus_and_cause(rigs[name].snapshot(), sick)
+
+
+DISCOVERED = {
+    "vllm_http": ({"vllm", "vllm_http"}, {"rate_429_ratio"}),
+    "mixed": ({"generic", "vllm", "sglang"}, set()),
+    "tgi": ({"tgi"}, {"ttft_p99_s"}),
+    "underscore": ({"vllm", "vllm_http", "sglang"}, set()),
+}
+"""What `warroom discover` must name in each rig, and the figures nothing there feeds."""
+
+
+@pytest.mark.parametrize("name", list(DISCOVERED))
+def test_discover_names_the_stacks_and_what_they_cannot_feed(
+    rigs: dict[str, Rig], name: str
+) -> None:
+    stacks, no_source = DISCOVERED[name]
+    assert_discovered(rigs[name].prometheus.url, rigs[name].home, stacks, no_source)
+
+
+def test_ttft_and_queue_agree_with_prometheus_for_both_servers(rigs: dict[str, Rig]) -> None:
+    """The mixed fleet: the sick model's SGLang and the busiest vLLM model, each server's
+    TTFT p99 and queue against PromQL written here from the raw series."""
+    rig = rigs["mixed"]
+    snap = rig.snapshot()
+    models = rows(snap)
+    at = taken_at_unix(snap)
+    busiest = max(served_by(STACKS["mixed"], "vllm"), key=lambda n: FLEET.model(n).share)
+    assert SICK in served_by(STACKS["mixed"], "sglang")
+    for model, prefix in ((SICK, "sglang"), (busiest, "vllm")):
+        pods = pods_of(model)
+        ttft = rig.scalar(
+            f"histogram_quantile(0.99, sum by (le) (rate({prefix}:time_to_first_token_seconds"
+            f'_bucket{{pod=~"{pods}"}}[{WINDOW}])))',
+            at,
+        )
+        waiting = "num_queue_reqs" if prefix == "sglang" else "num_requests_waiting"
+        queue = rig.scalar(f'sum({prefix}:{waiting}{{pod=~"{pods}"}})', at)
+        assert models[model]["ttft_p99_s"] == pytest.approx(ttft, rel=RELATIVE), model
+        assert models[model]["queue_depth"] == pytest.approx(queue, rel=RELATIVE, abs=1), model
