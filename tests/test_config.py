@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,27 @@ def test_cli_bad_config_exits_2_with_one_sentence_and_no_traceback(tmp_path: Pat
     assert "Traceback" not in run.stderr
     assert run.stderr.strip().count("\n") == 0
     assert f"{f}: key slo.p99_s is invalid" in run.stderr
+
+
+def test_stack_with_the_demo_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "tui", "snapshot", "--json", "--demo", "--stack", "vllm"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0
+    assert "--stack picks how a Prometheus is read" in run.stderr
+    assert "warroom simulate --stack" in run.stderr
+
+
+def test_stack_names_are_checked_and_split(tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "WARROOM_STACK": "litellm, vllm"}
+    assert load_config(env=env).metrics.stacks == ("litellm", "vllm")
+    assert not load_config(env=env).metrics.discovered
+    with pytest.raises(ConfigError, match=r"'nope' names no stack warroom reads; choose from"):
+        load_config(env={**env, "WARROOM_STACK": "vllm,nope"})
+    # No [metrics] at all: discovered; a model-server rename alone does not stop that.
+    assert load_config(env={"XDG_CONFIG_HOME": str(tmp_path)}).metrics.discovered

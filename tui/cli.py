@@ -288,6 +288,14 @@ def build_source(args: argparse.Namespace, config: Config) -> tuple[HealthSource
     if opt.get("demo"):
         from tui.sources.demo import DemoSource
 
+        if opt.get("stack"):
+            # Not ignored in silence: a stack is how a Prometheus is read, and the demo
+            # reads the simulated fleet itself.
+            raise ConfigError(
+                "--stack picks how a Prometheus is read, and the demo reads the simulated "
+                "fleet directly; to see a stack's shapes, serve them with `warroom simulate "
+                "--stack ...` for a Prometheus and point warroom at that."
+            )
         at_s = opt.get("at", parse_duration(DEFAULT_DEMO_AT))
         epoch = float(int(time.time() - at_s))
         clock: Clock = SimClock(epoch, at_s=at_s, speed=opt.get("speed", _demo_speed(opt)))
