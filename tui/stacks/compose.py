@@ -104,7 +104,5 @@ def health_parts(stacks: Sequence[Stack], q: Query) -> dict[str, str]:
     gateway_latency = any(s.layer == "gateway" and s.latency(q) is not None for s in stacks)
     out: dict[str, str] = {}
     for stack in stacks:
-        out.update(
-            stack_parts(stack, q, latency=stack.layer == "gateway" or not gateway_latency)
-        )
+        out.update(stack_parts(stack, q, latency=stack.layer == "gateway" or not gateway_latency))
     return out
