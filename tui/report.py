@@ -21,6 +21,7 @@ from tui.config import Slo
 from tui.format import NO_DATA, fmt_latency, fmt_ratio, model_label
 from tui.model import AGGREGATE, GpuEvent, HistoryPoint, Snapshot
 from tui.severity import HISTORY_SIGNALS as SIGNALS
+from tui.severity import SIGNALS as NOW_SIGNALS
 from tui.severity import Level, assess, threshold
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
@@ -198,7 +199,9 @@ def model_numbers(
                 model=health.model,
                 worst_at=worst.at if worst else None,
                 worst=values,
-                now=_signals(health),
+                # Now, every judged figure: TTFT, queue and KV cache have no history here
+                # but count in the verdict and are in the table.
+                now={signal: getattr(health, signal) for signal in NOW_SIGNALS},
                 rps_now=health.rps,
                 breached=(worst is not None and _over(values, slo) >= 1.0)
                 or assess(health, slo).level == Level.BREACH,

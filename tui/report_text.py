@@ -8,7 +8,7 @@ from typing import Any
 
 from tui.clock import utc
 from tui.durations import human_age
-from tui.format import NO_DATA, fmt_latency, fmt_ratio, fmt_rps, model_label
+from tui.format import NO_DATA, fmt_latency, fmt_percent, fmt_queue, fmt_ratio, fmt_rps, model_label
 from tui.model import iso_utc
 from tui.report import SEVERITIES, ModelNumbers, Report, hms
 
@@ -96,8 +96,8 @@ def report_markdown(r: Report) -> str:
     ]
     out += ["## Per-model numbers", "",
             "| model | worst at (UTC) | p99 worst | 5xx worst | 429 worst | p99 now | 5xx now "
-            "| 429 now | req/s now |",
-            "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+            "| 429 now | TTFT now | queue now | KV now | req/s now |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for m in r.models:
         if m.model != r.models[0].model and not m.breached:
             continue
@@ -106,7 +106,8 @@ def report_markdown(r: Report) -> str:
             f"| {fmt_latency(m.worst['p99_s'])} | {fmt_ratio(m.worst['error_5xx_ratio'])} "
             f"| {fmt_ratio(m.worst['rate_429_ratio'])} | {fmt_latency(m.now['p99_s'])} "
             f"| {fmt_ratio(m.now['error_5xx_ratio'])} | {fmt_ratio(m.now['rate_429_ratio'])} "
-            f"| {fmt_rps(m.rps_now)} |"
+            f"| {fmt_latency(m.now.get('ttft_p99_s'))} | {fmt_queue(m.now.get('queue_depth'))} "
+            f"| {fmt_percent(m.now.get('kv_cache_ratio'))} | {fmt_rps(m.rps_now)} |"
         )
     quiet = sum(1 for m in r.models[1:] if not m.breached)
     if quiet:
