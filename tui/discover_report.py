@@ -18,7 +18,6 @@ import json
 import math
 import textwrap
 import time
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -28,6 +27,7 @@ import httpx
 from tui.config import Config
 from tui.durations import parse_duration, promql_duration
 from tui.errors import ConfigError, SourceError
+from tui.format import printable
 from tui.sources.prometheus import PrometheusSource
 from tui.sources.promql import build_queries
 from tui.stacks import DEFAULT as DEFAULT_STACKS
@@ -57,26 +57,6 @@ ChosenBy = Literal["discovered", "config", "fallback"]
 
 ISTIO = "istio"
 """The Istio adapter's name: the double-count advice points at it when it is known."""
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
-
-
-def printable(text: str) -> str:
-    """``text`` with every control, format (bidi overrides), surrogate, private-use and
-    line/paragraph separator character written as a ``\\x``/``\\u`` escape: safe to
-    print to a terminal, one line, and still telling what was there."""
-    out: list[str] = []
-    for ch in text:
-        if unicodedata.category(ch) not in _ESCAPED_CATEGORIES:
-            out.append(ch)
-            continue
-        code = ord(ch)
-        if code < 0x100:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections.abc import Callable
 
 from tui.model import AGGREGATE
@@ -11,9 +13,39 @@ AGGREGATE_LABEL = "Σ all models"
 """How the whole API's row and plots are named on screen."""
 
 
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+"""Control (C0, C1, DEL), format (bidi overrides, zero-width), surrogate, private-use,
+line and paragraph separators: none of them may reach a terminal or a file as itself."""
+
+
+@functools.lru_cache(maxsize=8192)
+def printable(text: str) -> str:
+    """Outside ``text`` (a label value, a log line, a server's message) made inert: every
+    control, format, surrogate, private-use and line/paragraph separator character is
+    written as a ``\\x``/``\\u`` escape, so it cannot drive a terminal (an OSC title or
+    clipboard write, a screen clear), hide in a zero-width or bidi trick, or split a
+    line, and still tells what was there. Cached: the same names come every refresh."""
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if unicodedata.category(ch) not in _ESCAPED_CATEGORIES:
+            out.append(ch)
+            continue
+        code = ord(ch)
+        if code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
+
+
 def model_label(model: str) -> str:
-    """A model's name as the screen shows it; the aggregate gets its Σ label."""
-    return AGGREGATE_LABEL if model == AGGREGATE else model
+    """A model's name as the screen shows it (made inert, `printable`); the aggregate
+    gets its Σ label."""
+    return AGGREGATE_LABEL if model == AGGREGATE else printable(model)
 
 
 def fmt_latency(seconds: float | None) -> str:

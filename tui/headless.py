@@ -11,7 +11,15 @@ from typing import Any
 
 from tui.cause import SuspectedCause
 from tui.config import Slo
-from tui.format import figure_text, fmt_latency, fmt_percent, fmt_queue, fmt_ratio, fmt_rps
+from tui.format import (
+    figure_text,
+    fmt_latency,
+    fmt_percent,
+    fmt_queue,
+    fmt_ratio,
+    fmt_rps,
+    printable,
+)
 from tui.model import GpuEvent, ModelHealth, Snapshot, iso_utc
 from tui.severity import judge, rank
 from tui.signals import SIGNALS
@@ -76,7 +84,9 @@ def snapshot_table(
     header = ("model", *(name for name, _, _ in columns))
     rows = [header]
     for m in (*rank(snap.models, slo), snap.aggregate):
-        rows.append((m.model, *(figure_text(m, f, fmt, snap.unsourced) for _, f, fmt in columns)))
+        rows.append(
+            (printable(m.model), *(figure_text(m, f, fmt, snap.unsourced) for _, f, fmt in columns))
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     stack = f" ({' · '.join(snap.stack)})" if snap.stack else ""
     lines = [f"{snap.source}{stack} at {snap.taken_at:%Y-%m-%d %H:%M:%S} UTC"]
@@ -91,7 +101,7 @@ def snapshot_table(
         lines.append(f"{len(snap.gpus)} GPUs read")
     if snap.gpu_error:
         lines.append(snap.gpu_error)
-    return "\n".join(lines) + "\n"
+    return _inert_lines(lines)
 
 
 def triage_text(result: Mapping[str, Any]) -> str:
@@ -127,4 +137,10 @@ def triage_text(result: Mapping[str, Any]) -> str:
         lines.append(f"Stopped at {stop['runbook']}/{stop['step']}: {stop['text']}")
         if "reason" in stop:
             lines.append(f"  live evidence cannot answer it: {stop['reason']}")
-    return "\n".join(lines) + "\n"
+    return _inert_lines(lines)
+
+
+def _inert_lines(lines: Sequence[str]) -> str:
+    """The text to print: model, node and pod names and servers' words are outside
+    text, so every line is made inert (`printable`) before it reaches a terminal."""
+    return "\n".join(printable(line) for line in lines) + "\n"

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.cause import SuspectedCause
-from tui.format import model_label
+from tui.format import model_label, printable
 from tui.model import AGGREGATE
 
 
@@ -50,9 +50,9 @@ class CauseLine(Static):
             for words in (cause.summary, cause.headline, f"5xx ← {cause.short}"):
                 if len(words) <= room:
                     break
-            line.append(f": {words}")
+            line.append(f": {printable(words)}")  # node and pod names inside
         elif note:
-            line.append(f"⚠ {note}", style="dim")
+            line.append(f"⚠ {printable(note)}", style="dim")
         self.set_class(not line.plain, "-none")
         if line != self._text:
             self._text = line

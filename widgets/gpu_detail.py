@@ -19,7 +19,7 @@ from datetime import UTC
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.format import NO_DATA
+from tui.format import NO_DATA, model_label, printable
 from tui.model import GpuEvent, GpuState, ModelHealth
 from widgets.gpu_grid import ALERT_STYLE, FULL_AT, FULL_STYLE, OOM_KINDS, OOM_MARK, XID_MARK
 
@@ -55,7 +55,7 @@ def _event_line(event: GpuEvent) -> Text:
     text = Text(f"{event.at.astimezone(UTC):%H:%M:%S} UTC ")
     text.append(mark, style=ALERT_STYLE)
     text.append(f" {event.kind:<9} ", style="bold")
-    text.append(event.detail)
+    text.append(printable(event.detail))  # a log line: outside text
     return text
 
 
@@ -76,15 +76,20 @@ def describe(
     """The pane's text: a few lines, each cut at the pane's width (see the CSS) rather than
     wrapped, so the pane keeps its height as the cursor moves. ``kv_cache_ratio`` is the
     KV-cache usage of the model the GPU serves (0..1), shown beside it when known."""
-    head = Text.assemble((gpu.node, "bold"), f"  GPU {gpu.gpu}  ", (gpu.uuid, "dim"))
+    # Every name here is a label value from an exporter: made inert before it is drawn.
+    head = Text.assemble(
+        (printable(gpu.node), "bold"), f"  GPU {gpu.gpu}  ", (printable(gpu.uuid), "dim")
+    )
     if gpu.product:
-        head.append(f"  {gpu.product}", style="dim")
+        head.append(f"  {printable(gpu.product)}", style="dim")
     if gpu.stale:
         head.append("  (stale)", style="bold")
 
     pod = f"{gpu.namespace}/{gpu.pod}" if gpu.namespace and gpu.pod else gpu.pod
+    pod = printable(pod) if pod else pod
     who = Text("model ")
-    who.append(gpu.model or "(none)", style="bold" if gpu.model else "dim")
+    who.append(model_label(gpu.model) if gpu.model else "(none)",
+               style="bold" if gpu.model else "dim")  # fmt: skip
     if gpu.model:
         who.append_text(_kv_cache(kv_cache_ratio))
     who.append(f"  pod {pod or NO_DATA}")
@@ -101,7 +106,7 @@ def describe(
     lines = [head, who, figures]
     if gpu.processes:
         procs = [
-            f"{p.pid} {p.name or '?'} "
+            f"{p.pid} {printable(p.name or '?')} "
             + _num(None if p.used_bytes is None else p.used_bytes / GIB, ".1f", " GiB")
             for p in gpu.processes
         ]

@@ -32,6 +32,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.format import printable
 from tui.model import GpuEvent, GpuState
 
 GpuKey = tuple[str, int]
@@ -151,6 +152,11 @@ def shared_affixes(names: Sequence[str]) -> tuple[str, str]:
 
 
 def node_label(node: str, affixes: tuple[str, str]) -> str:
+    """A node's short label on the grid, made inert: a node name is a label value."""
+    return _node_label(printable(node), (printable(affixes[0]), printable(affixes[1])))
+
+
+def _node_label(node: str, affixes: tuple[str, str]) -> str:
     prefix, suffix = affixes
     label = node[len(prefix) : len(node) - len(suffix)]
     return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
@@ -547,7 +553,10 @@ class GpuGrid(ScrollView, can_focus=True):
         parts: list[tuple[int, Text]] = [
             (keep, Text(f"{len(self._gpus)} GPUs", style="bold")),
             (3, Text(f" · {nodes} node{'s' if nodes != 1 else ''}")),
-            (2, Text(f" {prefix}*{suffix}" if nodes > 1 else f" {prefix}", style="dim")),
+            (
+                2,
+                Text(printable(f" {prefix}*{suffix}" if nodes > 1 else f" {prefix}"), style="dim"),
+            ),
             (4, Text(f" · util {mean}")),
             (keep, Text.assemble(" · ", (f"{FULL_GLYPH}≥95% {full}", FULL_STYLE if full else ""))),
             (keep, Text.assemble(" · ", (f"{XID_MARK} xid {xid}", "bold" if xid else ""))),

@@ -36,6 +36,7 @@ from tui.format import (
     fmt_ratio,
     fmt_rps,
     model_label,
+    printable,
 )
 from tui.model import AGGREGATE, ModelHealth, Snapshot
 from tui.severity import PER_MODEL, Level, Verdicts, judge, pane_order, signal_level
@@ -358,7 +359,7 @@ class HealthTable(DataTable[Text]):
         if self.with_cause:
             cause = self._causes.get(health.model)
             cells["cause"] = Text(
-                cause.short if cause else "",
+                printable(cause.short) if cause else "",  # node names: outside text
                 style="bold red",
                 overflow="ellipsis",
                 no_wrap=True,

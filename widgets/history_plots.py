@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
@@ -175,7 +176,9 @@ class HistoryPlots(Horizontal):
     def show(
         self, model: str, points: Sequence[HistoryPoint], now: float, window_s: float, slo: Slo
     ) -> None:
-        self.border_title = f"history · {model_label(model)}"
+        # Content, not a str: a str title is parsed as markup, and a model named
+        # ``crash[/]me`` ended the cockpit with a MarkupError on every start.
+        self.border_title = Content(f"history · {model_label(model)}")
         limits = {
             "p99_s": slo.p99_s,
             "error_5xx_ratio": slo.error_5xx_ratio,

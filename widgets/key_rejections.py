@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.format import fmt_rps
+from tui.format import fmt_rps, printable
 from tui.model import KeyRejections
 
 CONCENTRATED = 0.5
@@ -30,11 +30,13 @@ class KeyRejectionsLine(Static):
         top = keys[0]
         line = Text("429s by API key: ")
         if top.share >= CONCENTRATED:
-            line.append(f"{top.share:.0%} from {top.api_key}", style="bold")
+            line.append(f"{top.share:.0%} from {printable(top.api_key)}", style="bold")
             line.append(" — one noisy tenant  ")
         else:
             line.append("spread across keys  ", style="bold")
-        line.append("  ".join(f"{k.api_key} {fmt_rps(k.rate)}/s {k.share:.0%}" for k in keys[:4]))
+        line.append(
+            "  ".join(f"{printable(k.api_key)} {fmt_rps(k.rate)}/s {k.share:.0%}" for k in keys[:4])
+        )
         self._say(line)
 
     def _say(self, line: Text) -> None:
