@@ -4,6 +4,10 @@ Each entry is written, flushed and fsynced before `Timeline.append` returns, so 
 dropped SSH session or a killed process loses nothing already recorded, and a torn last
 line (a crash mid-write) is skipped on reading rather than spoiling the file. Starting
 warroom again resumes the newest incident that was not closed.
+
+Lines end at ``\n`` and nowhere else: a label holding U+2028 or U+0085 (which
+`str.splitlines` takes for line ends) stays one entry, and a line that is not UTF-8 or
+not JSON (a write torn inside a character, garbage) is skipped and named in `damaged`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,18 @@ def default_state_dir(env: Mapping[str, str] = os.environ) -> Path:
 class Timeline:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._seen: set[str] = {e["key"] for e in self.entries() if isinstance(e.get("key"), str)}
+        self.damaged: list[int] = []
+        """Line numbers (from 1) of the lines the last reading skipped: torn or not JSON."""
+        self._seen: set[str] = set()
+        self._xids: dict[tuple[str | None, int | None], GpuEvent] = {}
+        """Each GPU's latest recorded XID: a restart reads it again from the gauge's
+        history at another time, which is the same XID, not a new one."""
+        for entry in self.entries():
+            if isinstance(entry.get("key"), str):
+                self._seen.add(entry["key"])
+            event = gpu_event_of(entry)
+            if event is not None and event.kind == "xid":
+                self._xids[(event.node, event.gpu)] = event
 
     @classmethod
     def resume_or_start(cls, state_dir: Path, now: datetime) -> Timeline:
@@ -71,25 +86,104 @@ class Timeline:
         return True
 
     def record_gpu_event(self, event: GpuEvent) -> bool:
-        return self.append(
+        if event.kind == "xid":
+            held = self._xids.get((event.node, event.gpu))
+            if held is not None and _same_xid(held, event):
+                return False
+        written = self.append(
             f"gpu.{event.kind}",
             event.at,
-            key="gpu:" + "|".join(str(part) for part in event.key),
+            key=_gpu_key(event),
             **{k: v for k, v in event.as_json().items() if k not in ("time", "kind")},
         )
+        if written and event.kind == "xid":
+            self._xids[(event.node, event.gpu)] = event
+        return written
 
     def entries(self) -> list[dict[str, Any]]:
         return list(self._read())
 
+    def damage_note(self) -> str | None:
+        """One sentence naming the lines the last reading skipped; None when none was."""
+        if not self.damaged:
+            return None
+        shown = ", ".join(str(n) for n in self.damaged[:5]) + (
+            ", …" if len(self.damaged) > 5 else ""
+        )
+        many = "lines" if len(self.damaged) > 1 else "line"
+        return (
+            f"The incident timeline {self.path} has {len(self.damaged)} damaged {many} "
+            f"(torn or not JSON), skipped: {many} {shown}."
+        )
+
     def _read(self) -> Iterator[dict[str, Any]]:
+        damaged: list[int] = []
+        self.damaged = damaged
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return
-        for line in text.splitlines():
+        # Split on b"\n" only: U+2028, U+0085 and the like are part of a label.
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            if not raw.strip():
+                continue
             try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line torn by a crash mid-write
+                entry = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                damaged.append(number)  # torn by a crash mid-write, or garbage
+                continue
             if isinstance(entry, dict):
                 yield entry
+            else:
+                damaged.append(number)
+
+
+def gpu_event_of(entry: Mapping[str, Any]) -> GpuEvent | None:
+    """The GPU event a ``gpu.*`` entry recorded; None for any other entry or a damaged one."""
+    kind = entry.get("kind")
+    at = entry.get("at")
+    if not isinstance(kind, str) or not kind.startswith("gpu.") or not isinstance(at, str):
+        return None
+    try:
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    gpu = entry.get("gpu")
+    return GpuEvent(
+        at=when.astimezone(UTC),
+        kind=kind[4:],
+        detail=str(entry.get("detail", "")),
+        node=_str_or_none(entry.get("node")),
+        gpu=gpu if isinstance(gpu, int) and not isinstance(gpu, bool) else None,
+        pod=_str_or_none(entry.get("pod")),
+        model=_str_or_none(entry.get("model")),
+        namespace=_str_or_none(entry.get("namespace")),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+XID_SAME_WITHIN_S = 300.0
+"""A GPU's XID code read again this close to its recorded first sighting is that sighting
+(history steps, refresh intervals and scrape lag), not a new XID."""
+
+
+def _same_xid(held: GpuEvent, event: GpuEvent) -> bool:
+    """``event`` is ``held`` learned again: same GPU, same code, first seen at about the
+    same time (a restart reads it from the gauge's history on another step grid)."""
+    return (
+        _code(held.detail) == _code(event.detail)
+        and abs((event.at - held.at).total_seconds()) <= XID_SAME_WITHIN_S
+    )
+
+
+def _code(detail: str) -> str:
+    return detail.split(" (", 1)[0].split(",", 1)[0]
+
+
+def _gpu_key(event: GpuEvent) -> str:
+    return "gpu:" + "|".join(str(part) for part in event.key)
