@@ -4,8 +4,11 @@ leaving a half-written file (each is written to a temporary name, then renamed).
 
 from __future__ import annotations
 
+import difflib
+import html
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,15 +61,98 @@ def write_report(
     if there and not overwrite:
         raise FileExistsError(f"{there[0]} already exists")
     out_dir.mkdir(parents=True, exist_ok=True)
-    markdown = redact(report_markdown(report))
+    # Redacted piece by piece before Markdown escaping (which would hide a secret's shape),
+    # then whole, for what spans pieces.
+    markdown = redact(report_markdown(report, clean=redact))
     data = json.dumps(redact_json(report_json(report)), indent=2, ensure_ascii=False) + "\n"
     _write(paths.markdown, markdown)
     _write(paths.json, data)
     if paths.svg is not None and svg is not None:
-        # Not passed through the redactor: the screen shows no credentials, and Textual
-        # splits text into spans a pattern would not see whole anyway.
-        _write(paths.svg, svg)
+        _write(paths.svg, redact_svg(svg))
     return paths
+
+
+_TEXT = re.compile(r"(<text\b(?P<attrs>[^>]*)>)(?P<body>[^<]*)(</text>)")
+_ATTR = re.compile(r'\b(x|y|textLength)="([^"]*)"')
+
+
+def redact_svg(svg: str) -> str:
+    """The screenshot (Rich's SVG export: one ``<text>`` per run of one style, spaces as
+    ``&#160;``) with every secret the screen showed replaced as in the Markdown.
+
+    The redactor reads each screen line whole, so a secret drawn in several styles is
+    still seen; its characters are then taken out of the runs it spans, the marker put
+    in the first of them."""
+    runs = list(_TEXT.finditer(svg))
+    if not runs:
+        return svg
+    texts = [html.unescape(m["body"]).replace("\xa0", " ") for m in runs]
+    lines: dict[str, list[int]] = {}
+    for i, m in enumerate(runs):
+        lines.setdefault(dict(_ATTR.findall(m["attrs"])).get("y", ""), []).append(i)
+    new = list(texts)
+    for members in lines.values():
+        members.sort(key=lambda i: _number(runs[i], "x"))
+        _redact_line(members, runs, texts, new)
+    out: list[str] = []
+    pos = 0
+    for m, old, text in zip(runs, texts, new, strict=True):
+        if text == old:
+            continue
+        body = html.escape(text).replace(" ", "&#160;")
+        out += [svg[pos : m.start("body")], body]
+        pos = m.end("body")
+    out.append(svg[pos:])
+    return "".join(out)
+
+
+def _number(m: re.Match[str], name: str) -> float:
+    try:
+        return float(dict(_ATTR.findall(m["attrs"])).get(name, "0"))
+    except ValueError:
+        return 0.0
+
+
+def _redact_line(
+    members: list[int], runs: list[re.Match[str]], texts: list[str], new: list[str]
+) -> None:
+    # The line as the screen shows it: runs side by side, a space where a blank run was
+    # left out of the SVG.
+    line = ""
+    spans: list[tuple[int, int, int]] = []  # (run, start, end) in `line`
+    end_x: float | None = None
+    for i in members:
+        x = _number(runs[i], "x")
+        if end_x is not None and x > end_x + 0.01:
+            line += " "
+        spans.append((i, len(line), len(line) + len(texts[i])))
+        line += texts[i]
+        end_x = x + _number(runs[i], "textLength")
+    redacted = redact(line)
+    if redacted == line:
+        return
+    # Map the redactor's edits back onto the runs: the characters an edit replaces are
+    # cut out of the runs they sit in, and its new text goes where the edit began.
+    chars = [list(texts[i]) for i, _, _ in spans]
+    matcher = difflib.SequenceMatcher(None, line, redacted, autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        text = redacted[b1:b2]
+        for k, (_, start, end) in enumerate(spans):
+            if tag == "insert":
+                if start <= a1 < end:
+                    chars[k][a1 - start] = text + chars[k][a1 - start]
+                    text = ""
+                elif a1 == end and (k + 1 == len(spans) or spans[k + 1][1] > a1):
+                    chars[k][-1] += text
+                    text = ""
+                continue
+            for j in range(max(a1, start), min(a2, end)):
+                chars[k][j - start] = text
+                text = ""
+    for (i, _, _), cs in zip(spans, chars, strict=True):
+        new[i] = "".join(cs)
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,9 +1,17 @@
 """The incident report as Markdown (to paste into the incident channel and the
 postmortem) and as JSON with the same content. Pure; redaction happens where the files
-are written."""
+are written (`report_markdown` takes the redactor, so secrets are found in each piece of
+text before it is escaped for Markdown).
+
+Every piece of text that comes from outside (model, node, pod and key names, log lines,
+runbook text, what the engineer typed) is escaped for the place it lands: it can add
+words to the document, never structure (no heading, fence, link, image, raw HTML, list
+or table cell of its own), and control characters show as visible symbols."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from tui.clock import utc
@@ -80,18 +88,30 @@ def _model_json(m: ModelNumbers) -> dict[str, Any]:
     }
 
 
-def report_markdown(r: Report) -> str:
+def report_markdown(r: Report, clean: Callable[[str], str] | None = None) -> str:
+    """The report as Markdown. ``clean`` (the redactor) is applied to each piece of outside
+    text before it is escaped, where its patterns still see the text as it was."""
+
+    def md(text: str) -> str:
+        return md_text(clean(text) if clean else text)
+
+    def block(text: str) -> str:
+        return md_text(clean(text) if clean else text, line_start=True)
+
+    def code(text: str) -> str:
+        return md_code(clean(text) if clean else text)
+
     criteria, response, notify = SEVERITIES[r.severity]
-    out: list[str] = [f"# Incident: {r.title}", ""]
-    out += ["## Incident Summary", "", r.summary, ""]
+    out: list[str] = [f"# Incident: {md(r.title)}", ""]
+    out += ["## Incident Summary", "", block(r.summary), ""]
     out += [
-        f"- **Severity**: {r.severity} — {criteria} (respond within {response}; {notify}). "
-        f"Why: {r.severity_why}.",
+        f"- **Severity**: {md(r.severity)} — {criteria} (respond within {response}; "
+        f"{notify}). Why: {md(r.severity_why)}.",
         f"- **Duration**: {_when(r.start)} – {_when(r.end) if r.end else 'ongoing at export'}"
         f" ({_duration(r.duration_s)})",
-        f"- **Detection**: {r.detection}",
-        *(f"- **Impact**: {line}" for line in r.impact),
-        f"- **Source**: {r.source}; exported {_when(r.exported_at)}",
+        f"- **Detection**: {md(r.detection)}",
+        *(f"- **Impact**: {md(line)}" for line in r.impact),
+        f"- **Source**: {md(r.source)}; exported {_when(r.exported_at)}",
         "",
     ]
     out += ["## Per-model numbers", "",
@@ -102,7 +122,7 @@ def report_markdown(r: Report) -> str:
         if m.model != r.models[0].model and not m.breached:
             continue
         out.append(
-            f"| {_cell(model_label(m.model))} | {hms(m.worst_at)} "
+            f"| {md(model_label(m.model))} | {hms(m.worst_at)} "
             f"| {fmt_latency(m.worst['p99_s'])} | {fmt_ratio(m.worst['error_5xx_ratio'])} "
             f"| {fmt_ratio(m.worst['rate_429_ratio'])} | {fmt_latency(m.now['p99_s'])} "
             f"| {fmt_ratio(m.now['error_5xx_ratio'])} | {fmt_ratio(m.now['rate_429_ratio'])} "
@@ -113,33 +133,115 @@ def report_markdown(r: Report) -> str:
     if quiet:
         out.append(f"\n{quiet} other models stayed within SLO throughout.")
     out += ["", "## GPU and OOM evidence", ""]
-    out += [f"- {_cell(line)}" for line in r.gpu_evidence] or ["- None seen."]
+    out += [f"- {block(line)}" for line in r.gpu_evidence] or ["- None seen."]
     out += ["", "## Decision path", ""]
     if r.path:
         for i, s in enumerate(r.path, 1):
-            answer = f" — **{s.answer}**" if s.answer else ""
+            answer = f" — **{md(s.answer)}**" if s.answer else ""
             if s.by and s.by != "evidence":
-                answer += f" (by {s.by})"
-            evidence = f", on the evidence `{s.evidence}`" if s.evidence else ""
-            out.append(f"{i}. {hms(s.at)} {s.text}{answer}{evidence}")
+                answer += f" (by {md(s.by)})"
+            evidence = f", on the evidence {code(s.evidence)}" if s.evidence else ""
+            out.append(f"{i}. {hms(s.at)} {md(s.text)}{answer}{evidence}")
     else:
         out.append("No runbook was walked.")
     out += ["", "## Timeline", "", "| Time (UTC) | Event |", "|------------|-------|"]
-    out += [f"| {hms(row.at)} | {_cell(row.text)} |" for row in r.timeline]
-    out += ["", "## Root Cause", "", r.root_cause]
+    out += [f"| {hms(row.at)} | {md(row.text)} |" for row in r.timeline]
+    out += ["", "## Root Cause", "", block(r.root_cause)]
     if r.root_cause != r.root_cause_suggested:
-        out += ["", f"(warroom suggested: {r.root_cause_suggested})"]
-    out += ["", "## Resolution", ""] + [f"- {line}" for line in r.resolution]
+        out += ["", f"(warroom suggested: {md(r.root_cause_suggested)})"]
+    out += ["", "## Resolution", ""] + [f"- {block(line)}" for line in r.resolution]
     out += ["", "## Action Items", "", "| Action | Owner | Due Date | Status |",
             "|--------|-------|----------|--------|"]  # fmt: skip
-    out += [f"| {_cell(a.action)} | {a.owner} | {a.due} | {a.status} |" for a in r.action_items]
-    out += ["", "## Lessons", "", r.lessons or "_To be written in the postmortem._", ""]
+    out += [
+        f"| {md(a.action)} | {md(a.owner)} | {md(a.due)} | {md(a.status)} |" for a in r.action_items
+    ]
+    lessons = block(r.lessons) if r.lessons else "_To be written in the postmortem._"
+    out += ["", "## Lessons", "", lessons, ""]
     return "\n".join(out)
 
 
-def _cell(text: str) -> str:
-    """Markdown table cells: a pipe in a log line must not split the row."""
-    return text.replace("|", "\\|").replace("\n", " ")
+# Characters escaped wherever they are: code spans and fences (`), emphasis (*), links and
+# images ([ ]), raw HTML and autolinks (<), table cells (|), strikethrough and fences (~),
+# headings' closing sequence (#), entities (&). `_` only opens emphasis at a word's edge.
+_ALWAYS = frozenset("`*[]<|~#&")
+_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_WORD = re.compile(r"\w")
+# What makes a block when it starts a line: a list (- + * 1. 1)), quote (>), thematic
+# break or setext underline (- = _ *), heading (#), fence (` ~), HTML (<), table (|).
+_LINE_START = frozenset("-+*>=_#`~<|")
+_ORDERED = re.compile(r"\d{1,9}[.)]")
+_MARKER = re.compile(r"\[redacted [a-z0-9-]+ [0-9a-f]{6}\]")
+"""tui.redact's marker: kept as written, so the redactor recognises it on a second pass."""
+
+
+def visible(text: str) -> str:
+    """Control characters (C0, DEL, C1) as visible, inert symbols: ``\\x1b`` shows as ␛,
+    a newline as ␊; a tab becomes a space."""
+    out = []
+    for ch in text:
+        c = ord(ch)
+        if ch == "\t":
+            out.append(" ")
+        elif c < 0x20:
+            out.append(chr(0x2400 + c))
+        elif c == 0x7F:
+            out.append("\u2421")
+        elif 0x80 <= c < 0xA0:
+            out.append(f"\\x{c:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_text(text: str, *, line_start: bool = False) -> str:
+    """``text`` as inline Markdown that renders as exactly that text. With ``line_start``
+    (a paragraph or a list item's content), what would start a block is escaped too."""
+    text = visible(text)
+    if line_start:
+        text = text.lstrip(" ")  # four spaces would start a code block
+    out: list[str] = []
+    pos = 0
+    for m in _MARKER.finditer(text):
+        out.append(_escape(text[pos : m.start()], text, pos))
+        out.append(m.group())
+        pos = m.end()
+    out.append(_escape(text[pos:], text, pos))
+    escaped = "".join(out)
+    if line_start:
+        if escaped[:1] in _LINE_START or escaped.startswith("["):
+            escaped = "\\" + escaped
+        elif ordered := _ORDERED.match(escaped):
+            end = ordered.end() - 1
+            escaped = escaped[:end] + "\\" + escaped[end:]
+    return escaped
+
+
+def _escape(part: str, whole: str, offset: int) -> str:
+    out: list[str] = []
+    for i, ch in enumerate(part):
+        at = offset + i
+        before = whole[at - 1] if at > 0 else " "
+        after = whole[at + 1] if at + 1 < len(whole) else " "
+        if ch == "\\":
+            # Only a backslash before punctuation escapes it; elsewhere (C:\Users, \n in
+            # a log line) it already reads as itself.
+            out.append("\\\\" if after in _PUNCT or at + 1 == len(whole) else ch)
+        elif ch in _ALWAYS:
+            out.append("\\" + ch)
+        elif ch == "_" and not (_WORD.match(before) and _WORD.match(after)):
+            out.append("\\_")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_code(text: str) -> str:
+    """``text`` as an inline code span, its fence longer than any run of backticks in it."""
+    text = visible(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _when(ts: float | None) -> str:
