@@ -9,6 +9,7 @@ exits 2.
 from __future__ import annotations
 
 import os
+import string
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -129,6 +130,33 @@ class MitigationSettings(_Strict):
     """How long a drained rollback waits for the canary's in-flight requests to finish
     before it scales the canary to zero anyway (and says how many were cut)."""
     drain_poll_s: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("model_deployment")
+    @classmethod
+    def _model_deployment(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_template(v, "model")
+        return v
+
+
+def _check_template(template: str, name: str) -> None:
+    """Refuse a `str.format` template that would fail (or say something else) when it is
+    filled with ``name`` only: positional fields, other names, attribute or index lookups,
+    conversions, format specs, unbalanced braces. Raises `ValueError`, one clause."""
+    if not template.strip():
+        raise ValueError(f"the template is empty; use e.g. 'vllm-{{{name}}}'")
+    try:
+        fields = [f + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+                  for _, f, spec, conv in string.Formatter().parse(template)
+                  if f is not None and (f != name or spec or conv)]  # fmt: skip
+    except ValueError:
+        raise ValueError(
+            f"{template!r} has an unbalanced brace; the only placeholder allowed is "
+            f"{{{name}}} (write {{{{ or }}}} for a literal brace)"
+        ) from None
+    if fields:
+        used = "{" + fields[0] + "}"
+        raise ValueError(f"{template!r} uses the placeholder {used}; only {{{name}}} is allowed")
 
 
 class CanarySettings(_Strict):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,6 +27,7 @@ from tui.actions.owners import (
     deployment_of,
     pods_in,
     replica_set_of,
+    template_collision,
     unreadable,
 )
 from tui.actions.plan import (
@@ -44,7 +45,7 @@ from tui.actions.plan import (
     undo,
 )
 from tui.clock import Clock, WallClock, utc
-from tui.config import MitigationSettings
+from tui.config import DEFAULT_MODEL_DEPLOYMENT, MitigationSettings
 from tui.mitigations import MITIGATIONS
 from tui.model import iso_utc
 from tui.sources.kube import display_host, first_line, status_message
@@ -182,13 +183,28 @@ class Mitigator:
         raise NoOwner(f"none of the pods Prometheus named for {model} exists now "
                       f"({', '.join(gone)})")  # fmt: skip
 
+    def _refuse_collision(self, found: Found, model: str, known: Iterable[str]) -> None:
+        """`ActionError` when a template named ``found`` and another of the ``known``
+        models makes the same name by it: that Deployment may serve the other one."""
+        if found.pod is not None:
+            return  # its pods' owners named it: no guess from the name
+        explicit = self.settings.model_deployment
+        template = explicit if explicit is not None else DEFAULT_MODEL_DEPLOYMENT
+        why = template_collision(template, model, known, explicit=explicit is not None)
+        if why is not None:
+            raise ActionError(why)
+
     async def _model_deployment(
-        self, model: str, pods: Sequence[str]
+        self, model: str, pods: Sequence[str], known: Iterable[str] = ()
     ) -> tuple[Found, dict[str, Any]]:
         """The model's Deployment as the server holds it, and how it was found. One the
-        owners named earlier but that is gone now (404) is looked for again."""
+        owners named earlier but that is gone now (404) is looked for again. Refused
+        (`ActionError`) when a template names it and another of the ``known`` models
+        maps to the same name."""
+        known = tuple(known)
         cached = self.settings.model_deployment is None and model in self._found
         found = await self.deployment_for(model, pods)
+        self._refuse_collision(found, model, known)
         try:
             return found, await self._read(found.deployment)
         except ActionError as exc:
@@ -200,13 +216,21 @@ class Mitigator:
         # The Deployment the owners named earlier is gone (replaced, renamed): ask again.
         del self._found[model]
         found = await self.deployment_for(model, pods)
+        self._refuse_collision(found, model, known)
         return found, await self._read(found.deployment)
 
     async def plan(
-        self, mitigation: str, model: str | None = None, pods: Sequence[str] = ()
+        self,
+        mitigation: str,
+        model: str | None = None,
+        pods: Sequence[str] = (),
+        *,
+        known_models: Iterable[str] = (),
     ) -> Plan:
         """What ``mitigation`` would change now, from the objects as the server holds them;
-        ``pods`` (``namespace/pod``) are the model's, to find its Deployment through.
+        ``pods`` (``namespace/pod``) are the model's, to find its Deployment through;
+        ``known_models``: every model of the latest snapshot, so that a template naming a
+        Deployment that another of them maps to as well is refused.
         Raises `ActionError` (unknown, not planned, refused, or the API failed)."""
         s = self.settings
         if mitigation not in SUPPORTED:
@@ -228,7 +252,7 @@ class Mitigator:
                 return await self.drained_rollback()
             if model is None:
                 raise ActionError(f"{title} needs a model: select one in the table first.")
-            found, deployment = await self._model_deployment(model, pods)
+            found, deployment = await self._model_deployment(model, pods, known_models)
             plan = await self._model_plan(mitigation, deployment)
         except PlanError as exc:
             raise ActionError(str(exc)) from None

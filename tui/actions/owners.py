@@ -46,6 +46,25 @@ def template_name(template: str, model: str) -> str:
     return template.format(model=dns_name(model))
 
 
+def template_collision(
+    template: str, model: str, known: Iterable[str], *, explicit: bool
+) -> str | None:
+    """One sentence when another of the ``known`` models makes the same Deployment name
+    as ``model`` by ``template`` (``LLAMA_3.1_70B`` and ``llama-3.1-70b``): a mitigation
+    of one would change the Deployment serving the other. None when none does."""
+    name = template_name(template, model)
+    others = sorted({k for k in known if k != model and template_name(template, k) == name})
+    if not others:
+        return None
+    rows = [repr(m) for m in (model, *others)]
+    who = f"{rows[0]} and {rows[1]} both" if len(rows) == 2 else (
+        f"{', '.join(rows[:-1])} and {rows[-1]} all")  # fmt: skip
+    fix = ("unset mitigations.model_deployment" if explicit
+           else "set mitigations.model_deployment")  # fmt: skip
+    return (f"Models {who} map to Deployment {name} by the template; {fix} or label the "
+            "pods so warroom finds the Deployment through their owners.")  # fmt: skip
+
+
 def by_explicit_template(template: str, model: str) -> Found:
     note = f"Deployment named by the template {template!r} set in mitigations.model_deployment."
     return Found(template_name(template, model), note)

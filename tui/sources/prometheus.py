@@ -12,11 +12,13 @@ import asyncio
 import base64
 import json
 import math
+import re
 import ssl
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
+from urllib.parse import unquote, unquote_plus
 
 import httpx
 
@@ -82,11 +84,35 @@ def _number(text: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_SECRET_PARAM = re.compile(r"token|key|secret|passw|pwd|auth|sig|credential|session|^pass$")
+"""A query parameter whose value is a secret (``access_token``, ``api_key``, ...)."""
+
+
+def _query_secrets(url: httpx.URL) -> list[tuple[str, str]]:
+    """``(name=value, value)`` of each query parameter of ``url`` whose name looks secret,
+    raw as written in the URL; empty values are none."""
+    found = []
+    for part in url.query.decode("ascii", "replace").split("&"):
+        name, eq, value = part.partition("=")
+        if eq and value and _SECRET_PARAM.search(unquote_plus(name).lower()):
+            found.append((part, value))
+    return found
+
+
 def display_url(url: str) -> str:
-    """``url`` without any ``user:password@`` part, fit to show on screen and in logs."""
+    """``url`` without any ``user:password@`` part, and with each secret-looking query
+    parameter's value as ``***``, fit to show on screen and in logs."""
     parsed = httpx.URL(url)
-    if not parsed.userinfo:
+    secrets = _query_secrets(parsed)
+    if not parsed.userinfo and not secrets:
         return url
+    if secrets:
+        query = parsed.query.decode("ascii", "replace").split("&")
+        hidden = {part for part, _ in secrets}
+        query = [p.partition("=")[0] + "=***" if p in hidden else p for p in query]
+        parsed = parsed.copy_with(query="&".join(query).encode("ascii"))
+    if not parsed.userinfo:
+        return str(parsed)
     return str(parsed.copy_with(username=None, password=None)).rstrip("/")
 
 
@@ -148,6 +174,9 @@ class PrometheusSource:
                 parsed_url.password,
                 _basic_credentials(parsed_url.username, parsed_url.password),
             ]
+        for _, value in _query_secrets(parsed_url):
+            # A server quoting the request may write the value as sent or decoded.
+            self._secrets += [value, unquote_plus(value), unquote(value)]
 
         self._client = httpx.AsyncClient(
             base_url=settings.url,
