@@ -40,7 +40,7 @@ from tui.collect import Collector
 from tui.config import Config
 from tui.durations import human_age
 from tui.errors import SourceError, WarroomError
-from tui.format import model_label
+from tui.format import model_label, printable
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.recording import Recorder
 from tui.severity import Verdicts, judge
@@ -182,6 +182,10 @@ class WarroomApp(App[int]):
         self.causes: dict[str, SuspectedCause] = {}
         self.show_gpus = False
         """On a narrow terminal: the GPU grid is shown in place of the plots."""
+        self._refreshing = False
+        """A refresh is running (until its recording is written): the next waits for it."""
+        self._refresh_started: float | None = None
+        """When the refresh in flight started, until its data (or failure) is in."""
 
     @property
     def source(self) -> HealthSource:
@@ -226,6 +230,8 @@ class WarroomApp(App[int]):
         """Literal unless asked: toasts carry outside words (an API server's reason, a
         Gatekeeper rule in brackets, a path, a YAML error) that markup would lose, or
         end the cockpit on, as ``[/spec/replicas]`` does."""
+        # Outside words are also made inert: no control byte of theirs reaches the terminal.
+        message = "\n".join(printable(part) for part in message.split("\n"))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @property
@@ -277,8 +283,36 @@ class WarroomApp(App[int]):
             # would only delay the first data on screen.
             self._paint_plots()
 
-    @work(exclusive=True, group="refresh")
-    async def refresh_data(self) -> None:
+    def refresh_data(self) -> bool:
+        """Start a refresh unless one is in flight; False when one is.
+
+        A slow source is the normal case during an incident: the refresh in flight is
+        never cancelled (it would never land), the next tick starts the next one after
+        it ends, and meanwhile the top line says how long it has been out."""
+        if self._refreshing:
+            return False
+        self._refreshing = True
+        self._refresh_started = self.clock.now()
+        self._refresh()
+        return True
+
+    @work(group="refresh")
+    async def _refresh(self) -> None:
+        try:
+            await self._collect_and_paint()
+        finally:
+            self._refresh_started = None
+            self._refreshing = False
+
+    def _refresh_late_s(self) -> float | None:
+        """How long the refresh in flight has been out, once past the refresh interval."""
+        started = self._refresh_started
+        if started is None:
+            return None
+        out = self.clock.now() - started
+        return out if out > self.config.refresh_s else None
+
+    async def _collect_and_paint(self) -> None:
         fresh: Snapshot | None = None
         try:
             fresh = await self.collector.collect()
@@ -288,6 +322,9 @@ class WarroomApp(App[int]):
         except SourceError as exc:
             self.last_error = str(exc)
             snapshot = self.tracker.fail(self.last_error)
+        finally:
+            # The data is in (or the refresh failed): no longer late, whatever follows.
+            self._refresh_started = None
         if snapshot is not None:
             first = self.query_one(HealthTable).row_count == 0
             self._paint(snapshot, first=first)
@@ -431,6 +468,7 @@ class WarroomApp(App[int]):
             error=reason,
             breaching=self._breaching(snap) if snap else 0,
             sort=self.query_one(HealthTable).sort_label,
+            late_s=self._refresh_late_s(),
         )
 
     def on_resize(self) -> None:
@@ -635,7 +673,12 @@ class WarroomApp(App[int]):
         pods = current.model_pods.get(model, ()) if current is not None else ()
         for _ in range(3):
             try:
-                plan = await self.mitigator.plan(mitigation, target, pods)
+                plan = await self.mitigator.plan(
+                    mitigation,
+                    target,
+                    pods,
+                    known_models=[m.model for m in current.models] if current else (),
+                )
             except ActionError as exc:
                 self.notify(str(exc), severity="error", timeout=12)
                 return
@@ -943,7 +986,8 @@ class WarroomApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_refresh_now(self) -> None:
-        self.refresh_data()
+        if not self.refresh_data():
+            self.notify("A refresh is already in flight: the data comes when it lands.")
 
     async def on_unmount(self) -> None:
         await self.collector.aclose()

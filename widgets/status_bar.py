@@ -1,7 +1,8 @@
 """The line at the top: where the data comes from, which cluster, and how old it is.
 
 When a refresh fails the line says so in one sentence and counts the age of what is
-still on screen, so nobody acts on numbers they think are live.
+still on screen, so nobody acts on numbers they think are live. A refresh still in
+flight past its interval (a slow source) is said too, with how long it has been out.
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ class StatusBar(Static):
         error: str | None = None,
         breaching: int = 0,
         sort: str = "severity",
+        late_s: float | None = None,
     ) -> None:
-        """Redraw only when the words change: the age ticks once a second, not per frame."""
+        """Redraw only when the words change: the age ticks once a second, not per frame.
+
+        ``late_s``: how long the refresh in flight has been out, when that is longer than
+        the refresh interval (None otherwise)."""
         sep = (" │ ", "dim")
         # At 80 columns every cell counts: the product name goes before any figure does.
         brand = ("warroom", "bold") if self.size.width >= 100 else ""
@@ -62,6 +67,8 @@ class StatusBar(Static):
                 line.append(" PRODUCTION", style="bold reverse red")
         if snapshot is None:
             line.append("  waiting for first data…" if error is None else "  no data yet")
+            if late_s is not None:
+                line.append_text(_late(late_s, sep))
         else:
             read_at = snapshot.stale_since or snapshot.taken_at
             age = human_age(now - read_at.timestamp())
@@ -70,6 +77,8 @@ class StatusBar(Static):
                 line.append(f"⚠ STALE {age}", style="bold")
             else:
                 line.append(f"{age} old")
+            if late_s is not None:
+                line.append_text(_late(late_s, sep))
             line.append_text(Text.assemble(sep, f"{breaching}/{len(snapshot.models)} breaching"))
             if sort != "severity":
                 line.append_text(Text.assemble(sep, f"sort {sort}"))
@@ -77,13 +86,18 @@ class StatusBar(Static):
         if reason:
             line.append("\n⚠ ", style="bold")
             line.append(reason)
-        self.set_class(bool(snapshot and snapshot.stale), "-stale")
+        self.set_class(bool(snapshot and snapshot.stale) or late_s is not None, "-stale")
         self.set_class(bool(reason) and not (snapshot and snapshot.stale), "-error")
         if line != self._text:
             # Its height follows its words: lay the screen out again only when they could
             # wrap differently. The age ticking every second (3s old, 4s old) does not.
             self.update(line, layout=self._text is None or _shape(line) != _shape(self._text))
             self._text = line
+
+
+def _late(seconds: float, sep: tuple[str, str]) -> Text:
+    """The data is late: the refresh in flight has been out longer than its interval."""
+    return Text.assemble(sep, ("⚠ refresh slow", "bold"), f": {human_age(seconds)} in flight")
 
 
 def _shape(text: Text) -> tuple[tuple[int, ...], ...]:
