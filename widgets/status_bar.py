@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.durations import human_age
+from tui.format import printable
 from tui.model import Snapshot
 
 
@@ -85,7 +86,7 @@ class StatusBar(Static):
         reason = error or (snapshot.error if snapshot else None)
         if reason:
             line.append("\n⚠ ", style="bold")
-            line.append(reason)
+            line.append(printable(reason))  # may quote a server: outside text
         self.set_class(bool(snapshot and snapshot.stale) or late_s is not None, "-stale")
         self.set_class(bool(reason) and not (snapshot and snapshot.stale), "-error")
         if line != self._text:
