@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from demo_app import frozen_demo_app, settle
+from textual.widgets import Static
 
 from tui.config import Slo
 from tui.format import printable
@@ -19,6 +20,7 @@ from tui.sim.scenarios import GpuOom
 from widgets.cause_line import CauseLine
 from widgets.health_table import HealthTable
 from widgets.history_plots import HistoryPlots
+from widgets.report_form import ReportForm
 
 EVIL = "evil\x1b]0;pwned\x07\x1b[2J\x1b]52;c;cHduZWQ=\x07"
 FLEET = build_fleet(12)
@@ -83,6 +85,13 @@ async def test_hostile_names_neither_drive_the_terminal_nor_read_as_markup() -> 
         for byte in ("\x1b", "\x07", "\u2028", "\u0085", "\u202e"):
             assert byte not in svg, repr(byte)
         assert "pwned" in svg  # shown, inert
+        # The report form's title names the sick model: drawn as text, not markup.
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.is_running
+        assert isinstance(app.screen, ReportForm)
+        title = str(app.screen.query_one("#rf-title", Static).render())
+        assert "\x1b" not in title
 
 
 def test_headless_text_output_is_inert() -> None:

@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Provider
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -50,7 +51,8 @@ class MitigationMenu(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         menu = self.query_one(OptionList)
-        menu.border_title = self.title_text
+        # Content, not a str: the title names the model, and a str title is markup.
+        menu.border_title = Content(self.title_text)
         menu.focus()
 
     @on(OptionList.OptionSelected)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, cast
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,6 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.format import printable
 from tui.report import SEVERITIES, Overrides, Report, Severity
 
 
@@ -53,18 +55,23 @@ class ReportForm(ModalScreen[ExportChoice | None]):
         # Compact fields and a scrolling frame: the whole form, buttons included, fits
         # an 80x24 SSH session.
         with VerticalScroll():
-            yield Static(f"[b]Export the incident report[/b] · {r.title}", id="rf-title")
+            # Text, not markup: the title and the why name models, outside text.
+            heading = ("Export the incident report", "bold")
+            title = Text.assemble(heading, f" · {printable(r.title)}")
+            yield Static(title, id="rf-title")
             yield Label("Severity (suggested from the evidence)")
             options = [(f"{sev} — {SEVERITIES[sev][0]}", sev) for sev in SEVERITIES]
             yield Select(options, value=r.severity, allow_blank=False, compact=True,
                          id="rf-severity")  # fmt: skip
-            yield Static(f"suggested {r.severity_suggested}: {r.severity_why}", id="rf-why")
+            why = printable(f"suggested {r.severity_suggested}: {r.severity_why}")
+            yield Static(Text(why), id="rf-why")
             yield Label("Root cause")
             yield Input(r.root_cause, compact=True, id="rf-cause")
             yield Label("Lessons (optional)")
             yield Input(r.lessons, placeholder="for the postmortem", compact=True,
                         id="rf-lessons")  # fmt: skip
-            yield Static("Writes " + ", ".join(str(p) for p in self.paths), id="rf-where")
+            where = "Writes " + ", ".join(str(p) for p in self.paths)
+            yield Static(Text(printable(where)), id="rf-where")
             if self.existing:
                 yield Static(
                     f"{self.existing[0].name} is already there: Replace overwrites it.",
