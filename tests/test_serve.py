@@ -81,7 +81,7 @@ async def test_a_browser_tab_gets_a_kiosk_cockpit_on_the_wall_layout(served: str
     assert "ws://127.0.0.1" in html and "/ws" in html  # the page opens the cockpit's socket
     async with (
         aiohttp.ClientSession() as http,
-        http.ws_connect(served + "/ws?width=160&height=45") as ws,
+        http.ws_connect(served + "/ws?width=160&height=45", headers={"Origin": served}) as ws,
     ):
         screen = await read_screen(ws, b"codellama-34b-instruct", timeout=30)
         assert b"all models" in screen
@@ -91,6 +91,14 @@ async def test_a_browser_tab_gets_a_kiosk_cockpit_on_the_wall_layout(served: str
         said = await read_screen(ws, b"warroom keys", timeout=15)
         assert b"mitigations: each enabled only if RBAC" in said  # the help's line for m
         assert b"Cancel" not in said  # no mitigation menu (its only key) was opened
+
+
+async def test_a_page_on_another_site_cannot_drive_the_cockpit(served: str) -> None:
+    await page(served)
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(served + "/ws", headers={"Origin": "http://evil.example"})
+    assert refused.value.status == 403
 
 
 def test_every_served_cockpit_is_a_kiosk() -> None:

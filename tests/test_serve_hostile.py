@@ -1,0 +1,134 @@
+"""`warroom serve` against a hostile browser: the websocket is the cockpit's keyboard.
+
+A page on another site may not open it (its Origin is refused with 403), and no URL or
+resize message can make a cockpit draw a terminal larger than the bounds. The cockpit
+process itself is replaced by a recorder: what is under test is what the server would
+start it with.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from promserver import free_port
+
+from tui.serve import MAX_HEIGHT, MAX_WIDTH, _guarded_server, clamp_size, is_loopback
+
+
+class FakeService:
+    """Stands in for textual-serve's AppService: records the sizes, starts nothing."""
+
+    started: ClassVar[list[tuple[int, int]]] = []
+    resized: ClassVar[list[tuple[int, int]]] = []
+
+    def __init__(self, command: str, **_: Any) -> None:
+        self.command = command
+
+    async def start(self, width: int, height: int) -> None:
+        FakeService.started.append((width, height))
+
+    async def set_terminal_size(self, width: int, height: int) -> None:
+        FakeService.resized.append((width, height))
+
+    async def send_bytes(self, data: bytes) -> bool:
+        return True
+
+    async def stop(self) -> None:
+        pass
+
+
+@pytest.fixture
+async def server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    import textual_serve.server as textual_serve
+
+    monkeypatch.setattr(textual_serve, "AppService", FakeService)
+    FakeService.started, FakeService.resized = [], []
+    port = free_port()
+    served = _guarded_server(textual_serve.Server)("true", host="127.0.0.1", port=port)
+    test_server = TestServer(await served._make_app(), host="127.0.0.1", port=port)
+    await test_server.start_server()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await test_server.close()
+
+
+async def test_a_page_from_another_site_cannot_open_the_cockpit(server: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for origin in ("http://evil.example", "null", "http://127.0.0.1:1", "https://127.0.0.1"):
+            async with http.get(server + "/ws", headers={"Origin": origin}) as response:
+                assert response.status == 403, origin
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(server + "/ws", headers={"Origin": origin})
+            assert refused.value.status == 403
+    assert FakeService.started == []  # no cockpit was started for any of them
+
+
+async def test_the_served_page_and_its_loopback_spellings_may(server: str) -> None:
+    port = server.rsplit(":", 1)[1]
+    origins = [server, f"http://localhost:{port}", f"http://[::1]:{port}", None]
+    async with aiohttp.ClientSession() as http:
+        for origin in origins:
+            headers = {"Origin": origin} if origin else {}
+            async with http.ws_connect(server + "/ws?width=120&height=40", headers=headers) as ws:
+                await ws.send_json(["ping", "x"])
+                assert (await ws.receive_json(timeout=5)) == ["pong", "x"]
+    assert FakeService.started == [(120, 40)] * len(origins)
+
+
+async def test_a_huge_terminal_is_bounded(server: str) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(server + "/ws?width=3000&height=1000") as ws,
+    ):
+        await ws.send_json(["resize", {"width": 100000, "height": -5}])
+        await ws.send_json(["resize", {"width": "wide", "height": 30}])
+        await ws.send_json(["ping", "done"])
+        assert (await ws.receive_json(timeout=5)) == ["pong", "done"]
+    assert FakeService.started == [(MAX_WIDTH, MAX_HEIGHT)]
+    assert FakeService.resized == [(MAX_WIDTH, 1), (80, 30)]
+
+
+def test_sizes_and_hosts() -> None:
+    assert clamp_size("160", "45") == (160, 45)
+    assert clamp_size("3000", "1000") == (MAX_WIDTH, MAX_HEIGHT)
+    assert clamp_size("0", "x") == (1, 24)
+    assert clamp_size(None, 10**400) == (80, MAX_HEIGHT)
+    assert all(map(is_loopback, ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]))
+    assert not any(map(is_loopback, ["0.0.0.0", "::", "10.0.0.5", "wall.example"]))
+
+
+def test_a_bind_beyond_this_machine_is_said_on_stderr() -> None:
+    # The port is taken here first, so the server fails right after the warning.
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui",
+                "serve",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                port,
+                "--",
+                "--demo",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode != 0
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("warroom serve: listening on 0.0.0.0, not only this machine")
+    assert "--public-url" in lines[0]
