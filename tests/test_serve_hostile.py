@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
@@ -132,3 +133,22 @@ def test_a_bind_beyond_this_machine_is_said_on_stderr() -> None:
     lines = done.stderr.splitlines()
     assert lines[0].startswith("warroom serve: listening on 0.0.0.0, not only this machine")
     assert "--public-url" in lines[0]
+
+
+async def test_the_kiosk_cannot_export_the_report(tmp_path: Path) -> None:
+    """A visitor at the wall pressed e, typed a root cause and overwrote the incident's
+    report: on a kiosk the export is not offered and nothing is written."""
+    from demo_app import frozen_demo_app, settle
+
+    from tui.config import load_config
+    from widgets.report_form import ReportForm
+
+    config = load_config(None, env={"XDG_STATE_HOME": str(tmp_path)}, flags={("kiosk",): True})
+    app = frozen_demo_app("gpu-oom", at_s=900, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert not isinstance(app.screen, ReportForm)
+        assert not app.check_action("export", ())
+    assert not list(tmp_path.rglob("incident-*"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from demo_app import frozen_demo_app
+
 from tui.clock import utc
 from tui.model import AGGREGATE, GpuState, ModelHealth, Snapshot
 from tui.report import all_events, group_events
@@ -50,6 +52,32 @@ def test_restarts_keep_one_xid_per_gpu(tmp_path: Path) -> None:
         groups = group_events(all_events(entries, ()))
         assert [g.count for g in groups] == [1, 1]
         assert all("×" not in g.text for g in groups)
+
+
+def test_a_restarted_cockpit_reports_each_xid_once(tmp_path: Path) -> None:
+    # The first run recorded the XIDs; the cockpit restarts on that incident and its first
+    # refresh reads them again from the history, at another time.
+    run_once(tmp_path, T0 + 10, [])
+    started = T0 + 100
+    timeline = Timeline.resume_or_start(tmp_path, utc(started))
+    app = frozen_demo_app("gpu-oom", timeline=timeline)
+    watch = XidWatch()
+    changes = [XidChange(replace(g, xid=0), 43, utc(T0 + 3)) for g in GPUS]
+    events = watch.prime(changes) + watch.observe(GPUS, utc(started))
+    assert {e.at for e in events}.isdisjoint(e.at for e in app.tracker.events.all())
+    agg = ModelHealth(model=AGGREGATE)
+    app.tracker.accept(Snapshot(taken_at=utc(started), source="t", models=(), aggregate=agg,
+                                gpus=tuple(GPUS), events=tuple(events)))  # fmt: skip
+    app._record(app.tracker.new_events)
+    # The report as `e` builds it: the tracker's events beside the timeline's, each once.
+    report = app.incident_report()
+    assert report is not None
+    xids = [line for line in report.gpu_evidence if "XID 43" in line]
+    assert len(xids) == 2
+    assert all("×" not in line for line in xids)
+    assert app.tracker.new_events == []
+    assert [e.gpu for e in app.tracker.events.all() if e.kind == "xid"] == [0, 1]
+    assert [e["gpu"] for e in timeline.entries() if e["kind"] == "gpu.xid"] == [0, 1]
 
 
 def test_the_same_code_much_later_is_a_new_xid(tmp_path: Path) -> None:

@@ -172,6 +172,7 @@ class WarroomApp(App[int]):
         self.live = live
         self.timeline = timeline
         self.tracker = HealthTracker(config.history_s)
+        self.tracker.events.resume(timeline)  # its XIDs, read again after a restart
         self.selected = AGGREGATE
         self.last_error: str | None = None
         self._verdicts: tuple[Snapshot, Verdicts] | None = None
@@ -523,8 +524,9 @@ class WarroomApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("replay_") and self.replay is None:
             return False
-        if action == "mitigate" and self.config.kiosk:
-            return False  # a wall screen shows; it never acts
+        if action in ("mitigate", "export") and self.config.kiosk:
+            # A wall screen shows; it never acts, nor overwrites the incident's report.
+            return False
         # The grid toggle acts on the panes: hidden and off while the navigator is up.
         return not (action == "toggle_gpus" and isinstance(self.screen, RunbookScreen))
 

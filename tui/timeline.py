@@ -88,7 +88,7 @@ class Timeline:
     def record_gpu_event(self, event: GpuEvent) -> bool:
         if event.kind == "xid":
             held = self._xids.get((event.node, event.gpu))
-            if held is not None and _same_xid(held, event):
+            if held is not None and same_xid(held, event):
                 return False
         written = self.append(
             f"gpu.{event.kind}",
@@ -172,7 +172,7 @@ XID_SAME_WITHIN_S = 300.0
 (history steps, refresh intervals and scrape lag), not a new XID."""
 
 
-def _same_xid(held: GpuEvent, event: GpuEvent) -> bool:
+def same_xid(held: GpuEvent, event: GpuEvent) -> bool:
     """``event`` is ``held`` learned again: same GPU, same code, first seen at about the
     same time (a restart reads it from the gauge's history on another step grid)."""
     return (

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tui.model import GpuEvent, GpuState, HistoryPoint, ModelHealth, Snapshot
+from tui.timeline import Timeline, gpu_event_of, same_xid
 
 _MAX_POINTS = 720
 """Cap per model so a long incident cannot grow memory without bound."""
@@ -22,11 +23,18 @@ _MAX_EVENTS = 2000
 
 
 class EventLog:
-    """GPU events learned so far, oldest first, each once however often it is read."""
+    """GPU events learned so far, oldest first, each once however often it is read.
+
+    An XID a resumed incident's timeline recorded, read again at another time (a restart
+    reads it from the gauge's history on another step grid), is the one recorded, by the
+    rule the timeline records by (`tui.timeline.XID_SAME_WITHIN_S`): the live report
+    then counts it once."""
 
     def __init__(self, limit: int = _MAX_EVENTS) -> None:
         self._events: deque[GpuEvent] = deque(maxlen=limit)
         self._keys: set[tuple[object, ...]] = set()
+        self._recorded: dict[tuple[str | None, int | None], GpuEvent] = {}
+        """Each GPU's latest XID in the resumed timeline (`resume`)."""
 
     def add(self, events: Iterable[GpuEvent]) -> list[GpuEvent]:
         """Take ``events``; returns the ones not seen before, oldest first."""
@@ -35,6 +43,10 @@ class EventLog:
         for event in sorted(events, key=lambda e: e.at):
             if event.key in self._keys:
                 continue
+            if event.kind == "xid":
+                held = self._recorded.get((event.node, event.gpu))
+                if held is not None and same_xid(held, event):
+                    continue
             if len(self._events) == self._events.maxlen:
                 self._keys.discard(self._events[0].key)
             self._events.append(event)
@@ -46,6 +58,20 @@ class EventLog:
             self._events.clear()
             self._events.extend(ordered)
         return new
+
+    def resume(self, timeline: Timeline | None) -> None:
+        """Hold the XIDs a resumed incident's timeline recorded: a restart reads them
+        again from the history at other times, and they are these, not new ones."""
+        if timeline is None:
+            return
+        try:
+            entries = timeline.entries()
+        except OSError:
+            return  # said when the timeline is written
+        xids = [e for e in map(gpu_event_of, entries) if e is not None and e.kind == "xid"]
+        self.add(xids)
+        for event in xids:
+            self._recorded[(event.node, event.gpu)] = event
 
     def all(self) -> tuple[GpuEvent, ...]:
         return tuple(self._events)
