@@ -374,6 +374,10 @@ class WarroomApp(App[int]):
             self.notify(f"Recording stopped: {recorder.path} cannot be written "
                         f"({exc.strerror or exc}).", severity="warning", timeout=10)  # fmt: skip
             return
+        if recorder.written == 1 and recorder.damage:
+            # Once: the file this incident records into was damaged (a crash, a full disk);
+            # recording goes on after the damage.
+            self.notify(recorder.damage, severity="warning", timeout=10)
         if recorder.full:
             self.notify(f"Recording full at {recorder.path}: later snapshots are not kept.",
                         severity="warning", timeout=10)  # fmt: skip

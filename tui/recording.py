@@ -4,7 +4,9 @@ One file per incident, beside its timeline: gzip-compressed JSON lines, one gzip
 per write (a file of concatenated members reads back as one stream), so recording only
 ever appends. The first line is a header naming the format; every later line is one
 snapshot. A crash mid-write leaves a torn last member, which reading skips and the next
-recorder cuts off before it appends.
+recorder cuts off before it appends. Damage (bytes that do not decompress, lines that are
+no snapshot) is skipped: reading resumes at the next whole member and says what it
+skipped, and a recorder that finds it at the end keeps it and appends after it.
 
 The size is bounded whatever the refresh interval: a snapshot is written at most every
 ``every_s`` seconds of its own time (more often only for new GPU events and errors, which
@@ -63,6 +65,8 @@ class Recording:
     """When the first snapshot was taken (the simulated time for the demo)."""
     snapshots: tuple[Snapshot, ...]
     """Oldest first; never empty."""
+    damage: str | None = None
+    """One sentence on the damaged parts reading skipped; None when it skipped nothing."""
 
 
 def recording_path(timeline_path: Path) -> Path:
@@ -258,6 +262,9 @@ class Recorder:
         """The file's size after the last write (or as found, before the first)."""
         self.written = 0
         """Snapshots this recorder wrote."""
+        self.damage: str | None = None
+        """Set once, on opening a file whose tail does not decompress: one sentence saying
+        so. The damage is kept and the new snapshots go after it; reading skips it."""
         self._opened = False
         self._last_at: datetime | None = None
         self._last_errors: tuple[str | None, str | None] = (None, None)
@@ -293,18 +300,25 @@ class Recorder:
 
     def _open(self, first: Snapshot) -> bytes:
         """Before the first write: cut off a torn tail an earlier crash left, so the new
-        members do not land behind it; a file with no whole member gets its header now."""
+        members do not land behind it, or set `damage` when the tail does not decompress;
+        a file with no whole member gets its header now."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             data = b""
-        end = _intact_end(data)
-        if end is not None and end < len(data):
+        end, damaged = _tail(data)
+        if damaged:
+            # Kept as found: the new members go after the damage, where reading finds them.
+            self.damage = (
+                f"The recording {self.path} is damaged from byte {end} on "
+                f"({len(data) - end} bytes do not decompress): recording goes on after them."
+            )
+        elif end < len(data):
             os.truncate(self.path, end)
             data = data[:end]
         self.size = len(data)
         self._pace()
-        if data:
+        if end:
             return b""
         header = {"format": FORMAT, "source": self.source, "started": iso_utc(first.taken_at)}
         return _member(json.dumps(header, ensure_ascii=False, separators=(",", ":")))
@@ -354,73 +368,112 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _intact_end(data: bytes) -> int | None:
-    """Where the last whole member of ``data`` ends; None when damage comes before the end
-    (then the file is left as it is, and reading it says where)."""
-    try:
-        return max((end for end, _ in _members(data)), default=0)
-    except _Damaged:
-        return None
+def _tail(data: bytes) -> tuple[int, bool]:
+    """Where the last whole member of ``data`` ends, and whether what follows it is damage
+    (bytes that do not decompress) rather than a torn member or zeros (a crash mid-write,
+    a file system's repair after one), which hold nothing to keep."""
+    end = max((end for _, end, _ in _members(data)), default=0)
+    rest = memoryview(data)[end:]
+    damaged = rest.tobytes().strip(b"\0") != b"" and _member_at(rest, 0) != "torn"
+    return end, damaged
 
 
 # -- reading
 
 
-class _Damaged(Exception):
-    def __init__(self, offset: int) -> None:
-        super().__init__(offset)
-        self.offset = offset
+GZIP_HEADER = GZIP_MAGIC + b"\x08"
+"""How every member this warroom writes begins (8: deflate): where reading resumes after
+damage."""
 
 
-def _members(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """Each whole gzip member's content and the offset it ends at. A member cut short (a
-    crash mid-write) or zeros where the next would start (a file system's repair after a
-    crash) end the file. Raises `_Damaged` at a member that does not decompress."""
+def _member_at(view: memoryview, pos: int) -> tuple[int, bytes] | str:
+    """The member at ``pos``: where it ends and its content; "torn" when the data runs out
+    before its end, "damaged" when it does not decompress."""
+    unzip = zlib.decompressobj(wbits=31)  # 31: gzip framing
+    parts: list[bytes] = []
+    at = pos
+    try:
+        while not unzip.eof and at < len(view):
+            chunk = view[at : at + _CHUNK]
+            parts.append(unzip.decompress(chunk))
+            at += len(chunk)
+    except zlib.error:
+        return "damaged"
+    if not unzip.eof:
+        return "torn"
+    return at - len(unzip.unused_data), b"".join(parts)
+
+
+def _members(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """Where each whole gzip member starts and ends, and its content. Bytes that are no
+    whole member (a member cut short or damaged, garbage between members) are skipped up
+    to the next member that decompresses: the caller sees a gap between one member's end
+    and the next one's start. Zeros or a torn member at the end end the file."""
     view = memoryview(data)
     pos = 0
     while pos < len(data):
-        unzip = zlib.decompressobj(wbits=31)  # 31: gzip framing
-        parts: list[bytes] = []
-        at = pos
-        try:
-            while not unzip.eof and at < len(data):
-                chunk = view[at : at + _CHUNK]
-                parts.append(unzip.decompress(chunk))
-                at += len(chunk)
-        except zlib.error:
-            if not data[pos:].strip(b"\0"):
+        member = _member_at(view, pos)
+        if isinstance(member, str):
+            if data.count(b"\0", pos) == len(data) - pos:
                 return
-            raise _Damaged(pos) from None
-        if not unzip.eof:
-            return
-        pos = at - len(unzip.unused_data)
-        yield pos, b"".join(parts)
+            pos = data.find(GZIP_HEADER, pos + 1)
+            if pos < 0:
+                return
+            continue
+        end, content = member
+        yield pos, end, content
+        pos = end
 
 
 def read_recording(path: Path) -> Recording:
     """The recording at ``path``, snapshots oldest first. A torn last line (a crash
-    mid-write) is skipped. Raises `RecordingError` with one sentence naming the file."""
-    lines = _lines(path, _read(path))
+    mid-write) is skipped without a word; damage before the end (bytes that do not
+    decompress, lines that are no snapshot) is skipped too, reading on after it, and
+    `Recording.damage` says how much. Raises `RecordingError` with one sentence naming
+    the file when nothing can be played."""
+    gaps: list[tuple[int, int]] = []
+    lines = _lines(_read(path), gaps)
     header: dict[str, Any] | None = None
     snapshots: list[Snapshot] = []
-    bad_line: int | None = None
+    bad_lines: list[int] = []
+    number = 0
     for number, line in lines:
         if header is None:
             header = _header(path, line)
             continue
-        if bad_line is not None:
-            # Only the last line may be torn: one that is followed by others is damage.
-            raise RecordingError(f"{path} is damaged at line {bad_line}: not a snapshot.")
         try:
             snapshots.append(snapshot_from_json(json.loads(line)))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            bad_line = number
+            bad_lines.append(number)
     if header is None:
         raise RecordingError(f"{path} is empty: it holds no warroom recording.")
+    if bad_lines and bad_lines[-1] == number:
+        bad_lines.pop()  # the last line may be torn by a crash mid-write: nothing lost
     if not snapshots:
         raise RecordingError(f"{path} holds no snapshots yet.")
     snapshots.sort(key=lambda s: s.taken_at)
-    return Recording(header["source"], _time(header["started"]), tuple(snapshots))
+    return Recording(
+        header["source"],
+        _time(header["started"]),
+        tuple(snapshots),
+        damage=_damage(path, gaps, bad_lines),
+    )
+
+
+def _damage(path: Path, gaps: list[tuple[int, int]], bad_lines: list[int]) -> str | None:
+    """One sentence on what reading skipped, or None when it skipped nothing."""
+    parts = []
+    if gaps:
+        size = sum(length for _, length in gaps)
+        where = "" if len(gaps) == 1 else f" in {len(gaps)} places"
+        parts.append(f"{size} bytes from byte {gaps[0][0]}{where} do not decompress")
+    if bad_lines:
+        lines = "line" if len(bad_lines) == 1 else f"{len(bad_lines)} lines from line"
+        verb = "is" if len(bad_lines) == 1 else "are"
+        parts.append(f"{lines} {bad_lines[0]} {verb} not a snapshot")
+    if not parts:
+        return None
+    return f"The recording {path} is damaged: {' and '.join(parts)}; replay skips them."
 
 
 def _read(path: Path) -> bytes:
@@ -434,21 +487,22 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def _lines(path: Path, data: bytes) -> Iterator[tuple[int, bytes]]:
+def _lines(data: bytes, gaps: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
     """Numbered lines (from 1) of the decompressed file; a last line without its newline
-    comes last as it is."""
+    comes last as it is. Each stretch of bytes skipped before a whole member is appended
+    to ``gaps`` as its offset and length, and the line it cut short is dropped."""
     pending = b""
     number = 0
-    try:
-        for _, content in _members(data):
-            *whole, pending = (pending + content).split(b"\n")
-            for line in whole:
-                number += 1
-                yield number, line
-    except _Damaged as exc:
-        raise RecordingError(
-            f"{path} is damaged at byte {exc.offset}: it does not decompress from there."
-        ) from None
+    last_end = 0
+    for start, end, content in _members(data):
+        if start > last_end:
+            gaps.append((last_end, start - last_end))
+            pending = b""
+        last_end = end
+        *whole, pending = (pending + content).split(b"\n")
+        for line in whole:
+            number += 1
+            yield number, line
     if pending:
         yield number + 1, pending
 

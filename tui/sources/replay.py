@@ -130,6 +130,8 @@ class ReplaySource:
     so a seek forward delivers the events it skipped over. After a seek back nothing is
     delivered again, not even on playing forward over the same stretch: the cockpit's
     event log keeps what it learned, including events later than the replay's now.
+
+    A recording read past damage says so in every snapshot's error, after any recorded.
     """
 
     def __init__(self, recording: Recording, clock: ReplayClock) -> None:
@@ -154,7 +156,12 @@ class ReplaySource:
 
     def refresh_now(self) -> Snapshot:
         index = self.index_at(self.clock.now())
-        return replace(self.recording.snapshots[index], events=self._events_through(index))
+        snapshot = self.recording.snapshots[index]
+        error = snapshot.error
+        if self.recording.damage is not None:
+            # On screen the whole replay: what plays is not all that was recorded.
+            error = self.recording.damage if error is None else f"{error} {self.recording.damage}"
+        return replace(snapshot, events=self._events_through(index), error=error)
 
     def history_now(self) -> dict[str, list[HistoryPoint]]:
         """Each model's recorded p99, 5xx and 429 ratios up to the clock's now, oldest first,
