@@ -154,7 +154,7 @@ def build_queries(profile: MetricProfile, window: str, stacks: Sequence[Stack]) 
     Raises ValueError naming the bad metric or label name in the profile.
     """
     from tui.stacks.base import MODEL, Query
-    from tui.stacks.compose import health_parts, pod_map
+    from tui.stacks.compose import health_parts, pod_map, quantile
 
     w = promql_duration(parse_duration(window))
     pods = pod_map(stacks)
@@ -183,9 +183,8 @@ def build_queries(profile: MetricProfile, window: str, stacks: Sequence[Stack]) 
     speaker = sorted(stacks, key=lambda s: s.layer != "gateway")
     latency = next((b for s in speaker if (b := s.latency(q)) is not None), None)
     if latency is not None:
-        scale = "" if latency.unit_s == 1 else f" * {latency.unit_s:g}"
-        range_["p99"] = f"histogram_quantile(0.99, sum by ({MODEL}, le) ({latency.expr})){scale}"
-        range_["p99_all"] = f"histogram_quantile(0.99, sum by (le) ({latency.expr})){scale}"
+        range_["p99"] = quantile("0.99", latency, f"{MODEL}, le")
+        range_["p99_all"] = quantile("0.99", latency, "le")
     for name, figure in (("error_5xx", "errors"), ("rate_429", "limited")):
         for stack in speaker:
             part, total = getattr(stack, figure)(q), stack.requests(q)

@@ -40,18 +40,14 @@ def pod_map(stacks: Sequence[Stack]) -> str:
     return f"topk by (namespace, pod) (1, {' or '.join(maps)})"
 
 
+def quantile(q: str, b: Buckets, by: str) -> str:
+    """The ``q`` quantile of ``b`` grouped ``by`` (``le`` included), in seconds."""
+    scale = "" if b.unit_s == 1 else f" * {b.unit_s:g}"
+    return f"histogram_quantile({q}, sum by ({by}) ({b.expr})){scale}"
+
+
 def _quantiles(b: Buckets, by: str) -> str:
-    grouping = f"sum by ({by}) ({b.expr})"
-    scale = "" if b.unit_s == 1 else f" * {b.unit_s:g}"
-    return tagged_union(
-        {q: f"histogram_quantile({q}, {grouping}){scale}" for q in LATENCY_QUANTILES},
-        QUANTILE_LABEL,
-    )
-
-
-def _p99(b: Buckets, by: str) -> str:
-    scale = "" if b.unit_s == 1 else f" * {b.unit_s:g}"
-    return f"histogram_quantile(0.99, sum by ({by}) ({b.expr})){scale}"
+    return tagged_union({q: quantile(q, b, by) for q in LATENCY_QUANTILES}, QUANTILE_LABEL)
 
 
 def _over(b: Buckets, by: str | None) -> str:
@@ -85,8 +81,8 @@ def stack_parts(stack: Stack, q: Query, *, latency: bool = True) -> dict[str, st
             parts[f"{n}/latency"] = _quantiles(buckets, f"{MODEL}, le")
             parts[f"{n}/latency_all"] = _quantiles(buckets, "le")
         else:
-            parts[f"{n}/ttft"] = _p99(buckets, f"{MODEL}, le")
-            parts[f"{n}/ttft_all"] = _p99(buckets, "le")
+            parts[f"{n}/ttft"] = quantile("0.99", buckets, f"{MODEL}, le")
+            parts[f"{n}/ttft_all"] = quantile("0.99", buckets, "le")
         parts[f"{n}/{figure}_over"] = _over(buckets, MODEL)
         parts[f"{n}/{figure}_over_all"] = _over(buckets, None)
     queue = stack.queue(q)
