@@ -31,7 +31,7 @@ from tui.format import printable
 from tui.sources.prometheus import PrometheusSource
 from tui.sources.promql import build_queries
 from tui.stacks import DEFAULT as DEFAULT_STACKS
-from tui.stacks import PROFILE_STACKS, adapter_names
+from tui.stacks import adapter_names, configured
 from tui.stacks import build as build_stacks
 from tui.stacks.base import Buckets, Query, Stack
 from tui.stacks.compose import pod_map
@@ -132,14 +132,13 @@ async def discover(
 async def _discover(source: PrometheusSource, config: Config, at: float) -> Discovery:
     profile = config.metrics
     candidates = build_stacks(adapter_names(), profile)
-    probe = [(s.labels, s.value) for s in await source._instant(
-        "discovery", probe_query(candidates), at)]  # fmt: skip
+    probe = await source.instant("discovery", probe_query(candidates), at)
     found = present(candidates, probe)
     counts = probe_counts(probe)
     chosen_by: ChosenBy
-    if not profile.discovered:
-        used = build_stacks(profile.stacks or PROFILE_STACKS[profile.profile], profile)
-        chosen_by = "config"
+    named = configured(profile)
+    if named is not None:
+        used, chosen_by = named, "config"
     elif found:
         used, chosen_by = found, "discovered"
     else:
@@ -158,7 +157,7 @@ async def _discover(source: PrometheusSource, config: Config, at: float) -> Disc
     pitfalls: list[Pitfall] = []
     checks: dict[str, list[tuple[Mapping[str, str], float | None]]] | None
     try:
-        samples = await source._instant("checks", checks_query(parts), at)
+        samples = await source.instant("checks", checks_query(parts), at)
     except SourceError as exc:
         checks = None
         pitfalls.append(Pitfall(
@@ -167,7 +166,7 @@ async def _discover(source: PrometheusSource, config: Config, at: float) -> Disc
             "the stacks and figures above stand, run discover again to see the checks.",
         ))  # fmt: skip
     else:
-        checks = by_check((s.labels, s.value) for s in samples)
+        checks = by_check(samples)
 
     stored = _stored_names(checks or {})
     found_rows = tuple(

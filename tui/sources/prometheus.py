@@ -45,7 +45,7 @@ from tui.sources.promql import (
     in_flight_query,
 )
 from tui.stacks import DEFAULT as DEFAULT_STACKS
-from tui.stacks import PROFILE_STACKS, adapter_names
+from tui.stacks import adapter_names, configured
 from tui.stacks import build as build_stacks
 from tui.stacks.base import MODEL, Stack
 from tui.stacks.discover import present, probe_query
@@ -138,9 +138,9 @@ class PrometheusSource:
         by the first refresh (`_discover`)."""
         self._discover_again_at: float | None = None
         """When a discovery that found nothing is tried again (clock seconds)."""
-        if not config.metrics.discovered:
-            names = config.metrics.stacks or PROFILE_STACKS[config.metrics.profile]
-            self._use(build_stacks(names, config.metrics))
+        named = configured(config.metrics)
+        if named is not None:
+            self._use(named)
         self._clock = clock or WallClock()
         self._url = display_url(settings.url)
         self._timeout_s = settings.timeout_s
@@ -209,6 +209,13 @@ class PrometheusSource:
     def range_queries(self) -> Mapping[str, str]:
         """The range queries `history` sends, by name."""
         return self._queries.range if self._queries else {}
+
+    async def instant(
+        self, name: str, query: str, at: float
+    ) -> list[tuple[dict[str, str], float | None]]:
+        """One instant query, named in its error sentence, as (labels, value) pairs at
+        ``at``; raises `SourceError` as a refresh does."""
+        return [(s.labels, s.value) for s in await self._instant(name, query, at)]
 
     async def _discover(self, at: float) -> int:
         """Pick the adapters from what Prometheus holds; the queries it took (0 or 1)."""

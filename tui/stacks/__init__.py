@@ -64,6 +64,14 @@ def build(names: Iterable[str], profile: MetricProfile) -> list[Stack]:
     return [factory(profile) for name, factory in known.items() if name in wanted]
 
 
+def configured(profile: MetricProfile) -> list[Stack] | None:
+    """The stacks the config names (``[metrics] stacks``, else the ones its ``profile``
+    reads); None when they are to be found in Prometheus (`MetricProfile.discovered`)."""
+    if profile.discovered:
+        return None
+    return build(profile.stacks or PROFILE_STACKS[profile.profile], profile)
+
+
 DEFAULT = ("generic", "vllm")
 """What a config that names metrics (``[metrics]``) but no stacks reads: today's shape."""
 PROFILE_STACKS: dict[str, tuple[str, ...]] = {
