@@ -101,7 +101,7 @@ def test_a_picked_tree_stops_at_the_first_question_evidence_cannot_answer(
 def test_triage_text_names_the_path_and_the_leaf(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["triage", "--demo", "--scenario", "saturation", "--at", "10m"]) == 0
     text = capsys.readouterr().out
-    assert "Worst symptom: p99 breach on mistral-7b-instruct-v0.3: time to first token" in text
+    assert "Worst symptom: TTFT breach on mistral-7b-instruct-v0.3: time to first token" in text
     assert "latency/gpu-hot: Is GPU utilization above 90 %? -> yes [gpu_util_max 99.0%]" in text
     assert "Reached latency/scale-out" in text
     assert "scale-up: Scale the model's servers up" in text

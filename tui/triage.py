@@ -24,6 +24,8 @@ from tui.signals import SIGNALS, Facts, read
 if TYPE_CHECKING:
     from tui.runbook_files import Runbooks  # the loader (YAML) is not needed to walk
 
+SIGNAL_NAMES = {"ttft_p99_s": "TTFT", "queue_depth": "queue", "kv_cache_ratio": "KV cache"}
+"""How a headline names the signals that open a tree named after another symptom."""
 AUTO_WALK_LIMIT = 200
 """Steps `auto_walk` takes at most: trees are checked loop-free, this is belt and braces."""
 
@@ -44,8 +46,11 @@ class Symptom:
     def headline(self) -> str:
         sig = SIGNALS[self.signal]
         state = "breach" if self.level == Level.BREACH else "warning"
+        # The tree is the latency one for a slow first token, a deep queue or a full KV
+        # cache, but the headline names what breached: "p99 breach" on a TTFT misleads.
+        what = SIGNAL_NAMES.get(self.signal, self.kind)
         return (
-            f"{self.kind} {state} on {model_label(self.model)}: {sig.says} "
+            f"{what} {state} on {model_label(self.model)}: {sig.says} "
             f"{sig.show(self.value)} (SLO {sig.show(self.threshold)})"
         )
 
