@@ -120,3 +120,78 @@ def _when() -> Any:
     from datetime import UTC, datetime
 
     return datetime(2026, 12, 7, tzinfo=UTC)
+
+
+def _agreed_width(text: str) -> int:
+    """The cells ``text`` takes by Unicode's East Asian Width, which terminals go by:
+    what a row's cell must measure for the terminal to draw it where Textual laid it."""
+    import unicodedata
+
+    def one(ch: str) -> int:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            return 0
+        return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+    return sum(one(ch) for ch in text)
+
+
+def test_every_character_is_drawn_as_wide_as_terminals_count_it() -> None:
+    """Textual lays rows out by rich's width table, the terminal by its own: a character
+    the two count differently (``❤️`` is 2 cells to rich, 1 to tmux over glibc) shifts the
+    rest of its row under the wrong column. Whatever a label holds, what is drawn of it
+    measures the same in both."""
+    from rich.cells import cell_len
+
+    disputed = []
+    for code in (*range(0x20, 0x40000), *range(0xE0000, 0xE01F0)):
+        ch = chr(code)
+        shown = printable(ch)
+        if cell_len(shown) != _agreed_width(shown):
+            disputed.append(f"U+{code:04X}")
+    assert disputed == []
+    # The sequences terminals join or split each their own way are drawn apart.
+    joined_ones = ("\u2764\ufe0f", "\U0001f1fa\U0001f1f8", "1\ufe0f\u20e3", "\U0001f44b\U0001f3fd")
+    for joined in joined_ones:
+        shown = printable(joined)
+        assert cell_len(shown) == _agreed_width(shown), joined
+    # Wide letters and plain accents are names, kept as they are.
+    assert printable("模型-七十亿") == "模型-七十亿"
+    assert printable("e\u0301clair") == "e\u0301clair"
+    assert printable("\U0001f916bot") == "\U0001f916bot"
+
+
+WIDE = {
+    SICK: "模型-七十亿-chat",
+    FLEET.models[0].name: "\U0001f916bot",
+    FLEET.models[1].name: "heart\u2764\ufe0f-vs16",
+    FLEET.models[2].name: "\uff46\uff55\uff4c\uff4c",  # fullwidth Latin
+    FLEET.models[3].name: "flag\U0001f1fa\U0001f1f8",
+    FLEET.models[4].name: "hangul\u3164filler",
+    FLEET.models[5].name: "\u0915\u093e-mc",  # Devanagari with a spacing mark
+}
+
+
+async def test_wide_names_leave_every_row_under_its_columns(monkeypatch: Any) -> None:
+    """With wide, joined and zero-width-in-one-table characters in model names, every row
+    of the health table measures the same in the terminal's count as in Textual's."""
+    monkeypatch.setattr(__import__(__name__), "NAMES", WIDE)
+    app = frozen_demo_app("gpu-oom", at_s=900, wrap=Renamed)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        table = app.query_one(HealthTable)
+        shown = [table.get_cell(key.value, "model").plain for key in table.rows]
+        assert any("模型" in s for s in shown) and any("\U0001f916" in s for s in shown)
+        lines = app.export_screenshot()
+        assert "\ufe0f" not in lines and "\U0001f1fa" not in lines
+        widths = {_agreed_width(row) for row in _table_rows(app)}
+        assert len(widths) == 1, widths
+
+
+def _table_rows(app: Any) -> list[str]:
+    """The health table's rows as the screen holds them, one string a row."""
+    table = app.query_one(HealthTable)
+    rows = []
+    for y in range(1, table.row_count + 1):  # under the header
+        strip = table.render_line(y)
+        rows.append("".join(segment.text for segment in strip))
+    return rows

@@ -6,6 +6,8 @@ import functools
 import unicodedata
 from collections.abc import Callable
 
+from rich.cells import cell_len
+
 from tui.model import AGGREGATE
 
 NO_DATA = "–"
@@ -17,6 +19,35 @@ _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 """Control (C0, C1, DEL), format (bidi overrides, zero-width), surrogate, private-use,
 line and paragraph separators: none of them may reach a terminal or a file as itself."""
 
+_WIDTH_DISPUTED = (
+    (0xFE00, 0xFE0F),  # variation selectors: VS16 widens the emoji before it, in some terminals
+    (0xE0100, 0xE01EF),  # the supplementary variation selectors
+    (0x1F1E6, 0x1F1FF),  # regional indicators: a pair is one flag of 2 cells, or 2 of 2, or 4
+    (0x1F3FB, 0x1F3FF),  # skin-tone modifiers: joined to the emoji before, or drawn apart
+)
+"""Characters whose width terminals disagree on. Textual lays a row out by its own width
+table (rich's); a terminal that counts one of these differently (tmux with glibc counts
+``❤️`` as 1 cell, rich as 2) draws the rest of the row a cell off, under the wrong
+column. Written as escapes, they take the same cells everywhere."""
+
+
+@functools.cache
+def _drawn_as_itself(ch: str) -> bool:
+    """Whether ``ch`` may reach the screen as itself: not a control, format or separator
+    character, and as wide in Textual's table as Unicode's East Asian Width says, which
+    is what terminals go by. Spacing and enclosing combining marks (Mc, Me), Hangul
+    fillers that Textual counts as 0 cells and the symbols Unicode widened after the
+    tables terminals ship (☰, 𝌀) are written as escapes."""
+    category = unicodedata.category(ch)
+    if category in _ESCAPED_CATEGORIES or category in ("Mc", "Me"):
+        return False
+    code = ord(ch)
+    if any(low <= code <= high for low, high in _WIDTH_DISPUTED):
+        return False
+    if category == "Mn":
+        return cell_len(ch) == 0  # accents and other marks drawn over the character before
+    return cell_len(ch) == (2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1)
+
 
 @functools.lru_cache(maxsize=8192)
 def printable(text: str) -> str:
@@ -24,12 +55,14 @@ def printable(text: str) -> str:
     control, format, surrogate, private-use and line/paragraph separator character is
     written as a ``\\x``/``\\u`` escape, so it cannot drive a terminal (an OSC title or
     clipboard write, a screen clear), hide in a zero-width or bidi trick, or split a
-    line, and still tells what was there. Cached: the same names come every refresh."""
-    if text.isprintable():
+    line, and still tells what was there. So is each character whose width terminals
+    disagree on (`_drawn_as_itself`), so a row never shifts under its columns. Cached:
+    the same names come every refresh."""
+    if text.isascii() and text.isprintable():
         return text
     out: list[str] = []
     for ch in text:
-        if unicodedata.category(ch) not in _ESCAPED_CATEGORIES:
+        if _drawn_as_itself(ch):
             out.append(ch)
             continue
         code = ord(ch)
