@@ -27,6 +27,7 @@ from tui.clock import FrozenClock
 from tui.collect import Collector
 from tui.config import Config, MitigationSettings, load_config
 from tui.evidence import build_pod_evidence
+from tui.recording import Recorder
 from tui.sources.base import HealthSource
 from tui.sources.demo import DemoSource
 from tui.sources.nvml import NvmlGpus
@@ -50,6 +51,7 @@ def frozen_demo_app(
     nvml: bool = False,
     mitigator: Mitigator | None = None,
     drive: Callable[[DemoSource, FrozenClock], CanaryDriver] | None = None,
+    recorder: Recorder | None = None,
 ) -> WarroomApp:
     """The app over ``scenario``, frozen ``at_s`` seconds in; the terminal size is the
     caller's (``run_test(size=...)``). ``wrap`` may put a test double around the real
@@ -80,6 +82,7 @@ def frozen_demo_app(
         mitigator=mitigator,
         actor="sre@bastion",
         canary=drive(demo, clock) if drive else None,
+        recorder=recorder,
     )
 
 

@@ -133,6 +133,9 @@ def test_a_bind_beyond_this_machine_is_said_on_stderr() -> None:
     lines = done.stderr.splitlines()
     assert lines[0].startswith("warroom serve: listening on 0.0.0.0, not only this machine")
     assert "--public-url" in lines[0]
+    # Beyond this machine a token is made up unless --no-token: said once, with its URL.
+    assert "anyone with the token" in lines[0]
+    assert lines[1].startswith(f"warroom serve: open http://0.0.0.0:{port}/?token=")
 
 
 async def test_the_kiosk_cannot_export_the_report(tmp_path: Path) -> None:

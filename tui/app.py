@@ -12,13 +12,13 @@ import asyncio
 import gc
 import getpass
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
@@ -136,6 +136,11 @@ class WarroomApp(App[int]):
         if config.kiosk:
             # Nothing on a kiosk screen may change anything, the palette's entries included.
             self.COMMANDS = App.COMMANDS  # type: ignore[misc]
+            # Nor write anything: a visitor's walk of the runbook is no step of the
+            # incident, and the operator's own cockpit records its GPU events and its
+            # snapshots. The kiosk reads the timeline (its XIDs, the report's view) only.
+            report_timeline = report_timeline or timeline
+            timeline, recorder = None, None
         self.recorder = recorder
         """Keeps the incident's snapshots on disk for `warroom replay`."""
         self.replay = replay
@@ -172,7 +177,8 @@ class WarroomApp(App[int]):
         self.live = live
         self.timeline = timeline
         self.tracker = HealthTracker(config.history_s)
-        self.tracker.events.resume(timeline)  # its XIDs, read again after a restart
+        # Its XIDs, read again after a restart (a kiosk's from the timeline it reads).
+        self.tracker.events.resume(self.report_timeline if config.kiosk else timeline)
         self.selected = AGGREGATE
         self.last_error: str | None = None
         self._verdicts: tuple[Snapshot, Verdicts] | None = None
@@ -524,6 +530,12 @@ class WarroomApp(App[int]):
             self.show_gpus = True
             grid.focus()
         self._lay_out_detail()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            # A kiosk saves no screenshot either: in a terminal it is a file on this disk.
+            if not (self.config.kiosk and command.title == "Screenshot"):
+                yield command
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("replay_") and self.replay is None:

@@ -33,6 +33,7 @@ from tui.sources.base import HealthSource
 if TYPE_CHECKING:
     from tui.actions.canary import CanaryDriver, Route, Warmup
     from tui.actions.kube import Mitigator
+    from tui.app import WarroomApp
     from tui.collect import Collector
     from tui.runbook_files import Runbooks
     from tui.sources.demo import DemoSource
@@ -114,7 +115,8 @@ def _source_options() -> argparse.ArgumentParser:
         "--kiosk",
         action="store_const",
         const=True,
-        help="for a wall screen: no mitigation keys, nothing sent to the cluster",
+        help="for a wall screen: no mitigation keys, nothing sent to the cluster, nothing "
+        "written (it reads the open incident)",
     )
     d = p.add_argument_group("display")
     d.add_argument("--theme", help="dark (default), light, or a Textual theme ($WARROOM_THEME)")
@@ -211,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--port", type=int, default=8000)
     web.add_argument("--public-url", metavar="URL", help="the URL browsers reach (behind a proxy)")
     web.add_argument("--desk", action="store_true", help="the desk layout, not the wall's")
+    web.add_argument(
+        "--token", nargs="?", const="", metavar="TOKEN",
+        help="ask browsers for a token: TOKEN, or alone for one made up (printed once to "
+        "stderr); $WARROOM_SERVE_TOKEN gives one too; made up when --host is not loopback",
+    )  # fmt: skip
+    web.add_argument("--no-token", action="store_true",
+                     help="ask for no token, even off loopback (behind a login proxy)")  # fmt: skip
     web.add_argument("options", nargs=argparse.REMAINDER, metavar="-- OPTIONS",
                      help="the cockpit's options")  # fmt: skip
     canary = sub.add_parser("canary", help="drive a gateway canary (headless)")
@@ -408,7 +417,7 @@ def _canary_drive(args: argparse.Namespace) -> int:
 
 
 def _demo_drive(
-    config: Config, demo: DemoSource, timeline: Timeline, mitigator: Mitigator | None
+    config: Config, demo: DemoSource, timeline: Timeline | None, mitigator: Mitigator | None
 ) -> CanaryDriver:
     """The drive a demo canary scenario plays in the cockpit: the deploy that scenario is
     about, run as the pipeline would (`warroom canary drive`), keys and view included."""
@@ -424,7 +433,8 @@ def _demo_drive(
     return driver
 
 
-def _cockpit(args: argparse.Namespace) -> int:
+def build_cockpit(args: argparse.Namespace) -> WarroomApp:
+    """The cockpit `warroom` runs, not yet running."""
     config = load(args)
     collector = build_collector(args, config)
     from tui.app import WarroomApp
@@ -434,15 +444,29 @@ def _cockpit(args: argparse.Namespace) -> int:
     source = collector.source
     demo = source if isinstance(source, DemoSource) else None
     context = "simulated" if demo is not None else config.context
-    timeline = _timeline(config, demo is not None)
     mitigator, why_not = build_mitigator(config, demo)
+    if config.kiosk:
+        # A kiosk writes nothing: it reads the open incident, starts none, records nothing.
+        read = _open_timeline(config, demo is not None)
+        driver = None
+        if demo is not None and demo.scenario.canary is not None and mitigator is None:
+            # The demo's drive is the scenario's story: it moves the simulated fleet in
+            # this process alone, so the wall plays it, with no timeline to write to.
+            # Over a cluster (scripts/demo-cluster.py) a kiosk moves no route: its canary
+            # screen watches whoever drives it, as over a real fleet.
+            driver = _demo_drive(config, demo, None, None)
+        return WarroomApp(
+            collector, config, context=context, report_timeline=read,
+            mitigator=mitigator, mitigations_note=why_not, canary=driver,
+        )  # fmt: skip
+    timeline = _timeline(config, demo is not None)
     driver = None
     if demo is not None and demo.scenario.canary is not None:
         driver = _demo_drive(config, demo, timeline, mitigator)
     from tui.recording import Recorder, recording_path
 
     recorder = Recorder(recording_path(timeline.path), source=source.description)
-    app = WarroomApp(
+    return WarroomApp(
         collector,
         config,
         context=context,
@@ -452,11 +476,16 @@ def _cockpit(args: argparse.Namespace) -> int:
         canary=driver,
         recorder=recorder,
     )
+
+
+def _cockpit(args: argparse.Namespace) -> int:
+    app = build_cockpit(args)
     app.run()
+    # A kiosk wrote neither (it holds no timeline nor recorder): nothing to point at.
     if app.timeline is not None:
         print(f"warroom: incident timeline at {app.timeline.path}", file=sys.stderr)
-        if recorder.written:
-            print(f"warroom: replay with `warroom replay {recorder.path}`", file=sys.stderr)
+        if app.recorder is not None and app.recorder.written:
+            print(f"warroom: replay with `warroom replay {app.recorder.path}`", file=sys.stderr)
     return app.return_code or 0
 
 
@@ -489,8 +518,26 @@ def _serve(args: argparse.Namespace) -> int:
     options = list(args.options)
     if options[:1] == ["--"]:
         options = options[1:]
-    serve(options, host=args.host, port=args.port, public_url=args.public_url, wall=not args.desk)
+    serve(options, host=args.host, port=args.port, public_url=args.public_url,
+          wall=not args.desk, token=args.token, no_token=args.no_token)  # fmt: skip
     return 0
+
+
+def _open_timeline(config: Config, demo: bool) -> Timeline | None:
+    """The open incident's timeline for reading, or None when there is none: unlike
+    `_timeline`, nothing is created, not even the directory."""
+    from tui.timeline import CLOSED, Timeline, default_state_dir
+
+    state = config.state_dir or default_state_dir()
+    folder = (state / "demo" if demo else state) / "incidents"
+    try:
+        for path in sorted(folder.glob("*.jsonl"), reverse=True):
+            timeline = Timeline(path)
+            if not any(e.get("kind") == CLOSED for e in timeline.entries()):
+                return timeline
+    except OSError:
+        pass  # unreadable: the kiosk shows the fleet without the incident's history
+    return None
 
 
 def _timeline(config: Config, demo: bool) -> Timeline:
