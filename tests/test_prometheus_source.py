@@ -963,3 +963,55 @@ async def test_httpcore_finds_the_event_loop_without_searching_for_a_module() ->
     finally:
         sys.meta_path.remove(watch)
     assert searched == []
+
+
+# -- a query string in the URL (``?access_token=``, as some hosted front-ends want it) ----
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("query", ["?access_token=x", "/?access_token=x&org=ops%2Fsre"])
+async def test_a_query_string_in_the_url_goes_with_every_request(
+    prometheus: PromServer, tmp_path: Path, query: str
+) -> None:
+    """Prometheus ignores parameters it does not know: every query answers as without."""
+    src = PrometheusSource(make_config(tmp_path, prometheus.url + query), clock=FrozenClock(T_END))
+    try:
+        snap = await src.refresh()
+        history = await src.history()
+    finally:
+        await src.aclose()
+    assert snap.error is None, snap.error
+    assert snap.source == f"prometheus {prometheus.url}{query.replace('=x', '=***')}"
+    assert src.stacks == ("generic", "vllm")  # the discovery probe went through too
+    assert by_model(snap)[A].rps == pytest.approx(20.0)
+    assert by_model(snap)[B].rps == pytest.approx(10.0)
+    assert len(history[A]) > 1
+
+
+@pytest.mark.parametrize(
+    ("base", "sent"),
+    [
+        ("/api/prom?access_token=tok%2F1&x=1", "/api/prom/api/v1/{}?access_token=tok%2F1&x=1"),
+        ("/api/prom/?access_token=a+b", "/api/prom/api/v1/{}?access_token=a+b"),
+        ("?access_token=t#frag", "/api/v1/{}?access_token=t"),
+        ("/api/prom", "/api/prom/api/v1/{}"),
+    ],
+)
+async def test_the_api_path_goes_after_the_base_path_and_the_query_after_it(
+    serve: Callable[[Answer], FakeServer], tmp_path: Path, base: str, sent: str
+) -> None:
+    """Each request goes to ``<base path>/api/v1/query`` with the base's query as the user
+    wrote it; a token in it never shows in a sentence."""
+    empty = {"status": "success", "data": {"resultType": "vector", "result": []}}
+    fake = serve(Reply(200, empty))
+    src = PrometheusSource(
+        make_config(tmp_path, fake.url + base, stacks=PINNED), clock=FrozenClock(T_END)
+    )
+    try:
+        await src.refresh()
+    finally:
+        await src.aclose()
+    assert {r["path"] for r in fake.requests} == {sent.format("query"), sent.format("query_range")}
+    # The form is in the body, as before: the query string holds only the user's.
+    assert all("query" in r["form"] and "timeout" in r["form"] for r in fake.requests)
+    assert "tok%2F1" not in src.description and "a+b" not in src.description

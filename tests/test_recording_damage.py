@@ -11,7 +11,7 @@ import pytest
 
 from tui.clock import FrozenClock
 from tui.model import Snapshot
-from tui.recording import Recorder, read_recording
+from tui.recording import Recorder, Recording, RecordingError, read_recording
 from tui.sources.demo import DemoSource
 from tui.sources.replay import ReplayClock, ReplaySource
 
@@ -133,3 +133,102 @@ def test_a_clean_recording_says_nothing(tmp_path: Path, incident: tuple[Snapshot
     assert record(path, incident[:10]).damage is None
     assert read_recording(path).damage is None
     assert Recorder(path, source="x").damage is None
+
+
+# -- a damaged header: what follows it still plays, the source read from the snapshots
+
+
+def header_end(data: bytes) -> int:
+    """Where the header's member ends: the first snapshot's member begins there."""
+    return data.index(b"\x1f\x8b\x08", 1)
+
+
+def assert_plays_without_its_header(
+    path: Path, incident: tuple[Snapshot, ...], recording: Recording
+) -> str:
+    assert times(recording.snapshots) == times(incident)
+    assert recording.source == incident[0].source
+    assert recording.started == incident[0].taken_at
+    assert recording.damage is not None
+    one_sentence(recording.damage)
+    assert str(path) in recording.damage and "its header is lost" in recording.damage
+    assert "takes the source from its snapshots" in recording.damage
+    return recording.damage
+
+
+def test_a_recording_whose_first_bytes_are_damaged_plays_the_rest(
+    tmp_path: Path, incident: tuple[Snapshot, ...]
+) -> None:
+    path = tmp_path / "r.recording.jsonl.gz"
+    record(path, incident[:30])
+    data = path.read_bytes()
+    end = header_end(data)
+    # The first bytes overwritten: the header's member is no gzip any more.
+    path.write_bytes(b"\0garbage" + data[8:])
+    damage = assert_plays_without_its_header(path, incident[:30], read_recording(path))
+    assert f"{end} bytes from byte 0 do not decompress" in damage
+
+    # The header's member intact in its framing, its deflate stream damaged.
+    path.write_bytes(data[:12] + bytes(b ^ 0x5A for b in data[12 : end - 8]) + data[end - 8 :])
+    assert_plays_without_its_header(path, incident[:30], read_recording(path))
+
+    # A recorder opening it appends after the snapshots, and all of them play.
+    record(path, incident[30:])
+    assert_plays_without_its_header(path, incident, read_recording(path))
+
+
+def test_a_first_line_that_is_no_header_is_named_and_the_snapshots_play(
+    tmp_path: Path, incident: tuple[Snapshot, ...]
+) -> None:
+    path = tmp_path / "r.recording.jsonl.gz"
+    record(path, incident[:10])
+    data = path.read_bytes()
+    path.write_bytes(
+        gzip.compress(b'{"format": 1, "sou\xffrce": 7}\n', mtime=0) + data[header_end(data) :]
+    )
+    damage = assert_plays_without_its_header(path, incident[:10], read_recording(path))
+    assert "decompress" not in damage and "not a snapshot" not in damage
+
+
+def test_a_file_that_is_no_recording_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.recording.jsonl.gz"
+    path.write_bytes(GARBAGE + b"\x1f\x8b\x08 but nothing that decompresses")
+    with pytest.raises(RecordingError, match="not gzip-compressed"):
+        read_recording(path)
+    path.write_bytes(gzip.compress(b'{"taken_at": "2026-11-18T11:06:40Z"}\n'))
+    with pytest.raises(RecordingError, match="not a recording header"):
+        read_recording(path)
+
+
+def test_replay_says_what_it_skipped_on_stderr(
+    tmp_path: Path,
+    incident: tuple[Snapshot, ...],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`warroom replay` plays the rest, and on leaving says what it skipped: the
+    recording's damage and its incident timeline's, one line each."""
+    from tui.app import WarroomApp
+    from tui.cli import main
+    from tui.timeline import Timeline
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    played: list[WarroomApp] = []
+    monkeypatch.setattr(WarroomApp, "run", lambda self, *a, **k: played.append(self))
+    path = tmp_path / "20261118T110100Z.recording.jsonl.gz"
+    record(path, incident[:20])
+    path.write_bytes(b"\0garbage" + path.read_bytes()[8:])
+    timeline = tmp_path / "20261118T110100Z.jsonl"
+    timeline.write_bytes(b'{"at":"2026-11-18T11:01:00Z","kind":"note","text":"x"}\n\xff\xfe\n')
+
+    assert main(["replay", str(path)]) == 0
+    (app,) = played
+    assert app.replay is not None and app.report_timeline is not None
+    assert app.source.description == f"replay {incident[0].source}"
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"warroom: {read_recording(path).damage}",
+        f"warroom: {Timeline(timeline).damage_note()}",
+    ]
+    assert "its header is lost" in err[0] and "line 2" in err[1]

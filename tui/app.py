@@ -261,6 +261,10 @@ class WarroomApp(App[int]):
 
     def on_mount(self) -> None:
         self.query_one(HealthTable).focus()
+        # Read once already (its XIDs): lines it had to skip are said once, here.
+        damage = self.report_timeline.damage_note() if self.report_timeline else None
+        if damage:
+            self.notify(damage, severity="warning", timeout=20)
         if self.mitigator is not None:
             self.check_permissions()
         self.query_one(GpuGrid).set_message("GPUs: waiting for first data…")
@@ -913,6 +917,7 @@ class WarroomApp(App[int]):
             entries = timeline.entries() if timeline is not None else []
         except OSError:
             entries = []  # said when the timeline is written; the report goes without it
+        damage = timeline.damage_note() if timeline is not None else None
         return build_report(
             snapshot=snap,
             points={m: self.tracker.points(m) for m in self.tracker.history},
@@ -922,6 +927,7 @@ class WarroomApp(App[int]):
             slo=self.config.slo,
             now=self.clock.now(),
             overrides=overrides,
+            notes=[damage] if damage else [],
         )
 
     def action_export(self) -> None:

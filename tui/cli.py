@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui import json_out
 from tui.clock import Clock, FrozenClock, SimClock, WallClock
 from tui.config import Config, load_config
 from tui.durations import parse_duration
@@ -504,11 +504,15 @@ def _replay(args: argparse.Namespace) -> int:
     collector = Collector(ReplaySource(recording, clock), config, clock=clock)
     name = args.recording.name.removesuffix(".recording.jsonl.gz")
     beside = args.recording.with_name(f"{name}.jsonl")
+    timeline = Timeline(beside) if beside.is_file() else None
     app = WarroomApp(
-        collector, config, context="replay", replay=clock,
-        report_timeline=Timeline(beside) if beside.is_file() else None,
+        collector, config, context="replay", replay=clock, report_timeline=timeline,
     )  # fmt: skip
     app.run()
+    # Said on screen too; here each sentence outlasts the screen.
+    for note in (recording.damage, timeline.damage_note() if timeline else None):
+        if note:
+            print(f"warroom: {note}", file=sys.stderr)
     return app.return_code or 0
 
 
@@ -616,7 +620,8 @@ def _report(args: argparse.Namespace) -> int:
     report, svg = asyncio.run(take())
     if report is None:
         raise WarroomError(app.last_error or "No data to report.")
-    for note in (app.history_note, app.evidence_note):
+    damage = timeline.damage_note() if timeline is not None else None
+    for note in (app.history_note, app.evidence_note, damage):
         if note:
             print(f"warroom: {note}", file=sys.stderr)
     out = args.out or (config.state_dir or default_state_dir()) / "reports"
@@ -645,7 +650,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     if note:
         print(f"warroom: {note}", file=sys.stderr)
     if args.json:
-        json.dump(
+        json_out.dump(
             snapshot_json(snap, config.slo, events=events, causes=causes), sys.stdout, indent=2
         )
         sys.stdout.write("\n")
@@ -661,7 +666,7 @@ def _discover(args: argparse.Namespace) -> int:
         raise ConfigError("warroom discover reads a Prometheus: pass --prometheus URL.")
     discovery = run_discover(load(args))
     if args.json:
-        json.dump(discover_json(discovery), sys.stdout, indent=2)
+        json_out.dump(discover_json(discovery), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(discover_text(discovery))
@@ -697,7 +702,7 @@ def _triage(args: argparse.Namespace) -> int:
         auto_walk(walk, facts)
     result = triage_json(walk, facts, symptom, books)
     if args.json:
-        json.dump(result, sys.stdout, indent=2)
+        json_out.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(triage_text(result))

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import NoneType, UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from tui import json_out
 from tui.errors import WarroomError
 from tui.model import (
     GpuEvent,
@@ -277,9 +278,7 @@ class Recorder:
         prefix = b"" if self._opened else self._open(snapshot)
         # default=str: an extra that JSON cannot hold is kept as its text rather than
         # costing the whole snapshot.
-        line = json.dumps(
-            snapshot_to_json(snapshot), ensure_ascii=False, separators=(",", ":"), default=str
-        )
+        line = json_out.dumps(snapshot_to_json(snapshot), separators=(",", ":"), default=str)
         if not self._append(prefix + _member(line)):
             return False
         self._opened = True
@@ -321,7 +320,7 @@ class Recorder:
         if end:
             return b""
         header = {"format": FORMAT, "source": self.source, "started": iso_utc(first.taken_at)}
-        return _member(json.dumps(header, ensure_ascii=False, separators=(",", ":")))
+        return _member(json_out.dumps(header, separators=(",", ":")))
 
     def _append(self, data: bytes) -> bool:
         """Append ``data`` whole, or not at all; False (and `full` set) when it would take
@@ -427,42 +426,59 @@ def _members(data: bytes) -> Iterator[tuple[int, int, bytes]]:
 
 def read_recording(path: Path) -> Recording:
     """The recording at ``path``, snapshots oldest first. A torn last line (a crash
-    mid-write) is skipped without a word; damage before the end (bytes that do not
-    decompress, lines that are no snapshot) is skipped too, reading on after it, and
-    `Recording.damage` says how much. Raises `RecordingError` with one sentence naming
-    the file when nothing can be played."""
+    mid-write) is skipped without a word; damage (bytes that do not decompress, lines that
+    are no snapshot, a header lost to either) is skipped too, reading on after it, and
+    `Recording.damage` says how much. Without its header the recording plays what follows
+    it, the source named as its snapshots name it. Raises `RecordingError` with one
+    sentence naming the file when nothing can be played."""
+    data = _read(path)
     gaps: list[tuple[int, int]] = []
-    lines = _lines(_read(path), gaps)
     header: dict[str, Any] | None = None
+    header_lost = False
     snapshots: list[Snapshot] = []
     bad_lines: list[int] = []
     number = 0
-    for number, line in lines:
-        if header is None:
+    for number, line in _lines(data, gaps):
+        if number == 1:
             header = _header(path, line)
-            continue
+            if header is not None:
+                continue
+        if header is None:
+            header_lost = True  # its first member does not decompress, or its line is no header
         try:
             snapshots.append(snapshot_from_json(json.loads(line)))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            bad_lines.append(number)
-    if header is None:
-        raise RecordingError(f"{path} is empty: it holds no warroom recording.")
+            if number > 1:
+                bad_lines.append(number)  # the first line is named as the lost header
+    if header is None and not snapshots:
+        if data and not data.startswith(GZIP_MAGIC):
+            raise RecordingError(f"{path} is not a warroom recording: it is not gzip-compressed.")
+        if number == 0:
+            raise RecordingError(f"{path} is empty: it holds no warroom recording.")
+        raise RecordingError(
+            f"{path} is not a warroom recording: its first line is not a recording header."
+        )
     if bad_lines and bad_lines[-1] == number:
         bad_lines.pop()  # the last line may be torn by a crash mid-write: nothing lost
     if not snapshots:
         raise RecordingError(f"{path} holds no snapshots yet.")
     snapshots.sort(key=lambda s: s.taken_at)
+    if header is None:
+        # The header held the source and the start; each snapshot holds them too.
+        header = {"source": snapshots[0].source, "started": iso_utc(snapshots[0].taken_at)}
     return Recording(
         header["source"],
         _time(header["started"]),
         tuple(snapshots),
-        damage=_damage(path, gaps, bad_lines),
+        damage=_damage(path, gaps, bad_lines, header_lost=header_lost),
     )
 
 
-def _damage(path: Path, gaps: list[tuple[int, int]], bad_lines: list[int]) -> str | None:
+def _damage(
+    path: Path, gaps: list[tuple[int, int]], bad_lines: list[int], *, header_lost: bool = False
+) -> str | None:
     """One sentence on what reading skipped, or None when it skipped nothing."""
-    parts = []
+    parts = ["its header is lost"] if header_lost else []
     if gaps:
         size = sum(length for _, length in gaps)
         where = "" if len(gaps) == 1 else f" in {len(gaps)} places"
@@ -473,16 +489,22 @@ def _damage(path: Path, gaps: list[tuple[int, int]], bad_lines: list[int]) -> st
         parts.append(f"{lines} {bad_lines[0]} {verb} not a snapshot")
     if not parts:
         return None
-    return f"The recording {path} is damaged: {' and '.join(parts)}; replay skips them."
+    source = " and takes the source from its snapshots" if header_lost else ""
+    return (
+        f"The recording {path} is damaged: {', '.join(parts[:-1])}"
+        f"{' and ' if len(parts) > 1 else ''}{parts[-1]}; replay skips them{source}."
+    )
 
 
 def _read(path: Path) -> bytes:
+    """The file's bytes. Raises `RecordingError` when it cannot be read, or when it holds
+    no gzip member at all; one whose first bytes are damaged is read on after them."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         why = (exc.strerror or str(exc)).lower()
         raise RecordingError(f"Cannot read the recording {path}: {why}.") from exc
-    if data and not data.startswith(GZIP_MAGIC):
+    if data and not data.startswith(GZIP_MAGIC) and GZIP_HEADER not in data:
         raise RecordingError(f"{path} is not a warroom recording: it is not gzip-compressed.")
     return data
 
@@ -507,8 +529,9 @@ def _lines(data: bytes, gaps: list[tuple[int, int]]) -> Iterator[tuple[int, byte
         yield number + 1, pending
 
 
-def _header(path: Path, line: bytes) -> dict[str, Any]:
-    """The first line; raises `RecordingError` when it is not one this warroom reads."""
+def _header(path: Path, line: bytes) -> dict[str, Any] | None:
+    """The first line as a header; None when it is none (damaged, or no recording's).
+    Raises `RecordingError` for a header of a format newer than this warroom reads."""
     try:
         header = json.loads(line)
         version = header["format"]
@@ -522,8 +545,6 @@ def _header(path: Path, line: bytes) -> dict[str, Any]:
         if version < 1 or not isinstance(header["source"], str):
             raise ValueError(version)
         _time(header["started"])
-    except (ValueError, TypeError, KeyError) as exc:
-        raise RecordingError(
-            f"{path} is not a warroom recording: its first line is not a recording header."
-        ) from exc
+    except (ValueError, TypeError, KeyError):
+        return None
     return header

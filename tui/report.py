@@ -330,11 +330,15 @@ def decision_path(entries: Sequence[Mapping[str, Any]]) -> list[Step]:
 
 
 def timeline_rows(
-    entries: Sequence[Mapping[str, Any]], found: Sequence[Crossing], groups: Sequence[EventGroup]
+    entries: Sequence[Mapping[str, Any]],
+    found: Sequence[Crossing],
+    groups: Sequence[EventGroup],
+    notes: Sequence[tuple[float, str]] = (),
 ) -> list[Row]:
-    """Threshold crossings, GPU events (`group_events`), runbook steps, mitigations and
-    canary decisions, by time."""
+    """Threshold crossings, GPU events (`group_events`), runbook steps, mitigations,
+    canary decisions and ``notes`` (time, sentence) on the record itself, by time."""
     rows = [Row(c.at, "threshold", c.text) for c in found if c.model != AGGREGATE or c.crossed]
+    rows += [Row(at, "note", text) for at, text in notes]
     rows += [Row(g.first.at.timestamp(), "gpu", g.text) for g in groups]
     for e in entries:
         kind = str(e.get("kind", ""))
@@ -437,7 +441,10 @@ def build_report(
     slo: Slo,
     now: float,
     overrides: Overrides | None = None,
+    notes: Sequence[str] = (),
 ) -> Report:
+    """``notes``: sentences on the record behind the report (damaged timeline lines it
+    skipped), each a row of its timeline at ``now``, so the reader knows what is missing."""
     found = crossings(points, slo)
     numbers = model_numbers(points, snapshot, slo)
     severity, why = suggest_severity(numbers, slo)
@@ -463,7 +470,7 @@ def build_report(
         models=numbers,
         gpu_evidence=[c.summary for c in causes.values()] + [g.text for g in groups],
         path=path,
-        timeline=timeline_rows(entries, found, groups),
+        timeline=timeline_rows(entries, found, groups, [(now, note) for note in notes]),
         root_cause=cause,
         root_cause_suggested=cause,
         resolution=_resolution(done, numbers, slo),

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import difflib
 import html
-import json
 import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui import json_out
 from tui.clock import utc
 from tui.redact import redact, redact_json
 from tui.report import Report
@@ -64,7 +64,8 @@ def write_report(
     # Redacted piece by piece before Markdown escaping (which would hide a secret's shape),
     # then whole, for what spans pieces.
     markdown = redact(report_markdown(report, clean=redact))
-    data = json.dumps(redact_json(report_json(report)), indent=2, ensure_ascii=False) + "\n"
+    # Inert: `cat report.json` must not hand a C1 control or bidi override to a terminal.
+    data = json_out.dumps(redact_json(report_json(report)), indent=2) + "\n"
     _write(paths.markdown, markdown)
     _write(paths.json, data)
     if paths.svg is not None and svg is not None:
@@ -158,7 +159,9 @@ def _redact_line(
 def _write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        # backslashreplace: a lone surrogate in a label (JSON can carry one) is written as
+        # its escape rather than costing the whole report.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:

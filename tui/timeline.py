@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui import json_out
 from tui.model import GpuEvent, iso_utc
 
 CLOSED = "incident.closed"
@@ -69,7 +70,8 @@ class Timeline:
         entry = {"at": iso_utc(at), "kind": kind, **fields}
         if key is not None:
             entry["key"] = key
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        # Inert: a label's C1 control or bidi override stays out of `tail -f`.
+        line = json_out.dumps(entry, separators=(",", ":")) + "\n"
         # O_APPEND: two warroom processes on one incident interleave whole lines.
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:

@@ -116,6 +116,27 @@ def display_url(url: str) -> str:
     return str(parsed.copy_with(username=None, password=None)).rstrip("/")
 
 
+def split_base_url(url: str) -> tuple[httpx.URL, bytes]:
+    """The configured URL as its base (scheme, credentials, host, path) and its query,
+    raw as written (``access_token=...``); a fragment is never sent, so it is dropped."""
+    parsed = httpx.URL(url)
+    return parsed.copy_with(query=None, fragment=None), parsed.query
+
+
+def key_tenants(samples: Iterable[_Sample], key_label: str, tenant_label: str) -> dict[str, str]:
+    """Each key's tenant from its series by tenant; a key found under several (a label
+    that changed under it) names them busiest first."""
+    rates: dict[str, dict[str, float]] = {}
+    for sample in samples:
+        tenant = sample.labels.get(tenant_label)
+        if tenant and sample.value is not None and sample.value > 0:
+            owned = rates.setdefault(sample.labels.get(key_label) or NO_KEY, {})
+            owned[tenant] = owned.get(tenant, 0.0) + sample.value
+    return {
+        key: ", ".join(sorted(owned, key=lambda t: (-owned[t], t))) for key, owned in rates.items()
+    }
+
+
 class PrometheusSource:
     """`HealthSource` backed by a Prometheus (or Prometheus-compatible) query API."""
 
@@ -178,8 +199,11 @@ class PrometheusSource:
             # A server quoting the request may write the value as sent or decoded.
             self._secrets += [value, unquote_plus(value), unquote(value)]
 
+        # The API path goes after the base path, the base's query (``?access_token=``, as
+        # some hosted Prometheus front-ends want it) after the API path, on every request.
+        self._base, self._query = split_base_url(settings.url)
         self._client = httpx.AsyncClient(
-            base_url=settings.url,
+            base_url=self._base,
             headers=headers,
             auth=auth,
             verify=self._tls(),
@@ -537,7 +561,7 @@ class PrometheusSource:
         # not keep running on the server after nobody waits for it.
         form = {**form, "timeout": f"{self._timeout_s:g}"}
         try:
-            response = await self._client.post(path, data=form)
+            response = await self._client.post(self.api_url(path), data=form)
         except httpx.TimeoutException:
             raise self._error(
                 f"Prometheus at {self._url} did not answer the {name} query within "
@@ -620,6 +644,12 @@ class PrometheusSource:
             f"Prometheus at {self._url} refused the connection; "
             "is it running and is PROMETHEUS_URL right?"
         )
+
+    def api_url(self, path: str) -> httpx.URL:
+        """``path`` (``/api/v1/query``) under the base URL's path, with its query as the
+        user wrote it: a query parameter is part of every request, never of the path."""
+        raw = self._base.raw_path.rstrip(b"/") + path.encode("ascii")
+        return self._base.copy_with(raw_path=raw + (b"?" + self._query if self._query else b""))
 
     def _error(self, sentence: str) -> SourceError:
         # Longest first: a password can be part of the base64 text that also holds it.
