@@ -11,12 +11,13 @@ from demo_app import EPOCH, frozen_demo_app
 from textual.widgets import Button
 
 from tui.app import WarroomApp
+from tui.cli import build_parser, build_replay
 from tui.clock import FrozenClock
-from tui.collect import Collector
-from tui.config import load_config
 from tui.recording import Recorder, read_recording, recording_path
-from tui.sources.replay import ReplayClock, ReplaySource
+from tui.sources.replay import ReplayClock
 from tui.timeline import Timeline
+from widgets.cause_line import CauseLine
+from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
 from widgets.report_form import ReportForm
 from widgets.status_bar import StatusBar
@@ -51,13 +52,13 @@ class Monotonic:
 
 
 def replay_app(path: Path, timeline: Timeline, mono: Monotonic) -> tuple[WarroomApp, ReplayClock]:
-    config = load_config(None, env={})
-    recording = read_recording(path)
-    clock = ReplayClock.over(recording, monotonic=mono)
-    collector = Collector(ReplaySource(recording, clock), config, clock=clock)
-    app = WarroomApp(collector, config, context="replay", live=False, replay=clock,
-                     report_timeline=timeline)  # fmt: skip
-    return app, clock
+    """The cockpit as `warroom replay PATH` builds it, on a clock the test moves."""
+    args = build_parser().parse_args(["replay", str(path)])
+    app, _, beside = build_replay(args, monotonic=mono)
+    assert beside is not None and beside.path == timeline.path
+    assert isinstance(app.replay, ReplayClock)
+    app.live = False  # the test refreshes by hand
+    return app, app.replay
 
 
 def codellama_5xx(app: WarroomApp) -> str:
@@ -109,3 +110,27 @@ async def test_replay_pauses_seeks_and_remakes_the_report(tmp_path: Path) -> Non
     assert any("5xx crossed its SLO" in r["event"] for r in data["timeline"])
     # The replay writes nothing into the incident's timeline.
     assert [e["kind"] for e in timeline.entries()] == recorded
+
+
+async def test_replay_shows_the_recorded_gpus_causes_and_evidence(tmp_path: Path) -> None:
+    """What was recorded plays back: the grid with its OOMed GPUs, the cause line, the
+    runbook reading the OOMs, and a report remade from it about the GPU OOM. (Replay
+    once read no GPUs at all: `gpu_source` was forced to ``none``.)"""
+    path, timeline = await record_incident(tmp_path)
+    assert sum(1 for s in read_recording(path).snapshots if s.gpus) > 1
+    mono = Monotonic()
+    app, clock = replay_app(path, timeline, mono)
+    async with app.run_test(size=(200, 50)) as pilot:
+        clock.seek_to(clock.last)
+        app.refresh_data()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        snap = app.tracker.current
+        assert snap is not None and snap.gpus, "the recorded GPUs are not on screen"
+        grid = app.query_one(GpuGrid)
+        assert "No GPU data" not in str(grid.render_line(0))
+        assert any(c.kind == "gpu_oom" for c in app.causes.values())
+        cause = str(app.query_one(CauseLine).render())
+        assert "GPU OOM" in cause
+        report = app.incident_report()
+        assert report is not None and "OOM" in report.title
