@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from tui.app import WarroomApp
 from tui.clock import utc
 from tui.config import load_config
+from tui.incident import Scope, demo_scope, start
 from tui.model import GpuEvent
 from tui.recording import Recorder, recording_path
 from tui.timeline import Timeline
@@ -33,11 +34,15 @@ def tree(root: Path) -> dict[str, bytes | None]:
     }
 
 
-def an_operators_incident(state: Path) -> Path:
-    """An open incident the operator's cockpit wrote: one runbook entry and one XID."""
-    folder = state / "incidents"
-    folder.mkdir(parents=True)
-    timeline = Timeline(folder / "20261118T200000Z.jsonl")
+def an_operators_incident(state: Path, scope: Scope | None = None) -> Path:
+    """An open incident the operator's cockpit wrote: one runbook entry and one XID; of
+    ``scope``, opened as the cockpit opens one, when given."""
+    if scope is not None:
+        timeline = start(state, scope, utc(1_795_000_000))
+    else:
+        folder = state / "incidents"
+        folder.mkdir(parents=True)
+        timeline = Timeline(folder / "20261118T200000Z.jsonl")
     timeline.append("runbook.opened", utc(1_795_000_000), runbook="latency", model="m")
     fell_off = "XID 79 (GPU has fallen off the bus)"
     xid = GpuEvent(at=utc(1_795_000_100), kind="xid", detail=fell_off, node="gpu-node-7", gpu=3)
@@ -115,7 +120,7 @@ async def test_warroom_demo_kiosk_leaves_the_state_dir_as_it_was(
 
 
 async def test_warroom_demo_kiosk_reads_the_open_demo_incident(state_home: Path) -> None:
-    path = an_operators_incident(state_home / "warroom" / "demo")
+    path = an_operators_incident(state_home / "warroom", demo_scope("gpu-oom"))
     before = tree(state_home)
     app = kiosk_cockpit("--demo", "--kiosk", "--scenario", "gpu-oom", "--at", "15m")
     assert app.timeline is None

@@ -13,7 +13,7 @@ import pytest
 
 from tui.clock import utc
 from tui.model import GpuEvent
-from tui.timeline import CLOSED, Timeline, default_state_dir
+from tui.timeline import Timeline, default_state_dir
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 REPO = Path(__file__).resolve().parent.parent
@@ -109,46 +109,6 @@ def test_append_after_a_torn_line_that_ended_its_line_still_works(tmp_path: Path
     tl = Timeline(path)
     assert tl.append("note", utc(T0 + 10), text="second") is True
     assert [e["text"] for e in tl.entries()] == ["first", "second"]
-
-
-def test_resume_or_start_starts_a_file_named_for_now(tmp_path: Path) -> None:
-    tl = Timeline.resume_or_start(tmp_path, utc(T0))
-    assert tl.path == tmp_path / "incidents" / "20260921T141320Z.jsonl"
-    assert tl.path.parent.is_dir()
-    assert tl.entries() == []
-
-
-def test_resume_or_start_resumes_the_newest_open_incident(tmp_path: Path) -> None:
-    older = Timeline.resume_or_start(tmp_path, utc(T0 - 86_400))
-    older.append("note", utc(T0 - 86_400), text="older")
-    newer = Timeline(tmp_path / "incidents" / "20260921T100000Z.jsonl")
-    newer.append("note", utc(T0 - 3600), text="newer", key="n1")
-
-    resumed = Timeline.resume_or_start(tmp_path, utc(T0))
-    assert resumed.path == newer.path
-    assert [e["text"] for e in resumed.entries()] == ["newer"]
-    # Its keys are known on resuming.
-    assert resumed.append("note", utc(T0), key="n1") is False
-
-
-def test_resume_or_start_skips_closed_incidents(tmp_path: Path) -> None:
-    older = Timeline(tmp_path / "incidents" / "20260920T000000Z.jsonl")
-    (tmp_path / "incidents").mkdir(parents=True)
-    older.append("note", utc(T0 - 86_400), text="still open")
-    newest = Timeline(tmp_path / "incidents" / "20260921T100000Z.jsonl")
-    newest.append("note", utc(T0 - 3600))
-    newest.append(CLOSED, utc(T0 - 60))
-
-    assert Timeline.resume_or_start(tmp_path, utc(T0)).path == older.path
-
-
-def test_resume_or_start_starts_new_when_every_incident_is_closed(tmp_path: Path) -> None:
-    (tmp_path / "incidents").mkdir(parents=True)
-    closed = Timeline(tmp_path / "incidents" / "20260921T100000Z.jsonl")
-    closed.append(CLOSED, utc(T0 - 60))
-    tl = Timeline.resume_or_start(tmp_path, utc(T0))
-    assert tl.path == tmp_path / "incidents" / "20260921T141320Z.jsonl"
-    assert tl.entries() == []
 
 
 def test_record_gpu_event_round_trip(tmp_path: Path) -> None:

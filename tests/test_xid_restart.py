@@ -8,6 +8,7 @@ from pathlib import Path
 from demo_app import frozen_demo_app
 
 from tui.clock import utc
+from tui.incident import live_scope, open_or_start
 from tui.model import AGGREGATE, GpuState, ModelHealth, Snapshot
 from tui.report import all_events, group_events
 from tui.timeline import Timeline
@@ -21,10 +22,13 @@ GPUS = [
     for g in range(2)
 ]  # fmt: skip
 
+FLEET = live_scope("prod", "http://prometheus:9090")
+"""The fleet whose incident these runs share."""
+
 
 def run_once(path: Path, started: float, changes: list[XidChange]) -> HealthTracker:
     """One warroom run: prime the watch from the history, read the GPUs, record."""
-    timeline = Timeline.resume_or_start(path, utc(started))
+    timeline = open_or_start(path, FLEET, utc(started))
     tracker = HealthTracker(3600)
     watch = XidWatch()
     events = watch.prime(changes) + watch.observe(GPUS, utc(started))
@@ -44,7 +48,7 @@ def test_restarts_keep_one_xid_per_gpu(tmp_path: Path) -> None:
     for n, started in enumerate((T0 + 100, T0 + 207), start=1):
         changes = [XidChange(replace(g, xid=0), 43, utc(T0 + 3 * n)) for g in GPUS]
         tracker = run_once(tmp_path, started, changes)
-        timeline = Timeline.resume_or_start(tmp_path, utc(started))
+        timeline = open_or_start(tmp_path, FLEET, utc(started))
         entries = timeline.entries()
         assert [e["gpu"] for e in entries if e["kind"] == "gpu.xid"] == [0, 1]
         assert len(tracker.events) == 2
@@ -59,7 +63,7 @@ def test_a_restarted_cockpit_reports_each_xid_once(tmp_path: Path) -> None:
     # refresh reads them again from the history, at another time.
     run_once(tmp_path, T0 + 10, [])
     started = T0 + 100
-    timeline = Timeline.resume_or_start(tmp_path, utc(started))
+    timeline = open_or_start(tmp_path, FLEET, utc(started))
     app = frozen_demo_app("gpu-oom", timeline=timeline)
     watch = XidWatch()
     changes = [XidChange(replace(g, xid=0), 43, utc(T0 + 3)) for g in GPUS]

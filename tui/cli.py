@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from tui.actions.kube import Mitigator
     from tui.app import WarroomApp
     from tui.collect import Collector
+    from tui.incident import Scope
     from tui.recording import Recording
     from tui.runbook_files import Runbooks
     from tui.sources.demo import DemoSource
@@ -172,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
         "each also alone at /metrics/<name>",
     )  # fmt: skip
     sub.add_parser("scenarios", help="list the demo scenarios")
+    inc = sub.add_parser(
+        "incident", parents=[common],
+        help="list the incidents, or close or start this fleet's (its context and Prometheus, "
+        "or --demo --scenario)",
+        description="An incident holds only its own events: the ones of one fleet (context "
+        "and Prometheus) or of one demo run. Cockpits and canary drives on the same fleet "
+        "share its open incident; `new` closes it and starts the next.",
+    )  # fmt: skip
+    inc.add_argument("what", choices=("list", "new", "close"))
     tri = sub.add_parser(
         "triage",
         parents=[common],
@@ -244,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _simulate(args)
             case "scenarios":
                 return _list_scenarios()
+            case "incident":
+                return _incident(args)
             case "snapshot":
                 return _snapshot(args)
             case "discover":
@@ -410,7 +424,7 @@ def _canary_drive(args: argparse.Namespace) -> int:
     source, clock = build_source(args, config)
     demo = source if isinstance(source, DemoSource) else None
     route, warmup = _canary_parts(config, demo, *build_mitigator(config, demo))
-    timeline = _timeline(config, demo is not None)
+    timeline = _timeline(config, demo)
     return asyncio.run(
         drive(args, config, source, clock, route=route, warmup=warmup, sleep=_sleep_for(clock),
               timeline=timeline)
@@ -448,7 +462,7 @@ def build_cockpit(args: argparse.Namespace) -> WarroomApp:
     mitigator, why_not = build_mitigator(config, demo)
     if config.kiosk:
         # A kiosk writes nothing: it reads the open incident, starts none, records nothing.
-        read = _open_timeline(config, demo is not None)
+        read = _open_timeline(config, demo)
         driver = None
         if demo is not None and demo.scenario.canary is not None and mitigator is None:
             # The demo's drive is the scenario's story: it moves the simulated fleet in
@@ -460,7 +474,7 @@ def build_cockpit(args: argparse.Namespace) -> WarroomApp:
             collector, config, context=context, report_timeline=read,
             mitigator=mitigator, mitigations_note=why_not, canary=driver,
         )  # fmt: skip
-    timeline = _timeline(config, demo is not None)
+    timeline = _timeline(config, demo)
     driver = None
     if demo is not None and demo.scenario.canary is not None:
         driver = _demo_drive(config, demo, timeline, mitigator)
@@ -541,33 +555,89 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_timeline(config: Config, demo: bool) -> Timeline | None:
-    """The open incident's timeline for reading, or None when there is none: unlike
-    `_timeline`, nothing is created, not even the directory."""
-    from tui.timeline import CLOSED, Timeline, default_state_dir
+def _scope(config: Config, demo: DemoSource | None) -> Scope:
+    """What this process's incident is about (`tui.incident`): the demo's scenario, or
+    the fleet the context and Prometheus name."""
+    from tui.incident import demo_scope, live_scope
+    from tui.sources.prometheus import display_url
 
-    state = config.state_dir or default_state_dir()
-    folder = (state / "demo" if demo else state) / "incidents"
-    try:
-        for path in sorted(folder.glob("*.jsonl"), reverse=True):
-            timeline = Timeline(path)
-            if not any(e.get("kind") == CLOSED for e in timeline.entries()):
-                return timeline
-    except OSError:
-        pass  # unreadable: the kiosk shows the fleet without the incident's history
-    return None
+    if demo is not None:
+        return demo_scope(demo.scenario.name)
+    return live_scope(config.context, display_url(config.prometheus.url or "(none)"))
 
 
-def _timeline(config: Config, demo: bool) -> Timeline:
-    """The open incident's timeline; the demo keeps its own apart from real incidents."""
+def _incident(args: argparse.Namespace) -> int:
+    """`warroom incident list|new|close`: the incidents on disk, and this scope's."""
+    from tui import incident
     from tui.clock import utc
-    from tui.timeline import Timeline, default_state_dir
+    from tui.format import printable
+    from tui.timeline import default_state_dir
+
+    config = load(args)
+    state = config.state_dir or default_state_dir()
+    if args.what == "list":
+        for found in incident.listed(state):
+            status = "closed" if found.closed else "open"
+            about = found.scope.about if found.scope else "(no scope: written before scopes)"
+            print(f"{status:6}  {found.opened or '-':20}  {found.entries:5} entries  "
+                  f"{printable(about)}  {found.path}")  # fmt: skip
+        return 0
+    if getattr(args, "demo", None):
+        from tui.sim.scenarios import scenario as find_scenario
+
+        name = getattr(args, "scenario", None) or "healthy"
+        try:
+            scope = incident.demo_scope(find_scenario(name).name)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    else:
+        if config.prometheus.url is None:
+            raise ConfigError(
+                "An incident is about one fleet: pass --prometheus URL (and --context) "
+                "or --demo --scenario NAME."
+            )
+        scope = _scope(config, None)
+    now = utc(time.time())
+    by = f"{getpass.getuser()}@{socket.gethostname()}"
+    try:
+        current = incident.find_open(state, scope)
+        if current is not None:
+            incident.close(current, now, by)
+            print(f"closed {current.path}")
+        elif args.what == "close":
+            print(f"warroom: no open incident of {printable(scope.about)}.", file=sys.stderr)
+        if args.what == "new":
+            print(f"started {incident.start(state, scope, now).path}")
+    except OSError as exc:
+        raise WarroomError(
+            f"The incidents under {state} cannot be written ({exc.strerror or exc})."
+        ) from None
+    return 0
+
+
+def _open_timeline(config: Config, demo: DemoSource | None) -> Timeline | None:
+    """The open incident of this scope, for reading, or None when there is none: unlike
+    `_timeline`, nothing is created, not even the directory."""
+    from tui.incident import find_open
+    from tui.timeline import default_state_dir
+
+    try:
+        return find_open(config.state_dir or default_state_dir(), _scope(config, demo))
+    except OSError:
+        return None  # unreadable: the kiosk shows the fleet without the incident's history
+
+
+def _timeline(config: Config, demo: DemoSource | None) -> Timeline:
+    """The incident this process writes to: the open one of its scope, or a new one (a
+    demo run always starts its own, stamped by the demo's clock)."""
+    from tui.clock import utc
+    from tui.incident import open_or_start
+    from tui.timeline import default_state_dir
 
     state = config.state_dir or default_state_dir()
-    if demo:
-        state = state / "demo"
+    now = utc(demo.clock.now() if demo is not None else time.time())
     try:
-        return Timeline.resume_or_start(state, utc(time.time()))
+        return open_or_start(state, _scope(config, demo), now)
     except OSError as exc:
         raise WarroomError(
             f"The incident timeline cannot be kept under {state} ({exc.strerror or exc}); "
@@ -615,7 +685,7 @@ def _report(args: argparse.Namespace) -> int:
     elif isinstance(collector.source, DemoSource):
         timeline = None
     else:
-        timeline = _timeline(config, demo=False)
+        timeline = _open_timeline(config, None)  # read, never started by a report
     overrides = Overrides(severity=args.severity, root_cause=args.root_cause,
                           summary=args.summary, lessons=args.lessons)  # fmt: skip
     # Read, never written: the headless report records nothing in the incident.

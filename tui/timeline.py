@@ -46,20 +46,6 @@ class Timeline:
             if event is not None and event.kind == "xid":
                 self._xids[(event.node, event.gpu)] = event
 
-    @classmethod
-    def resume_or_start(cls, state_dir: Path, now: datetime) -> Timeline:
-        """The newest open incident under ``state_dir``, or a new one named for ``now``.
-
-        Raises OSError when the directory cannot be created or read.
-        """
-        folder = state_dir / "incidents"
-        folder.mkdir(parents=True, exist_ok=True)
-        for path in sorted(folder.glob("*.jsonl"), reverse=True):
-            timeline = cls(path)
-            if not any(e.get("kind") == CLOSED for e in timeline.entries()):
-                return timeline
-        return cls(folder / f"{now:%Y%m%dT%H%M%SZ}.jsonl")
-
     def append(self, kind: str, at: datetime, *, key: str | None = None, **fields: Any) -> bool:
         """Record one entry; False (and nothing written) when ``key`` was recorded before.
 
