@@ -178,3 +178,23 @@ def test_title_names_the_signal_that_breached_not_the_first_one_read() -> None:
     assert slow.title == "a: p99 16.0s over its SLO"
     rejected = report_for({"b": series(OK, (1.0, 0.0, 0.3))}, snap)
     assert rejected.title == "b: 429 30.0% over its SLO"
+
+
+def test_worst_is_each_figure_at_its_highest_never_below_now() -> None:
+    # The worst moment is the 5xx peak (20 x its SLO); p99 and 429 peaked at other
+    # moments, and p99 is higher still now than anywhere in the history.
+    points = {"a": series(OK, (2.0, 0.2, 0.001), (3.0, 0.05, 0.03), (2.5, 0.1, 0.002))}
+    snap = snapshot({AGGREGATE: NOW_OK, "a": (3.5, 0.08, 0.002, 10.0)})
+    report = report_for(points, snap)
+    a = next(m for m in report.models if m.model == "a")
+    assert a.worst == {"p99_s": 3.5, "error_5xx_ratio": 0.2, "rate_429_ratio": 0.03}
+    assert a.worst_at == T0 + 10  # when it was furthest over a line: the 5xx peak
+    for signal, value in a.worst.items():
+        assert value is not None and value >= (a.now[signal] or 0.0), signal
+    row = next(line for line in report_markdown(report).splitlines() if line.startswith("| a |"))
+    assert row.split(" | ")[2:7] == ["3.50s", "20.0%", "3.00%", "3.50s", "8.00%"]
+    # A model with no history is at its worst now; no figure at all is no worst moment.
+    empty = snapshot({AGGREGATE: NOW_OK, "b": (1.0, 0.5, 0.0, 1.0)})
+    b = next(m for m in report_for({}, empty).models if m.model == "b")
+    assert b.worst == {"p99_s": 1.0, "error_5xx_ratio": 0.5, "rate_429_ratio": 0.0}
+    assert b.worst_at == T0 + 600 and b.breached

@@ -10,10 +10,11 @@ export. Redaction is applied where the files are written (`tui.report_files`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from tui.cause import SuspectedCause
 from tui.clock import utc
@@ -69,12 +70,15 @@ class Crossing:
 
 @dataclass(frozen=True, slots=True)
 class ModelNumbers:
-    """A model at its worst point of the incident and now."""
+    """A model at its worst over the incident, and now."""
 
     model: str
     worst_at: float | None
+    """When the model was furthest over one of its SLO lines (`worst` may come from
+    other moments: each signal peaks when it peaks)."""
     worst: dict[str, float | None]
-    """By signal (`tui.severity.SIGNALS`)."""
+    """Each history signal (`tui.severity.HISTORY_SIGNALS`) at its highest over the
+    history and the snapshot now: never below its value now."""
     now: dict[str, float | None]
     rps_now: float | None
     breached: bool
@@ -179,6 +183,14 @@ def _signals(of: object) -> dict[str, float | None]:
     return {signal: getattr(of, signal) for signal in SIGNALS}
 
 
+def _known(value: float | None) -> TypeGuard[float]:
+    return value is not None and not math.isnan(value)  # NaN is no figure
+
+
+def _highest(values: Iterable[float | None]) -> float | None:
+    return max(filter(_known, values), default=None)
+
+
 def _over(values: Mapping[str, float | None], slo: Slo) -> float:
     """How far over its worst SLO line a set of signals is (1.0: at the line)."""
     ratios = [v / threshold(slo, s) for s, v in values.items() if v is not None]
@@ -188,12 +200,15 @@ def _over(values: Mapping[str, float | None], slo: Slo) -> float:
 def model_numbers(
     points: Mapping[str, Sequence[HistoryPoint]], snapshot: Snapshot, slo: Slo
 ) -> list[ModelNumbers]:
-    """Each model at its worst point and now; the whole API first, then worst first."""
+    """Each model at its worst and now; the whole API first, then worst first."""
     out: list[ModelNumbers] = []
     for health in (snapshot.aggregate, *snapshot.models):
-        series = points.get(health.model, ())
-        worst = max(series, key=lambda p: _over(_signals(p), slo), default=None)
-        values = _signals(worst) if worst else dict.fromkeys(SIGNALS)
+        # The figures now are the latest point: the history's last one may be older.
+        now_point = HistoryPoint(snapshot.taken_at.timestamp(), **_signals(health))
+        series = [*points.get(health.model, ()), now_point]
+        known = [p for p in series if any(_known(v) for v in _signals(p).values())]
+        worst = max(known, key=lambda p: _over(_signals(p), slo), default=None)
+        values = {s: _highest(getattr(p, s) for p in series) for s in SIGNALS}
         out.append(
             ModelNumbers(
                 model=health.model,

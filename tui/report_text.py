@@ -129,6 +129,10 @@ def report_markdown(r: Report, clean: Callable[[str], str] | None = None) -> str
             f"| {fmt_latency(m.now.get('ttft_p99_s'))} | {fmt_queue(m.now.get('queue_depth'))} "
             f"| {fmt_percent(m.now.get('kv_cache_ratio'))} | {fmt_rps(m.rps_now)} |"
         )
+    out.append(
+        "\nWorst: each figure at its highest over the incident, the value now included; "
+        "worst at: when the model was furthest over an SLO line."
+    )
     quiet = sum(1 for m in r.models[1:] if not m.breached)
     if quiet:
         out.append(f"\n{quiet} other models stayed within SLO throughout.")
