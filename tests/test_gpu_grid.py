@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from demo_app import AT_S, EPOCH
+from demo_app import AT_S, EPOCH, frozen_demo_app, settle
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.geometry import Region
@@ -17,7 +17,7 @@ from tui.sim.fleet import NAMESPACE, build_fleet
 from tui.sim.scenarios import scenario
 from tui.sources.demo import gpu_state
 from widgets.gpu_detail import HINT, GpuDetail, describe
-from widgets.gpu_grid import HEADER, GpuGrid
+from widgets.gpu_grid import HEADER, OOM_KINDS, GpuGrid
 
 OOM_WINDOW_S = 60.0
 
@@ -177,7 +177,7 @@ async def test_full_memory_xid_and_oom_cells_read_without_colour() -> None:
         assert c.text == "X" and c.style.bgcolor.name == "red" and c.style.color.name == "white"
         c = cell(grid, find(gpus, oom.node, oom.gpu))
         assert c.text == "!" and c.style.bgcolor.name == "red"
-        assert cell(grid, find(gpus, both.node, both.gpu)).text == "X"  # XID outranks OOM
+        assert cell(grid, find(gpus, both.node, both.gpu)).text == "!"  # OOM outranks XID
         # An event naming only a pod marks every GPU the pod holds.
         for g in gpus:
             if g.pod == pod.pod:
@@ -396,3 +396,33 @@ async def test_focus_starts_on_the_highlighted_models_gpu_with_an_event() -> Non
         assert chosen.model == sick and grid.events_for(chosen)
         mine = [g for g in sorted_gpus(gpus) if g.model == sick and grid.events_for(g)]
         assert chosen == mine[0]
+
+
+async def test_gpu_oom_demo_draws_bang_on_every_gpu_with_an_oom() -> None:
+    # The summary counted "! oom 2" while both GPUs showed X: each also had an XID.
+    app = frozen_demo_app("gpu-oom")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        grid = app.query_one(GpuGrid)
+        snapshot = app.tracker.current
+        assert snapshot is not None
+        events = app.tracker.events.all()
+        oomed = {
+            (g.node, g.gpu)
+            for e in events
+            if e.kind in OOM_KINDS
+            for g in snapshot.gpus
+            if (e.node, e.gpu) == (g.node, g.gpu) or (e.gpu is None and e.pod == g.pod)
+        }
+        with_xid = {(e.node, e.gpu) for e in events if e.kind == "xid"}
+        assert len(oomed) >= 2 and oomed & with_xid, (oomed, with_xid)
+        for g in snapshot.gpus:
+            expected = (
+                "!" if (g.node, g.gpu) in oomed else "X" if (g.node, g.gpu) in with_xid else None
+            )
+            if expected:
+                assert cell(grid, g).text == expected, (g.node, g.gpu)
+        lines = grid_text(grid)
+        assert f"! oom {len(oomed)}" in lines[0]
+        assert "! oom, or both" in lines[1]  # the legend says which mark wins
+        assert sum(line.count("!") for line in lines[HEADER:]) == len(oomed)

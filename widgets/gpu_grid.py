@@ -3,9 +3,10 @@
 At 1024 GPUs there is no room for numbers, so each cell says three things at once,
 each readable without colour: the glyph's height is the memory used (▁ to ▇, and a bold
 █ at 95 % or more, where allocations start to fail), its colour the utilization,
-and an ``X`` (XID) or ``!`` (CUDA OOM or OOMKilled) on red replaces the glyph where
-something went wrong. Nodes flow left to right as blocks of cells behind a short label:
-the part of the node name every node shares is written once, in the summary.
+and an ``!`` (CUDA OOM or OOMKilled) or ``X`` (XID) on red replaces the glyph where
+something went wrong; a GPU with both shows ``!``. Nodes flow left to right as blocks
+of cells behind a short label: the part of the node name every node shares is written
+once, in the summary.
 
 A Line API widget: the grid keeps what each line shows and, on every `show`, repaints
 only the lines whose cells changed, so a quiet fleet costs a few cells over SSH, not
@@ -188,12 +189,15 @@ def util_colour(ratio: float | None) -> str | None:
 
 
 def event_mark(events: Iterable[GpuEvent]) -> str | None:
-    """``X`` beats ``!``: an XID means the GPU itself needs a reset or a drain."""
+    """``!`` beats ``X``: the OOM is what ties a GPU to its model's 5xx (the cause line
+    names the OOMed GPUs, and the summary counts them), and the XIDs an OOMing process
+    leaves behind (31 memory page fault, 43 stopped processing) would otherwise hide
+    every OOM. The detail pane lists both, and the summary counts each kind."""
     kinds = {e.kind for e in events}
-    if "xid" in kinds:
-        return XID_MARK
     if kinds & OOM_KINDS:
         return OOM_MARK
+    if "xid" in kinds:
+        return XID_MARK
     return None
 
 
@@ -260,7 +264,7 @@ def legend() -> Text:
     text.append(XID_MARK, style=ALERT_STYLE)
     text.append(" xid  ")
     text.append(OOM_MARK, style=ALERT_STYLE)
-    text.append(" oom  ")
+    text.append(" oom, or both  ")
     text.append(NO_DATA_GLYPH, style="dim")
     text.append(" no data", style="dim")
     return text
@@ -542,7 +546,8 @@ class GpuGrid(ScrollView, can_focus=True):
         utils = [g.util_ratio for g in gpus if g.util_ratio is not None]
         utils = [u for u in utils if math.isfinite(u)]
         full = sum(1 for g in gpus if (g.mem_ratio or 0.0) >= FULL_AT)
-        # Counted apart, unlike the cells: a GPU with an XID and an OOM counts in both.
+        # Counted apart, unlike the cells: a GPU with an XID and an OOM counts in both
+        # (its cell shows ``!``).
         kinds = [{e.kind for e in evs} for k, evs in self._events.items() if k in self._gpus]
         xid = sum(1 for ks in kinds if "xid" in ks)
         oom = sum(1 for ks in kinds if ks & OOM_KINDS)
