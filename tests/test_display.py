@@ -18,7 +18,7 @@ from textual.widgets import Static
 from tui.app import WarroomApp
 from tui.config import load_config
 from tui.severity import Level
-from widgets.ascii import MARKS, ascii_char, to_ascii
+from widgets.ascii import MARKS, ascii_char, ascii_key, to_ascii
 from widgets.health_table import STYLE, SYMBOL, HealthTable
 
 SICK = "codellama-34b-instruct"
@@ -55,6 +55,44 @@ def test_box_drawing_and_blocks_read_as_lines() -> None:
     assert to_ascii("▁▂▃▄▅▆▇█") == "__--==##"
     assert to_ascii("20.1%✖ 0.21%✓ 3.1%▲") == "20.1%X 0.21%v 3.1%^"
     assert to_ascii("plain ascii") == "plain ascii"
+
+
+def test_arrows_and_key_glyphs_read_as_words_where_the_line_has_room() -> None:
+    # One cell each, ← and → read as comparisons: "5xx < model" says less-than.
+    assert to_ascii("5xx ← codellama   ") == "5xx <- codellama  "
+    assert to_ascii("⏎ Accept  ⌫ Back         ▏^p") == "enter Accept  bksp Back  |^p"
+    # The room comes from the arrow's own column: never past a rule into the next one.
+    assert to_ascii("│ ← → ↑ ↓   │ move   │") == "| <- -> ^ v | move   |"
+    assert to_ascii("│ ← →│ move   │") == "| < >| move   |"
+    assert to_ascii("yes→ → The") == "yes> > The"  # no room: the one-cell stand-in
+    assert to_ascii("mem █≥95%  util") == "mem #>=95% util"
+    for text in ("5xx ← codellama   ", "⏎ Accept  ⌫ Back         ▏^p", "│ ← → ↑ ↓   │ x"):
+        assert cell_len(to_ascii(text)) == cell_len(text)
+    # For a widget laying out keys itself: names at their own width.
+    assert [ascii_key(k) for k in ("⏎", "⌫", "←", "^p", "esc")] == [
+        "enter", "bksp", "left", "^p", "esc"]  # fmt: skip
+
+
+async def test_ascii_arrows_and_keys_on_the_cause_line_key_line_and_help() -> None:
+    seen = {}
+    for width in (80, 120):  # at 80 the cause line says "5xx ← …"; at 120 every key fits
+        app = display_app(ascii=True)
+        async with app.run_test(size=(width, 30)) as pilot:
+            await settle(pilot)
+            seen[f"panes {width}"] = screen_text(app)
+            for key, name in [("t", "runbook"), ("question_mark", "help")]:
+                await pilot.press(key)
+                await settle(pilot)
+                seen[f"{name} {width}"] = screen_text(app)
+                await pilot.press("escape")
+                await settle(pilot)
+    for name, text in seen.items():
+        width = int(name.split()[-1])
+        assert all(len(line) == width for line in text.splitlines()), name
+    assert "5xx <- GPU OOM" in seen["panes 80"]  # the cause line; not "5xx < GPU OOM"
+    keys = seen["runbook 120"].splitlines()[-1]
+    assert "enter Accept" in keys and "bksp Back" in keys, keys
+    assert "<- -> ^ v" in seen["help 120"] and "<- -> ^ v" in seen["help 80"]
 
 
 async def walk_screens(pilot: Pilot[object], app: WarroomApp) -> list[tuple[str, str]]:

@@ -7,14 +7,22 @@ rewrites what is about to be written: Textual passes every rendered line of ever
 widget (borders, scrollbars, toasts and the footer included) through the app's
 filters, so nothing can slip past it.
 
-Each character keeps its width in cells: a line's layout was computed for the
-original, and a replacement of another width would shift or cut what follows.
+Each line keeps its width in cells: its layout was computed for the original, and a
+line of another width would shift or cut what follows. Most characters have a stand-in
+as wide as they are. A few would mislead at that width: ``5xx ← model`` read as
+``5xx < model`` is a comparison, ``⏎ Accept`` read as ``? Accept`` names no key. Those
+are written in their readable form (``<-``, ``enter``) where the line has blank cells
+to spare after them: the cells come out of the first long enough run of spaces that
+follows, short of any border or rule, so text moves right only up to that run.
+Where no run has room, the one-cell stand-in is written.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -36,6 +44,7 @@ MARKS: dict[str, str] = {
     "◆": "*",  # a GPU event on the grid
     "•": "*",
     "·": ".",
+    "▼": "v",  # an open branch of a tree
     "⏸": "=",  # replay paused
     "⚙": "*",
     "Σ": "S",
@@ -50,7 +59,7 @@ MARKS: dict[str, str] = {
     "≥": ">",
     "≤": "<",
     "≈": "~",
-    "→": ">",
+    "→": ">",  # the one-cell stand-ins, where `WIDE` finds no room
     "←": "<",
     "↑": "^",
     "↓": "v",
@@ -84,6 +93,32 @@ MARKS: dict[str, str] = {
     "▒": ":",
     "▓": "#",
 }
+
+WIDE: dict[str, str] = {
+    "←": "<-",
+    "→": "->",
+    "⏎": "enter",
+    "⌫": "bksp",
+    "≥": ">=",
+    "≤": "<=",
+}
+"""Readable forms wider than their character, written where the line has room for them."""
+
+KEY_NAMES: dict[str, str] = {
+    "⏎": "enter",
+    "⌫": "bksp",
+    "←": "left",
+    "→": "right",
+    "↑": "up",
+    "↓": "down",
+}
+"""Textual's key glyphs by name: a widget laying out keys in ASCII mode asks `ascii_key`
+first, so a narrow line drops a whole key rather than showing ``? Accept``."""
+
+
+def ascii_key(display: str) -> str:
+    """A key as Textual displays it (``⏎``, ``^p``), in ASCII at its readable width."""
+    return KEY_NAMES.get(display) or to_ascii(display)
 
 
 @lru_cache(maxsize=4096)
@@ -123,17 +158,65 @@ def ascii_char(char: str) -> str:
 
 
 def to_ascii(text: str) -> str:
-    """``text`` in ASCII, each character replaced in place, widths kept."""
+    """``text`` as one line in ASCII, as many cells wide as it was."""
     if text.isascii():
         return text
-    return "".join(ascii_char(c) for c in text)
+    return "".join(_ascii_line((text,)))
+
+
+def _is_rule(char: str) -> bool:
+    """A border, a table's column rule or the key line's thin rule: blank cells past one
+    belong to another column, so a wide form never takes them."""
+    return 0x2500 <= ord(char) <= 0x259F or char == "|"
+
+
+@lru_cache(maxsize=4096)
+def _ascii_line(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """Each of a line's segment texts in ASCII; the line keeps its width in cells, not
+    each segment (a segment may lose the spaces a wide form took, even all of them)."""
+    line = "".join(texts)
+    out = [ascii_char(c) for c in line]
+    runs = [[m.start(), m.end()] for m in re.finditer(" {2,}", line)]
+    """Runs of two spaces or more as [start, end]; a wide form moves the end left."""
+    for i, char in enumerate(line):
+        wide = WIDE.get(char)
+        if wide is None:
+            continue
+        need = cell_len(wide) - cell_len(char)
+        ahead = []
+        for run in runs:
+            if run[0] <= i:
+                continue
+            if any(_is_rule(c) for c in line[i + 1 : run[0]]):
+                break
+            ahead.append(run)
+        # A run keeps two spaces where it can (a gap between two key hints), at least one.
+        run = next((r for r in ahead if r[1] - r[0] >= need + 2), None) or next(
+            (r for r in ahead if r[1] - r[0] >= need + 1), None
+        )
+        if run is None:
+            continue
+        out[i] = wide
+        for j in range(run[1] - need, run[1]):
+            out[j] = ""
+        run[1] -= need
+    ends = [0]
+    for text in texts:
+        ends.append(ends[-1] + len(text))
+    return tuple("".join(out[a:b]) for a, b in pairwise(ends))
 
 
 class AsciiOnly(LineFilter):
     """Rewrites every line the app is about to write into ASCII."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if all(segment.text.isascii() for segment in segments):
+            return segments
+        texts = _ascii_line(tuple(segment.text for segment in segments))
         return [
-            segment if segment.text.isascii() else Segment(to_ascii(segment.text), *segment[1:])
-            for segment in segments
+            segment if text == segment.text else Segment(text, *segment[1:])
+            for segment, text in zip(segments, texts, strict=True)
+            # A segment whose spaces all went to a wide form is left out: Textual warns
+            # of empty segments. Controls have no text to lose.
+            if text or segment.control
         ]
