@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
+import select
 import socket
 import sys
 import time
@@ -248,7 +250,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a command whose reader went away early."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `warroom` command. Its output piped to a reader that stops early (``| head``)
+    ends it quietly with `EXIT_BROKEN_PIPE`, as Python's docs advise (signal module,
+    "Note on SIGPIPE"), not with a traceback."""
+    try:
+        code = _main(argv)
+        # Now, not at exit: a closed pipe found while Python flushes on its way out is
+        # printed as "Exception ignored" and cannot be caught.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        if not _reader_gone(sys.stdout):
+            raise  # some other pipe or socket: not ours to hide
+        # Whatever is still buffered goes nowhere, so the flush at exit finds no pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _reader_gone(stream: Any) -> bool:
+    """True when ``stream`` is a pipe whose reading end is closed; True too where that
+    cannot be asked (no poll), as stdout is what a command writes to."""
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(mask & (select.POLLERR | select.POLLHUP) for _, mask in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return True
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         match args.command:
