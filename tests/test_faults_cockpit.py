@@ -218,9 +218,9 @@ KUBE_FAULTS = [
     KubeFault(
         "404 on the write",
         scripted("patch", DEPLOYMENTS, 404, "NotFound", 'deployments.apps "llm-gateway" not found'),
-        said=[(f'Not found while patching {GATEWAY} (dry run) (404) (deployments.apps '
-               '"llm-gateway" not found); check the namespace and names under mitigations in '
-               "the config.", "error")],
+        # The server's own 404 text is not pasted: what was asked for names it all.
+        said=[(f"Not found while patching {GATEWAY} (dry run) (404); check the namespace "
+               "and names under mitigations in the config.", "error")],
         timeline=["action.requested", "action.failed"],
     ),
     # A conflict reads the object again and asks again; this engineer then cancels.
@@ -265,9 +265,8 @@ KUBE_FAULTS = [
         scripted("get", DEPLOYMENTS, 404, "NotFound", 'deployments.apps "llm-gatway" not found'),
         settings={"gateway_deployment": "llm-gatway"},
         confirms=False,
-        said=[(f'Not found while reading Deployment {NS}/llm-gatway (404) (deployments.apps '
-               '"llm-gatway" not found); check the namespace and names under mitigations in '
-               "the config.", "error")],
+        said=[(f"Not found while reading Deployment {NS}/llm-gatway (404); check the "
+               "namespace and names under mitigations in the config.", "error")],
         timeline=[],
     ),
     KubeFault(

@@ -538,10 +538,19 @@ class Mitigator:
             )
         if status == 403:
             return ActionError(f"Kubernetes RBAC forbids {what} (403){detail}.")
+        # A 404's body is the server's, not a sentence for the engineer (a resource path,
+        # an emulator's advice): what was asked for says it all. No "[mitigations]": a
+        # toast reads brackets as markup and drops the word.
+        if status == 404 and what.startswith("listing "):
+            # A list answers 200 in an empty namespace: a 404 is a kind not served at all.
+            return ActionError(
+                f"The Kubernetes API at {self.host} has no {what.removeprefix('listing ')} "
+                "(404); check that it serves that kind, and the namespace under mitigations "
+                "in the config."
+            )
         if status == 404:
             return ActionError(
-                # No "[mitigations]": a toast reads brackets as markup and drops the word.
-                f"Not found while {what} (404){detail}; check the namespace and names under "
+                f"Not found while {what} (404); check the namespace and names under "
                 "mitigations in the config."
             )
         if status in (409, 422) and "patching" in what:
