@@ -188,7 +188,7 @@ async def test_scale_to_zero_needs_the_name_typed(
         await choose(pilot, "scale-down")
         apply = app.screen.query_one("#ca-apply", Button)
         assert apply.disabled
-        await press(pilot, "tab", *MODEL_DEPLOYMENT[:-1])
+        await press(pilot, *MODEL_DEPLOYMENT[:-1])  # the focus starts in the name field
         assert apply.disabled
         app.screen.query_one("#ca-typed").focus()
         await press(pilot, MODEL_DEPLOYMENT[-1])

@@ -132,7 +132,7 @@ def test_mitigation_confirmation(
     snap_compare, plan: Plan, production: bool, size: tuple[int, int]
 ) -> None:
     """The exact change, old -> new, Cancel focused; production framed in red, and a
-    rollback waiting for its Deployment's name to be typed."""
+    rollback waiting for its Deployment's name to be typed, the focus in that field."""
     assert snap_compare(_Confirming(plan, production), terminal_size=size)
 
 

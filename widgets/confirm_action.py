@@ -3,7 +3,10 @@
 Shows the cluster and namespace (production marked), every field old -> new, and what
 happens on Apply (a server-side dry run, then the change, both recorded). A destructive
 plan (a rollback, scaling to zero) also needs the object's name typed before Apply
-enables. Escape, `n` and Cancel all dismiss with False.
+enables: the focus then starts in that field, so the name's letters are typed there
+(an `n` is a letter, not a cancel), and Enter there applies once the name is whole.
+Escape, `n` (outside the field) and Cancel all dismiss with False. The mitigation menu
+and the canary screen's abort both confirm through this one screen.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class ConfirmAction(ModalScreen[bool]):
     ConfirmAction.-production #ca-where { color: $error; text-style: bold; }
     ConfirmAction #ca-changes { margin: 1 0; }
     ConfirmAction Horizontal { height: auto; width: 100%; align: right middle; }
+    /* A prompt, not a value: dim and italic, unlike the typed name. */
+    ConfirmAction #ca-typed > .input--placeholder { color: $text-disabled; text-style: italic; }
     ConfirmAction Button { margin-left: 2; }
     """
 
@@ -60,7 +65,7 @@ class ConfirmAction(ModalScreen[bool]):
             )
             if self.must_type:
                 yield Static(f"No key undoes this: type {self.must_type} to enable Apply.")
-                yield Input(placeholder=self.must_type, id="ca-typed")
+                yield Input(placeholder=f"type {self.must_type} to confirm", id="ca-typed")
             with Horizontal():
                 yield Button("Cancel", id="ca-cancel", variant="primary")
                 yield Button("Apply", id="ca-apply", variant="error", disabled=bool(self.must_type))
@@ -86,12 +91,25 @@ class ConfirmAction(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.set_class(self.production, "-production")
-        # Cancel holds the focus: an Enter pressed by habit does nothing harmful.
-        self.query_one("#ca-cancel", Button).focus()
+        if self.must_type:
+            # The name is what is asked for: on Cancel, its first `n` would cancel (issue
+            # 22). An Enter by habit in the empty field still does nothing.
+            self.query_one("#ca-typed", Input).focus()
+        else:
+            # Cancel holds the focus: an Enter pressed by habit does nothing harmful.
+            self.query_one("#ca-cancel", Button).focus()
 
     @on(Input.Changed, "#ca-typed")
     def _typed(self, event: Input.Changed) -> None:
         self.query_one("#ca-apply", Button).disabled = event.value.strip() != self.must_type
+
+    @on(Input.Submitted, "#ca-typed")
+    def _submitted(self, event: Input.Submitted) -> None:
+        # The whole name typed, then Enter: as deliberate as pressing Apply.
+        if event.value.strip() == self.must_type:
+            self._close(True)
+        else:
+            self.app.bell()
 
     @on(Button.Pressed, "#ca-apply")
     def _apply(self) -> None:
