@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tui.canary import ENV, CanaryPolicy, Reading, Side, judge, policy_from_env
+from tui.canary import (
+    ENV,
+    CanaryPolicy,
+    Reading,
+    Side,
+    binomial_tail,
+    judge,
+    policy_from_env,
+)
 
 POLICY = CanaryPolicy()
 HELD = POLICY.stage_hold_s
@@ -34,22 +42,26 @@ def read(side: Side | None = None, baseline: Side | None = BASELINE) -> Reading:
 TERRIBLE = canary(errors=500, p99_s=30.0)
 
 
-def test_hold_not_reached_waits_even_when_the_canary_is_terrible() -> None:
-    v = judge(POLICY, 0, HELD - 1, read(TERRIBLE))
+def test_a_healthy_canary_waits_for_the_hold_before_advancing() -> None:
+    v = judge(POLICY, 0, HELD - 1, read(canary(errors=12, p99_s=2.7)))
     assert v.decision == "wait"
     assert (v.metric, v.value, v.threshold) == ("hold", HELD - 1, HELD)
     assert v.reason.startswith("Holding 5 % for the hold time:")
     assert "299 of 300 s" in v.reason
 
 
-def test_min_requests_not_reached_waits_even_when_the_canary_is_terrible() -> None:
-    short = canary(requests=POLICY.min_requests - 1, errors=250, p99_s=30.0)
+def test_min_requests_not_reached_waits_while_a_regression_is_not_significant() -> None:
+    """2 % errors against a 1.5 % gate over 499 requests, and a p99 of 30 s: both past
+    their gates, neither significant yet (10 errors are what a canary at the gate shows
+    one time in five; a p99 from fewer than MIN_REQUESTS is not judged)."""
+    short = canary(requests=POLICY.min_requests - 1, errors=10, p99_s=30.0)
     v = judge(POLICY, 0, HELD * 10, read(short))
     assert v.decision == "wait"
     assert (v.metric, v.value, v.threshold) == ("requests", 499, 500)
     assert v.samples == 499
     assert v.reason.startswith("Holding 5 % for more requests:")
     assert "499 of 500 requests" in v.reason
+    assert not any(g.passed for g in v.gates)
 
 
 def test_both_short_says_both_and_blames_the_hold() -> None:
@@ -62,7 +74,9 @@ def test_both_short_says_both_and_blames_the_hold() -> None:
 
 
 def test_waiting_still_shows_the_gates_without_deciding_on_them() -> None:
-    v = judge(POLICY, 0, 10, read(TERRIBLE))
+    """5 % errors over 40 requests (2 of them) and a slow p99: past both gates, but two
+    errors in forty are what a canary at the 1.5 % gate shows one time in eight."""
+    v = judge(POLICY, 0, 10, read(canary(requests=40, errors=2, p99_s=30.0)))
     assert v.decision == "wait"
     assert [g.metric for g in v.gates] == ["error_rate", "p99"]
     assert not any(g.passed for g in v.gates)
@@ -73,6 +87,84 @@ def test_once_hold_and_min_requests_are_reached_it_decides() -> None:
     assert judge(POLICY, 0, HELD, read(at_minimum)).decision == "rollback"
     healthy = canary(requests=POLICY.min_requests, errors=5)
     assert judge(POLICY, 0, HELD, read(healthy)).decision == "advance"
+
+
+# --- a regression already significant does not wait for the hold (issue 22 item 4) ---------
+
+
+def test_a_significant_error_regression_rolls_back_during_the_hold() -> None:
+    v = judge(POLICY, 0, 10, read(TERRIBLE))
+    assert v.decision == "rollback"
+    assert (v.metric, v.value, v.threshold) == ("error_rate", 0.5, 0.015)
+    assert v.reason.startswith("Error rate and p99 regressed at 5 %:")
+    assert v.reason.endswith(
+        "over 1000 requests, already significant 10 s into the 300 s hold (500 errors, p < 0.0001)."
+    )
+
+
+def test_an_error_regression_is_significant_on_few_requests_when_it_is_large() -> None:
+    """bad-canary-errors' first seconds at 5 %: 3 % errors against a 0.15 % gate. Three
+    errors in 107 requests are beyond chance (p 0.0007) although the hold has barely
+    started and the requests are a fifth of the minimum; one error in 42 is not."""
+    baseline = Side(2037, 2.1, 2.36)
+    first = judge(POLICY, 0, 10, Reading(Side(42, 1.3, 2.36), baseline))
+    assert first.decision == "wait"
+    assert [g.passed for g in first.gates] == [False, True]
+    later = judge(POLICY, 0, 25, Reading(Side(107, 3.3, 2.36), baseline))
+    assert later.decision == "rollback" and later.metric == "error_rate"
+    assert (
+        "over 107 requests, already significant 25 s into the 300 s hold (3 errors, p = 0.0007)."
+        in (later.reason)
+    )
+
+
+def test_a_p99_regression_rolls_back_during_the_hold_from_min_requests_on() -> None:
+    """A quantile carries no count of the requests past the gate: MIN_REQUESTS is what
+    makes a p99 significant, the hold is not."""
+    slow = canary(requests=POLICY.min_requests - 1, errors=5, p99_s=4.1)
+    assert judge(POLICY, 0, 60, read(slow)).decision == "wait"
+    enough = canary(requests=POLICY.min_requests, errors=5, p99_s=4.1)
+    v = judge(POLICY, 0, 60, read(enough))
+    assert (v.decision, v.metric) == ("rollback", "p99")
+    assert v.reason.endswith("over 500 requests, already significant 60 s into the 300 s hold.")
+
+
+def test_only_the_significant_gates_are_named_in_an_early_rollback() -> None:
+    v = judge(POLICY, 0, 30, read(canary(requests=300, errors=60, p99_s=30.0)))
+    assert (v.decision, v.metric) == ("rollback", "error_rate")
+    assert v.reason.startswith("Error rate regressed at 5 %: canary 20.00 % > gate 1.50 %")
+    assert [g.passed for g in v.gates] == [False, False]
+
+
+def test_a_canary_at_its_gate_is_not_significant() -> None:
+    at_line = canary(requests=400, errors=6)  # 1.5 %: exactly the gate
+    assert judge(POLICY, 0, 30, read(at_line)).decision == "wait"
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "p", "expected"),
+    [
+        (0, 10, 0.1, 1.0),
+        (11, 10, 0.1, 0.0),
+        (1, 10, 0.0, 0.0),
+        (1, 1, 0.5, 0.5),
+        (2, 40, 0.015, 0.120892),
+        (3, 129, 0.001368, 0.000787),
+        (10, 10, 0.5, 0.5**10),
+    ],
+)
+def test_binomial_tail(k: int, n: int, p: float, expected: float) -> None:
+    assert binomial_tail(k, n, p) == pytest.approx(expected, rel=1e-3)
+
+
+def test_the_binomial_tail_of_a_large_window_is_quick_and_tiny() -> None:
+    assert binomial_tail(20_000, 1_000_000, 0.019) < 1e-10
+
+
+def test_the_policy_significance_moves_the_early_rollback() -> None:
+    few = read(canary(requests=100, errors=5))  # 5 % against 1.5 %: p ≈ 0.019
+    assert judge(POLICY, 0, 30, few).decision == "wait"
+    assert judge(CanaryPolicy(significance=0.05), 0, 30, few).decision == "rollback"
 
 
 # --- cold weights ---------------------------------------------------------------------------

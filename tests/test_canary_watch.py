@@ -76,8 +76,11 @@ def test_a_decision_enters_the_history_once() -> None:
         state = watch.observe(T0 + t, bad, weight=5)
     assert state.verdict is not None and state.verdict.decision == "rollback"
     assert [v.decision for _, v in state.history] == ["rollback"]
-    assert state.history[0][0] == T0 + 301
+    # 600 canary requests past the p99 gate: significant at the first look, without the
+    # hold (issue 22 item 4), and not entered again at the next ones.
+    assert state.history[0][0] == T0
     assert "p99 regressed at 5 %" in state.history[0][1].reason
+    assert "already significant 0 s into the 300 s hold" in state.history[0][1].reason
 
 
 def test_weight_falling_to_zero_is_said_and_clears_the_stage() -> None:

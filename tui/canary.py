@@ -6,6 +6,9 @@ The gotchas it exists for (seed: deploy-inference-gateway): a window too short t
 anything, cold weights that look like a regression, a baseline serving another model
 version, and error rate and p99 moving independently. Warm-up traffic never reaches the
 judge: the figures it is given start when the stage's real traffic started.
+
+The hold and the minimum of requests are what a promotion waits for; a rollback does not
+wait for them once the regression is significant (see `significant_failures`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ class CanaryPolicy:
     error_rate_floor: float = 0.001
     """The error-rate gate is never below this: with a baseline of zero errors, one failed
     request in a thousand is noise, not a regression."""
+    significance: float = 0.001
+    """Before the hold is over, an error rate past its gate rolls back once a canary no
+    worse than the gate would show that many errors less often than this: the chance of
+    rolling back a good canary on one look. The looks of one stage share their window,
+    so they are far from independent chances of a false alarm."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +196,88 @@ def judge(policy: CanaryPolicy, stage: int, elapsed_s: float, reading: Reading) 
         return _no_figures(pct, canary, baseline)
     gates = _gates(policy, canary, baseline)
     if elapsed_s < policy.stage_hold_s or canary.requests < policy.min_requests:
+        # Only a promotion waits for the hold: a regression already significant rolls back
+        # now, as a failed measurement aborts an Argo Rollouts analysis at once (its
+        # `failureLimit` defaults to 0, analysis/analysis.go `assessMetricStatus`) and
+        # Flagger rolls back on its `threshold` of failed checks, not at the end of the
+        # analysis (pkg/controller/scheduler.go). A gate failed on too few requests is
+        # neither pass nor fail yet: Argo's "inconclusive", here a wait.
+        failed = significant_failures(policy, canary, gates)
+        if failed:
+            return _rollback(
+                policy, pct, _count(canary.requests), failed, gates,
+                early=_early(policy, elapsed_s, canary, failed[0]),
+            )  # fmt: skip
         return _wait(policy, pct, elapsed_s, canary, gates)
     return _decide(policy, stage, canary, baseline, gates)
+
+
+def significant_failures(policy: CanaryPolicy, canary: Side, gates: tuple[Gate, ...]) -> list[Gate]:
+    """The failed gates whose failure is already beyond chance, error rate first.
+
+    Error rate: the canary's whole errors against a binomial at the gate's rate — were
+    the canary exactly at its gate, would it show this many errors or more out of this
+    many requests less often than `CanaryPolicy.significance`? Three errors in 128
+    requests against a 0.14 % gate is one such (p ≈ 0.0008); one in 40 is not.
+
+    p99: a quantile says nothing about how many requests sit past the gate, so there is
+    no such test; a p99 from at least ``min_requests`` requests (five past the 99th
+    percentile at the default) is taken as significant, without the hold."""
+    out: list[Gate] = []
+    for gate in gates:
+        if gate.passed:
+            continue
+        if gate.metric == "error_rate":
+            if error_p_value(policy, canary, gate) < policy.significance:
+                out.append(gate)
+        elif canary.requests >= policy.min_requests:
+            out.append(gate)
+    return out
+
+
+def error_p_value(policy: CanaryPolicy, canary: Side, gate: Gate) -> float:
+    """The chance that a canary failing requests at exactly the gate's rate shows at
+    least the canary's errors. Counts from Prometheus are extrapolated (``increase()``
+    gives 2.6 errors): errors are rounded down and requests up, which errs toward
+    waiting."""
+    return binomial_tail(int(canary.errors), math.ceil(canary.requests), gate.threshold)
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), summed from k up in log space."""
+    if k <= 0:
+        return 1.0
+    if k > n or p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    if k <= n * p:
+        return 1.0  # at or below the mean: nowhere near significant, no need to sum
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = math.lgamma(n + 1)
+    total = 0.0
+    for i in range(k, n + 1):
+        term = math.exp(
+            base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        )
+        total += term
+        # Past the mean the terms fall geometrically: the rest adds nothing a double holds.
+        if term <= total * 1e-16:
+            break
+    return min(1.0, total)
+
+
+def _early(policy: CanaryPolicy, elapsed_s: float, canary: Side, first: Gate) -> str:
+    """Why a rollback did not wait for the hold and the minimum of requests."""
+    held = f"already significant {_secs(elapsed_s)} s into the {_secs(policy.stage_hold_s)} s hold"
+    if first.metric == "error_rate":
+        p = error_p_value(policy, canary, first)
+        return f"{held} ({int(canary.errors)} errors, p {_p(p)})"
+    return held
+
+
+def _p(p: float) -> str:
+    return "< 0.0001" if p < 0.0001 else f"= {p:.4f}"
 
 
 def _refuse_other_model(pct: int, canary: Side | None, baseline: Side | None) -> Verdict | None:
@@ -300,6 +388,7 @@ def _rollback(
     samples: int,
     failed: list[Gate],
     gates: tuple[Gate, ...],
+    early: str | None = None,
 ) -> Verdict:
     first = failed[0]
     if len(failed) == 1:
@@ -308,9 +397,10 @@ def _rollback(
         parts = ", ".join(f"{_NAMES[g.metric]} {_failure(policy, g)}" for g in failed)
         names = " and ".join(_NAMES[g.metric] for g in failed)
         reason = f"{names} regressed at {pct} %: {parts},"
+    tail = f", {early}" if early else ""
     return Verdict(
         "rollback",
-        f"{_capitalized(reason)} over {samples} requests.",
+        f"{_capitalized(reason)} over {samples} requests{tail}.",
         pct,
         metric=first.metric,
         value=first.canary,
