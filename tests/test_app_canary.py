@@ -279,3 +279,32 @@ async def test_watch_reads_the_route_weight_and_offers_the_rollback(
         await pilot.press("A")
         await idle(pilot)
         assert isinstance(app.screen, MitigationMenu)
+
+
+async def test_abort_at_100_percent_leaves_no_hold_line_under_the_rollback(
+    tmp_path: Path,
+) -> None:
+    """Issue 22 item 6: aborted 90 s into the 100 % stage, the view kept "Holding 100 %
+    for the hold time: 90.6 of 300 s" under "rolled back … drained to 0 in 2 s"."""
+    timeline = Timeline(tmp_path / "t.jsonl")
+    drive = SteppedDrive(timeline, hold_at_s=1080)
+    app = frozen_demo_app("good-canary", timeline=timeline, drive=drive)
+    async with app.run_test(size=SIZE) as pilot:
+        state = await held(pilot, drive)
+        assert state.stage_pct == 100
+        assert "Holding 100 % for the hold time" in view_text(app)
+        await pilot.press("A")
+        await idle(pilot)
+        assert isinstance(app.screen, ConfirmAction)
+        app.screen.query_one(Input).value = "llm-gateway-canary"
+        await idle(pilot)
+        await pilot.click("#ca-apply")
+        drive.until = float("inf")
+        state = await until(pilot, drive, "rolled-back", "failed")
+        assert state.phase == "rolled-back"
+        text = view_text(app)
+        assert "in-flight requests drained to 0" in text
+        # The log keeps what was said at its time; nothing says it holds "now".
+        assert not [line for line in text.splitlines() if line.startswith("now")], text
+        assert "for the hold time: 90 of 300 s" not in text
+        assert text.rstrip().splitlines()[-2].endswith("drained to 0 in 2 s.")

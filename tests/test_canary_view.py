@@ -7,6 +7,7 @@ import io
 import re
 from dataclasses import replace
 
+import pytest
 from rich.console import Console, RenderableType
 from rich.style import Style
 from textual.app import App, ComposeResult
@@ -336,3 +337,62 @@ def test_stages_promoted_past_by_hand_read_skipped_not_passed() -> None:
         line = stage_line(text, pct)
         assert line.startswith("»") and "skipped: promoted by hand" in line
     assert stage_line(text, 100).startswith("✓")
+
+
+# --- issue 22 item 6: a decided drive keeps no "Holding … for the hold time" line ---------
+
+HOLDING_100 = Verdict(
+    "wait",
+    "Holding 100 % for the hold time: 90.6 of 300 s, 7850 of 500 requests.",
+    100,
+    metric="hold",
+    value=90.6,
+    threshold=300.0,
+    samples=7850,
+    gates=GATES,
+)
+ABORTED_AT_100 = DriveState(
+    phase="rolled-back",
+    stage=3,
+    stage_pct=100,
+    stage_started=ROLLED_BACK_AT - 92,
+    elapsed_s=90.6,
+    reading=Reading(Side(7850, 7, 2.33, "2024-07-23"), BASELINE),
+    verdict=HOLDING_100,
+    history=((ADVANCED_AT, ADVANCE),),
+    message="rolled back: Roll back the canary, drained: done; in-flight requests drained "
+    "to 0 in 2 s.",
+)
+
+
+@pytest.mark.parametrize(
+    ("phase", "message"),
+    [
+        ("rolled-back", ABORTED_AT_100.message),
+        ("rolling-back", "rolling back at 100 %: aborted by sre@bastion"),
+        ("failed", "the rollback did not complete: the route refused the change."),
+    ],
+)
+async def test_a_decided_drive_drops_the_hold_line(phase: str, message: str) -> None:
+    app = _One()
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(CanaryView)
+        widget.show(replace(ABORTED_AT_100, phase=phase, message=message), POLICY, ROLLED_BACK_AT)
+        await pilot.pause()
+        text = plain(widget.render(), width=widget.size.width)
+        assert "Holding" not in text and "hold time" not in text
+        assert message in text
+        # The figures it stopped on stay: the stage's row and the gates.
+        assert "90/300 s" in stage_line(text, 100)
+        assert "error rate" in text
+
+
+async def test_a_live_stage_still_shows_its_hold_line() -> None:
+    app = _One()
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(CanaryView)
+        live = replace(ABORTED_AT_100, phase="ramping", message="stage 100 %: …")
+        widget.show(live, POLICY, ROLLED_BACK_AT)
+        await pilot.pause()
+        text = plain(widget.render(), width=widget.size.width)
+        assert "now      wait     Holding 100 % for the hold time: 90.6 of 300 s" in text

@@ -44,6 +44,9 @@ DECISION_STYLE: dict[str, str] = {
     "no-data": "dim",
 }
 
+PENDING = ("wait", "no-data")
+"""Verdicts that decide nothing: they say where a live stage stands, not how it ended."""
+
 DONE, CURRENT, FAILED, FUTURE, SKIPPED = "✓", "▶", "✗", "·", "»"
 PASS, FAIL, UNKNOWN = "✓", "✗", "?"
 BAR_FULL, BAR_EMPTY = "█", "░"
@@ -217,7 +220,8 @@ StageStatus = Literal["done", "current", "failed", "future", "skipped"]
 
 def ladder(state: DriveState, policy: CanaryPolicy, now: float, width: int) -> Table:
     """One row per stage. The current stage's bar fills over the hold, and its request
-    count stands against the minimum: both must be met before the judge decides."""
+    count stands against the minimum: both must be met before a stage passes (a
+    significant regression rolls back sooner)."""
     table = Table.grid(padding=(0, 1), pad_edge=False)
     table.add_column(width=1)
     table.add_column(justify="right", width=5)
@@ -427,10 +431,17 @@ def history_row(when: float | None, verdict: Verdict) -> Table:
 def footer(state: DriveState, message: bool = True) -> list[RenderableType]:
     """The verdict in hand when the history does not already end with it (a wait is
     never in the history), lined up with the history as ``now``; then the last log line
-    unless it says the same (or ``message`` is False: the log shows it)."""
+    unless it says the same (or ``message`` is False: the log shows it).
+
+    Once the drive is decided (rolling back, rolled back, promoted, refused, failed) a
+    wait or a no-data in hand is no longer "now": an abort at 100 % left "Holding 100 %
+    for the hold time: 90.6 of 300 s" under "rolled back" (issue 22). The last line,
+    the final state, stands alone."""
     out: list[RenderableType] = []
     latest = state.history[-1][1] if state.history else None
     verdict = state.verdict
+    if verdict is not None and state.phase in DECIDED and verdict.decision in PENDING:
+        verdict = None
     if verdict is not None and verdict != latest:
         out.append(history_row(None, verdict))
     if message and state.message and (verdict is None or state.message != verdict.reason):
