@@ -207,6 +207,8 @@ class WarroomApp(App[int]):
             self.context,
             cluster=self._cluster_label(),
             production=self.production,
+            # A demo's clock runs --speed times the wall's (replay says its own speed).
+            speed=1.0 if self.replay is not None else getattr(self.clock, "speed", 1.0),
             id="status",
         )
         yield HealthTable(self.config.slo, wall=self.config.display.wall, id="health")

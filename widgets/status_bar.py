@@ -30,6 +30,7 @@ class StatusBar(Static):
         *,
         cluster: str | None = None,
         production: bool = False,
+        speed: float = 1.0,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -38,6 +39,9 @@ class StatusBar(Static):
         self.cluster = cluster
         """Where mitigations would act (kube context and namespace), when they can."""
         self.production = production
+        self.speed = speed
+        """How much faster than the wall the clock runs (a demo at ``--speed 60``): the
+        times and ages on the line are the clock's, so it says so as replay does."""
         self._text: Text | None = None
 
     def show(
@@ -62,6 +66,10 @@ class StatusBar(Static):
             # Which exporters the figures come from: found in Prometheus or pinned in config.
             line.append(f" ({' · '.join(snapshot.stack)})")
         line.append_text(Text.assemble(sep, self.context))
+        if self.speed != 1:
+            # Beside the context, where replay puts its own: 17:12:04Z at 17:04:40 wall
+            # time must not read as a clock gone wrong.
+            line.append(f" ▶ {self.speed:g}x", style="bold")
         if self.cluster:
             line.append_text(Text.assemble(sep, "⚙ ", self.cluster))
             if self.production:
