@@ -87,3 +87,45 @@ async def test_the_429_line_never_asks_for_a_layout() -> None:
         line.show(())
         assert "429s by API key: none" in text(line)
         assert asked == [False, False]
+
+
+async def test_the_incident_clock_starts_at_the_first_crossing() -> None:
+    """gpu-oom breaks its 5xx SLO a few minutes in; frozen 20 minutes in, the top line says
+    when the incident began, as the report reckons it, and how long it has run."""
+    from demo_app import EPOCH, frozen_demo_app, settle
+
+    app = frozen_demo_app("gpu-oom", at_s=1200)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        assert app.incident_since is not None
+        began = app.incident_since - EPOCH
+        assert 180 <= began <= 360, began  # the scenario's OOMs start at minute 3
+        line = text(app.query_one(StatusBar))
+        assert f"incident {utc(app.incident_since):%H:%M}Z, " in line
+        report = app.incident_report()
+        assert report is not None and report.start == app.incident_since
+
+
+async def test_a_healthy_fleet_has_no_incident_clock() -> None:
+    from demo_app import frozen_demo_app, settle
+
+    app = frozen_demo_app("healthy")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        assert app.incident_since is None
+        assert "incident" not in text(app.query_one(StatusBar))
+
+
+async def test_at_80_columns_the_top_line_keeps_to_one_row() -> None:
+    """What drops first on a narrow screen: the product name, then the incident clock;
+    what the line is for (source, freshness, breaching) stays, on one row."""
+    from demo_app import frozen_demo_app, settle
+
+    app = frozen_demo_app("bad-canary-p99")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.query_one(StatusBar)
+        assert bar.size.height == 1
+        line = text(bar)
+        assert "breaching" in line and " old" in line
+        assert "warroom" not in line

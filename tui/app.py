@@ -192,6 +192,8 @@ class WarroomApp(App[int]):
         self._refreshing = False
         """A refresh is running (until its recording is written): the next waits for it."""
         self._refresh_started: float | None = None
+        self.incident_since: float | None = None
+        """When the incident began (`incident_span`'s start), for the top line's clock."""
         """When the refresh in flight started, until its data (or failure) is in."""
 
     @property
@@ -263,6 +265,15 @@ class WarroomApp(App[int]):
 
     def on_mount(self) -> None:
         self.query_one(HealthTable).focus()
+        # The incident's first entry (its opening, on this clock) starts its clock.
+        from tui.report import incident_span
+
+        record = self.timeline or self.report_timeline
+        try:
+            first = record.entries()[:1] if record is not None else []
+        except OSError:
+            first = []
+        self._incident_began(incident_span((), first)[0])
         # Read once already (its XIDs): lines it had to skip are said once, here.
         damage = self.report_timeline.damage_note() if self.report_timeline else None
         if damage:
@@ -291,6 +302,12 @@ class WarroomApp(App[int]):
             return
         self.history_note = None
         self.tracker.backfill(points)
+        # The incident began at its first crossing, if the history holds one before the
+        # timeline's first entry (as the report reckons it).
+        from tui.report import crossings, incident_span
+
+        began, _ = incident_span(crossings(points, self.config.slo), ())
+        self._incident_began(began)
         if self.tracker.current is not None:
             # Before the first refresh lands the plots wait for it: drawing them twice
             # would only delay the first data on screen.
@@ -479,14 +496,24 @@ class WarroomApp(App[int]):
             # The panes are fresh but the grid is not: say why, and how old it is.
             age = human_age(now - read_at.timestamp())
             reason = f"{snap.gpu_error.rstrip('.')}; the GPU grid shows data {age} old."
+        breaching = self._breaching(snap) if snap else 0
+        if breaching and snap is not None:
+            self._incident_began(snap.taken_at.timestamp())
         self.query_one(StatusBar).show(
             snap,
             now,
             error=reason,
-            breaching=self._breaching(snap) if snap else 0,
+            breaching=breaching,
             sort=self.query_one(HealthTable).sort_label,
             late_s=self._refresh_late_s(),
+            incident_since=self.incident_since,
         )
+
+    def _incident_began(self, at: float | None) -> None:
+        """The incident clock starts at the earliest sign of it: the timeline's first
+        entry, the first crossing in the history, or the first breach seen live."""
+        if at is not None and (self.incident_since is None or at < self.incident_since):
+            self.incident_since = at
 
     def on_resize(self) -> None:
         # The table takes the rows it needs but leaves the lower half at least

@@ -467,7 +467,7 @@ def build_report(
     reached = next((s.text.removeprefix("Reached: ") for s in reversed(path)
                     if s.text.startswith("Reached: ")), None)  # fmt: skip
     cause, items = suggest_root_cause(snapshot, causes, numbers, reached, slo)
-    start, end = _span(found, entries)
+    start, end = incident_span(found, entries)
     groups = group_events(all_events(entries, events))
     done = mitigations(entries)
     report = Report(
@@ -513,11 +513,12 @@ def apply(report: Report, o: Overrides) -> Report:
     )  # fmt: skip
 
 
-def _span(
+def incident_span(
     found: Sequence[Crossing], entries: Sequence[Mapping[str, Any]]
 ) -> tuple[float | None, float | None]:
     """Start: the first crossing (or the first timeline entry, if earlier). End: the last
-    recovery, once nothing is over a line any more; None while something still is."""
+    recovery, once nothing is over a line any more; None while something still is. The
+    top line's incident clock reckons the start the same way (`WarroomApp`)."""
     starts = [c.at for c in found if c.crossed]
     starts += [_at(e) for e in entries[:1]]
     start = min(starts, default=None)

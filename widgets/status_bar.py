@@ -7,6 +7,8 @@ flight past its interval (a slow source) is said too, with how long it has been 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
@@ -53,44 +55,57 @@ class StatusBar(Static):
         breaching: int = 0,
         sort: str = "severity",
         late_s: float | None = None,
+        incident_since: float | None = None,
     ) -> None:
         """Redraw only when the words change: the age ticks once a second, not per frame.
 
         ``late_s``: how long the refresh in flight has been out, when that is longer than
-        the refresh interval (None otherwise)."""
+        the refresh interval (None otherwise). ``incident_since``: when the open incident
+        began (its clock's seconds), shown with how long it has run."""
         sep = (" │ ", "dim")
-        # At 80 columns every cell counts: the product name goes before any figure does.
-        brand = ("warroom", "bold") if self.size.width >= 100 else ""
-        line = Text.assemble(brand, sep if brand else "", (self.source, "bold"))
+        # Each part with its rank: on a narrow screen the lowest go first, so the line
+        # keeps to one row (a wrapped top line pushes every pane down a row).
+        parts: list[tuple[int, Text]] = []
+        parts.append((1, Text.assemble(("warroom", "bold"), sep)))
+        parts.append((9, Text(self.source, style="bold")))
         if snapshot is not None and snapshot.stack:
             # Which exporters the figures come from: found in Prometheus or pinned in config.
-            line.append(f" ({' · '.join(snapshot.stack)})")
-        line.append_text(Text.assemble(sep, self.context))
+            parts.append((2, Text(f" ({' · '.join(snapshot.stack)})")))
+        parts.append((6, Text.assemble(sep, self.context)))
         if self.speed != 1:
             # Beside the context, where replay puts its own: 17:12:04Z at 17:04:40 wall
             # time must not read as a clock gone wrong.
-            line.append(f" ▶ {self.speed:g}x", style="bold")
+            parts.append((8, Text(f" ▶ {self.speed:g}x", style="bold")))
         if self.cluster:
-            line.append_text(Text.assemble(sep, "⚙ ", self.cluster))
+            cluster = Text.assemble(sep, "⚙ ", self.cluster)
             if self.production:
-                line.append(" PRODUCTION", style="bold reverse red")
+                cluster.append(" PRODUCTION", style="bold reverse red")
+            parts.append((7 if self.production else 4, cluster))
         if snapshot is None:
-            line.append("  waiting for first data…" if error is None else "  no data yet")
+            parts.append(
+                (9, Text("  waiting for first data…" if error is None else "  no data yet"))
+            )
             if late_s is not None:
-                line.append_text(_late(late_s, sep))
+                parts.append((9, _late(late_s, sep)))
         else:
             read_at = snapshot.stale_since or snapshot.taken_at
             age = human_age(now - read_at.timestamp())
-            line.append_text(Text.assemble(sep, f"{snapshot.taken_at:%H:%M:%S}Z "))
+            fresh = Text.assemble(sep, f"{snapshot.taken_at:%H:%M:%S}Z ")
             if snapshot.stale:
-                line.append(f"⚠ STALE {age}", style="bold")
+                fresh.append(f"⚠ STALE {age}", style="bold")
             else:
-                line.append(f"{age} old")
+                fresh.append(f"{age} old")
+            parts.append((9, fresh))
             if late_s is not None:
-                line.append_text(_late(late_s, sep))
-            line.append_text(Text.assemble(sep, f"{breaching}/{len(snapshot.models)} breaching"))
+                parts.append((9, _late(late_s, sep)))
+            parts.append((8, Text.assemble(sep, f"{breaching}/{len(snapshot.models)} breaching")))
             if sort != "severity":
-                line.append_text(Text.assemble(sep, f"sort {sort}"))
+                parts.append((3, Text.assemble(sep, f"sort {sort}")))
+        if incident_since is not None:
+            began = datetime.fromtimestamp(incident_since, UTC)
+            ran = human_age(max(0.0, now - incident_since))
+            parts.append((5, Text.assemble(sep, f"incident {began:%H:%M}Z, {ran}")))
+        line = _fit(parts, self.size.width - 2)  # the line's padding takes a cell each side
         reason = error or (snapshot.error if snapshot else None)
         if reason:
             line.append("\n⚠ ", style="bold")
@@ -102,6 +117,19 @@ class StatusBar(Static):
             # wrap differently. The age ticking every second (3s old, 4s old) does not.
             self.update(line, layout=self._text is None or _shape(line) != _shape(self._text))
             self._text = line
+
+
+def _fit(parts: list[tuple[int, Text]], width: int) -> Text:
+    """The parts that fit ``width`` cells, in their order, dropping the lowest-ranked
+    first; before the first layout (no width yet) all of them."""
+    kept = list(parts)
+    while width > 0 and sum(t.cell_len for _, t in kept) > width:
+        lowest = min((rank for rank, _ in kept), default=9)
+        if lowest >= 9:
+            break  # what is left is what the line is for: it may wrap
+        drop = next(i for i, (rank, _) in enumerate(kept) if rank == lowest)
+        del kept[drop]
+    return Text("").join(t for _, t in kept)
 
 
 def _late(seconds: float, sep: tuple[str, str]) -> Text:
