@@ -1,4 +1,4 @@
-"""The line under the health table: what the GPU evidence says about the model in view.
+"""The line under the health table: what the GPU evidence says is behind the incident.
 
 It names the likely cause beside the model whose 5xx rose ("5xx likely downstream of
 GPU OOM on gpu-node-006 GPU 6, 7"), so the link from a gateway 5xx to the GPUs behind it
@@ -14,7 +14,6 @@ from textual.widgets import Static
 
 from tui.cause import SuspectedCause
 from tui.format import model_label, printable
-from tui.model import AGGREGATE
 
 
 class CauseLine(Static):
@@ -35,11 +34,13 @@ class CauseLine(Static):
     def show(
         self, selected: str, causes: Mapping[str, SuspectedCause], note: str | None = None
     ) -> None:
-        """The selected model's cause; with the whole API selected, the first model that
-        has one (causes come sickest first). ``note`` says why evidence is partial."""
+        """The selected model's cause, else the incident's: the sickest model's (causes
+        come sickest first). The line is about the incident, not the selection: moving to
+        a healthy model keeps it, and with it the height of every pane below. ``note``
+        says why evidence is partial."""
         self._last = (selected, causes, note)
         cause = causes.get(selected)
-        if cause is None and selected == AGGREGATE and causes:
+        if cause is None and causes:
             cause = next(iter(causes.values()))
         line = Text(no_wrap=True, overflow="ellipsis")
         if cause is not None:
