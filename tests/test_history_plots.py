@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from demo_app import frozen_demo_app, settle
 from rich.segment import Segment
+from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -84,3 +85,59 @@ async def test_a_plot_shown_the_same_points_draws_nothing_new() -> None:
         plot.show(points[:-1], 1300.0, 600.0, 2.0)
         await settle(pilot)
         assert plot._drawn is not drawn
+
+
+# -- the SLO line at its value (issue 22, item 17) ----------------------------------------
+
+
+def slo_and_zero_rows(plot: SignalPlot) -> tuple[list[str], list[str]]:
+    """The y labels of the rows the red SLO line is drawn on, and of the zero row."""
+    slo_rows, zero_rows = [], []
+    for y in range(plot.size.height):
+        strip = plot.render_line(y)
+        label = strip.text.split("┤")[0].split("├")[0].strip()
+        red = any(
+            "─" in s.text and s.style and s.style.color and s.style.color.number == 1 for s in strip
+        )
+        if red:
+            slo_rows.append(label or f"row {y}")
+        if label == "0":
+            zero_rows.append(label)
+    return slo_rows, zero_rows
+
+
+async def test_the_5xx_slo_line_is_drawn_above_the_zero_row_at_80x24() -> None:
+    """gpu-oom's 5xx reaches 20 % against a 1 % SLO: in the few rows an 80x24 plot has,
+    the line fell on the zero row, where it read as "no errors"."""
+    app = frozen_demo_app("gpu-oom")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        plot = app.query_one("#plot-5xx", SignalPlot)
+        slo_rows, zero_rows = slo_and_zero_rows(plot)
+        assert zero_rows == ["0"]
+        assert slo_rows == ["1"], slo_rows  # its own row, labelled with its value
+        assert "max 20" in plot.render_line(0).text  # the peak off the axis is named
+
+
+class OnePlot(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SignalPlot("error_5xx_ratio", "5xx %", 100.0, id="plot")
+
+
+@pytest.mark.parametrize("height", [7, 8, 9, 11, 14, 18, 24, 32])
+async def test_the_slo_line_has_its_own_row_at_every_height(height: int) -> None:
+    app = OnePlot()
+    async with app.run_test(size=(40, height)) as pilot:
+        plot = app.query_one(SignalPlot)
+        # Quiet at 0.1 %, then a 20 % spike: twenty times the 1 % SLO.
+        points = [HistoryPoint(1000.0 + 60 * i, None, 0.001, None) for i in range(20)]
+        points += [HistoryPoint(2200.0 + 60 * i, None, 0.2, None) for i in range(10)]
+        plot.show(points, 2800.0, 1800.0, 0.01)
+        await pilot.pause()
+        slo_rows, zero_rows = slo_and_zero_rows(plot)
+        assert zero_rows == ["0"]
+        assert len(slo_rows) == 1 and slo_rows != zero_rows, slo_rows
+        title = plot.render_line(0).text
+        # A plot tall enough draws the spike whole; a shorter one tops out and says so.
+        tops_out = (height - 4 - 1) * 1.5 < 20 * 1.1  # rows under the line x 1.5 % each
+        assert ("max 20" in title) == tops_out, title

@@ -21,7 +21,7 @@ from plotext import _utility as plotext_utility
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.strip import Strip
@@ -30,6 +30,10 @@ from textual_plotext import PlotextPlot
 from tui.config import Slo
 from tui.format import model_label
 from tui.model import HistoryPoint
+
+PLOT_CHROME_ROWS = 4
+"""Rows of a plot that are not its canvas: the title, the frame's top and bottom and the
+x labels (plotext's ``height_canvas``)."""
 
 
 def y_ticks(top: float, slo: float) -> list[float]:
@@ -102,6 +106,8 @@ class SignalPlot(PlotextPlot):
         self._shown: tuple[object, ...] | None = None
         """What the last `show` plotted: the same again draws nothing."""
         self._version = 0
+        self._laid_out: tuple[int, int] | None = None
+        """The version and height the figure was last set up for (`_lay_out`)."""
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
@@ -114,9 +120,16 @@ class SignalPlot(PlotextPlot):
             return self._drawn[y]
         return Strip.blank(width, self.rich_style)
 
+    def render(self) -> RenderResult:
+        """textual-plotext's own render (plotext's ANSI text), of the same figure."""
+        if self._shown is not None:
+            self._lay_out(self.size.height)
+        return super().render()
+
     def _draw(self, width: int, height: int, theme: str) -> list[Strip]:
         """What `PlotextPlot.render` does up to plotext's canvas (its size set twice, as
         there: plotext's resizing needs it), then the matrix straight to strips."""
+        self._lay_out(height)
         plt = self.plt
         plt.plotsize(width, height)
         plt._set_size(width, height)
@@ -139,23 +152,44 @@ class SignalPlot(PlotextPlot):
             return
         self._shown = shown
         self._version += 1
+        self.refresh()
+
+    def _lay_out(self, height: int) -> None:
+        """The figure for a plot ``height`` rows tall. The y axis runs to the highest
+        point, but never so high that the SLO line would fall on the zero row (a 1 % line
+        under a 20 % spike in eight rows): then it stops where the line sits a row above
+        zero, the points above are drawn at the top edge and the title names the peak."""
+        laid_out = (self._version, height)
+        if laid_out == self._laid_out or self._shown is None:
+            return
+        self._laid_out = laid_out
+        xs, ys, window_s, slo = self._shown
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         limit = slo * self.scale
-        plt.title(f"{self.title} (SLO {limit:g})")
+        peak = max(ys, default=0.0)
+        top = max(peak * 1.1, limit * 1.25)
+        # plotext draws a value v in row floor(0.5 + (rows - 1) * v / top) of the rows
+        # its title, frame and x labels leave: under this top the line is in row 1 or up.
+        rows = height - PLOT_CHROME_ROWS
+        ceiling = limit * (rows - 1) * 1.5
+        title = f"{self.title} (SLO {limit:g})"
+        if limit > 0 and rows > 2 and top > ceiling:
+            top = ceiling
+            ys = tuple(min(y, top) for y in ys)
+            title += f" max {peak:.3g}"
+        plt.title(title)
         plt.xlim(-window_s / 60, 0)
-        top = max([*(y * 1.1 for y in ys), limit * 1.25])
         plt.ylim(0, top)
         ticks = y_ticks(top, limit)
         plt.yticks(ticks, [f"{t:g}" for t in ticks])
         plt.horizontal_line(limit, color="red")
         if xs:
-            plt.plot(xs, ys, marker="braille", color="cyan")
+            plt.plot(list(xs), list(ys), marker="braille", color="cyan")
         span = window_s / 60
         ticks = [-span, -span * 2 / 3, -span / 3, 0.0]
         plt.xticks(ticks, [f"-{abs(t):.0f}m" for t in ticks[:-1]] + ["now"])
-        self.refresh()
 
 
 class HistoryPlots(Horizontal):
