@@ -41,6 +41,7 @@ from tui.config import Config
 from tui.durations import human_age
 from tui.errors import SourceError, WarroomError
 from tui.format import model_label, printable
+from tui.gpu_share import gpu_util_by_model
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.recording import Recorder
 from tui.severity import Verdicts, judge
@@ -445,7 +446,7 @@ class WarroomApp(App[int]):
             within_s=self.config.history_s,
         )
         table = self.query_one(HealthTable)
-        table.show(snapshot, self.causes, self.verdicts(snapshot))
+        table.show(snapshot, self.causes, self.verdicts(snapshot), gpu_util_by_model(snapshot.gpus))
         if first and table.row_count > 1:
             # Open on the worst model, not the aggregate: its plot is what matters.
             table.move_cursor(row=1, animate=False)

@@ -6,11 +6,18 @@ refresh first compares what each row would read (its figures as printed, its lev
 only rows that read differently get new cells, and only cells whose text changed are
 written. Healthy rows keep their places (`pane_order`), so a quiet fleet of hundreds of
 models costs almost nothing to redraw over SSH.
+
+The table is as wide as the screen: the figures keep fixed widths, the names take what
+they leave (up to the longest) and are cut in the middle where they must be, keeping the
+tail that tells fine-tuned variants apart (`tui.names`); the suspected cause takes the
+rest. The GPU column (mean utilization of the model's GPUs, computed by the app) is the
+first to go on a narrow terminal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -39,6 +46,7 @@ from tui.format import (
     printable,
 )
 from tui.model import AGGREGATE, ModelHealth, Snapshot
+from tui.names import fit_names
 from tui.severity import PER_MODEL, Level, Verdicts, judge, pane_order, signal_level
 
 SYMBOL = {Level.BREACH: "✖", Level.WARN: "▲", Level.OK: "✓", Level.NO_DATA: "?"}
@@ -71,14 +79,36 @@ SORTS: tuple[tuple[str, str | None], ...] = (
 )
 """Sort orders the `s` key cycles through: (label, ModelHealth field or None for severity)."""
 
+OFF_SCREEN_MARGIN = 4
+"""Rows this far beyond the visible ones are written at once, as if on screen."""
+GPU_WIDTH = 5
+"""The GPU utilization column ("100%"): the mean of the model's GPUs, handed to `show`
+(`tui.gpu_share`), never judged against an SLO."""
 COMPACT_BELOW = 100
 """Table width (cells) under which the p50 and p95 columns are dropped."""
 CAUSE_FROM = 130
 """Table width from which a column names each model's suspected cause (narrower
 terminals show it on the line under the table)."""
 CAUSE_WIDTH = 30
-OFF_SCREEN_MARGIN = 4
-"""Rows this far beyond the visible ones are written at once, as if on screen."""
+"""The cause column's least width: it also takes what the names leave."""
+NAME_MIN = 12
+"""The narrowest the name column gets: below it the table scrolls sideways."""
+GPU_NAME_ROOM = 24
+"""Cells the GPU column must leave the names (or the longest name, if shorter): it is
+the first column to go when the terminal narrows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Which columns the table has at a width, and how wide the names are: the name
+    column takes what the figures leave, up to the longest name, and the cause column
+    (where there is one) the rest."""
+
+    compact: bool
+    with_gpu: bool
+    with_cause: bool
+    name_width: int
+    cause_width: int = CAUSE_WIDTH
 
 
 def cell(
@@ -100,6 +130,31 @@ def cell(
     if level in (Level.BREACH, Level.WARN):
         return Text(f"{text}{SYMBOL[level]}", style=STYLE[level], justify="right")
     return Text(f"{text} ", justify="right")
+
+
+STALE = " (stale)"
+"""After a stale row's name, where the column has room for it (dim italic says it too)."""
+
+
+def row_labels(rows: Iterable[tuple[str, bool]], width: int) -> dict[tuple[str, bool], str]:
+    """Each (model, stale) row's name as it fits ``width`` cells: cut in the middle, no two
+    alike (`fit_names`), a stale one followed by `STALE` where that leaves the name at
+    least `NAME_MIN` cells."""
+    rows = list(rows)
+    fresh = fit_names((model_label(m) for m, stale in rows if not stale), width)
+    stale_labels = [model_label(m) for m, stale in rows if stale]
+    with_word = width - len(STALE) >= NAME_MIN
+    stale = fit_names(stale_labels, width - len(STALE) if with_word else width)
+    labels: dict[tuple[str, bool], str] = {}
+    for model, is_stale in rows:
+        label = model_label(model)
+        if not is_stale:
+            labels[(model, False)] = fresh[label]
+        elif with_word:
+            labels[(model, True)] = stale[label] + STALE
+        else:
+            labels[(model, True)] = stale[label]
+    return labels
 
 
 class HealthTable(DataTable[Text]):
@@ -154,8 +209,30 @@ class HealthTable(DataTable[Text]):
         self.wall = wall
         """The wall screen: the columns read from across the room (p99 and the error
         ratios), as on a narrow terminal, however wide the screen is."""
-        self.compact = False
-        self.with_cause = False
+        self._gpu_util: Mapping[str, float | None] = {}
+        """Mean utilization of each model's GPUs (`tui.gpu_share`), as handed to `show`."""
+        self._longest = 0
+        """The longest model name, in cells: the name column needs no more."""
+        self._names: frozenset[tuple[str, bool]] = frozenset()
+        """Every row's model and whether it is stale."""
+        self._labels: dict[tuple[str, bool], str] = {}
+        """Each row's name as it fits the name column (`row_labels`)."""
+        self._labelled: tuple[frozenset[tuple[str, bool]], int] | None = None
+        """The names and the width `_labels` were cut for."""
+        self.columns_layout = Columns(False, False, False, NAME_MIN)
+        """Which columns the table has now, and how wide its names are."""
+
+    @property
+    def compact(self) -> bool:
+        return self.columns_layout.compact
+
+    @property
+    def with_cause(self) -> bool:
+        return self.columns_layout.with_cause
+
+    @property
+    def with_gpu(self) -> bool:
+        return self.columns_layout.with_gpu
 
     @property
     def sort_label(self) -> str:
@@ -169,24 +246,38 @@ class HealthTable(DataTable[Text]):
         return key.value
 
     def on_mount(self) -> None:
-        self._build_columns()
+        self._build_columns(self._layout(self.size.width))
 
     def on_resize(self) -> None:
-        width = self.size.width
-        if self._is_compact(width) != self.compact or (width >= CAUSE_FROM) != self.with_cause:
-            # Rebuilding the columns drops every row: keep the engineer's selection.
-            selected = self.selected_model
-            self._build_columns()
-            if self._snapshot is not None:
-                self.show(self._snapshot, self._causes, self._verdicts)
-                if selected is not None and selected in self.rows:
-                    self.move_cursor(row=self.get_row_index(selected), animate=False)
+        if self._layout(self.size.width) == self.columns_layout:
+            return
+        if self._snapshot is not None:
+            self.show(self._snapshot, self._causes, self._verdicts)  # lays the columns out
+        else:
+            self._build_columns(self._layout(self.size.width))
 
-    def _build_columns(self) -> None:
-        """Lay the columns out for the width; narrow terminals drop p50 and p95, never
-        p99 or the error ratios."""
-        self.compact = self._is_compact(self.size.width)
-        self.with_cause = self.size.width >= CAUSE_FROM
+    def _layout(self, width: int) -> Columns:
+        """The columns for ``width`` cells: narrow terminals drop the GPU column first, then
+        p50 and p95, never p99 or the error ratios; the names get what is left (a
+        vertical scrollbar's width kept for it, so the layout never moves with it)."""
+        compact = self._is_compact(width)
+        with_cause = width >= CAUSE_FROM
+        pad = 2 * self.cell_padding
+        used = 1 + pad + pad + self.styles.scrollbar_size_vertical  # state, name padding
+        used += sum(column[5] + pad for column in self._columns(compact))
+        if with_cause:
+            used += CAUSE_WIDTH + pad
+        room = width - used
+        gpu = GPU_WIDTH + pad
+        with_gpu = not self.wall and room - gpu >= min(self._longest, GPU_NAME_ROOM)
+        if with_gpu:
+            room -= gpu
+        name_width = max(NAME_MIN, min(room, self._longest))
+        cause_width = CAUSE_WIDTH + max(0, room - name_width) if with_cause else CAUSE_WIDTH
+        return Columns(compact, with_gpu, with_cause, name_width, cause_width)
+
+    def _build_columns(self, layout: Columns) -> None:
+        self.columns_layout = layout
         self.clear(columns=True)
         self._shown.clear()
         self._drawn.clear()
@@ -194,19 +285,31 @@ class HealthTable(DataTable[Text]):
         self._pending.clear()
         self._order = []
         self.add_column(Text(" "), key="state", width=1)
-        narrow = self.size.width < COMPACT_BELOW
-        # The wall has the width the dropped columns leave: whole model names fit.
-        self.add_column(Text("model"), key="model", width=20 if narrow else 34 if self.wall else 26)
-        for key, header, _, _, _, width in self._columns():
+        self.add_column(Text("model"), key="model", width=layout.name_width)
+        for key, header, _, _, _, width in self._columns(layout.compact):
+            if key == "kv" and layout.with_gpu:
+                self.add_column(Text("GPU", justify="right"), key="gpu", width=GPU_WIDTH)
             self.add_column(Text(header, justify="right"), key=key, width=width)
-        if self.with_cause:
-            self.add_column(Text("suspected cause"), key="cause", width=CAUSE_WIDTH)
+        if layout.with_cause:
+            self.add_column(Text("suspected cause"), key="cause", width=layout.cause_width)
+
+    def _resize_columns(self, layout: Columns) -> None:
+        """Only the widths of the name and cause columns change (a resize, a longer name,
+        rows gone stale): set in place, the rows kept, rather than the table rebuilt."""
+        self.columns_layout = layout
+        self.columns[ColumnKey("model")].width = layout.name_width
+        if layout.with_cause:
+            self.columns[ColumnKey("cause")].width = layout.cause_width
+        self._clear_caches()
+        self._update_count += 1
+        self._update_dimensions(())
+        self.refresh()
 
     def _is_compact(self, width: int) -> bool:
         return self.wall or width < COMPACT_BELOW
 
-    def _columns(self) -> tuple[_Column, ...]:
-        if self.compact:
+    def _columns(self, compact: bool | None = None) -> tuple[_Column, ...]:
+        if self.compact if compact is None else compact:
             return tuple(c for c in COLUMNS if c[0] not in ("p50", "p95"))
         return COLUMNS
 
@@ -215,17 +318,45 @@ class HealthTable(DataTable[Text]):
         snapshot: Snapshot,
         causes: Mapping[str, SuspectedCause] | None = None,
         verdicts: Verdicts | None = None,
+        gpu_util: Mapping[str, float | None] | None = None,
     ) -> None:
         """``causes`` by model name: what GPU evidence says is behind each one's 5xx;
-        ``verdicts``: the snapshot's, judged once by the app (judged here when absent)."""
+        ``verdicts``: the snapshot's, judged once by the app (judged here when absent);
+        ``gpu_util``: the mean utilization of each model's GPUs (`tui.gpu_share`), kept
+        from the last call when absent."""
         self._snapshot = snapshot
+        if gpu_util is not None:
+            self._gpu_util = gpu_util
+        rows = [snapshot.aggregate, *snapshot.models]
+        names = frozenset((m.model, m.stale) for m in rows)
+        if names != self._names:
+            self._names = names
+            self._longest = max(
+                cell_len(model_label(name)) + (len(STALE) if stale else 0) for name, stale in names
+            )
+        layout = self._layout(self.size.width)
+        keep = None
+        widths = {"name_width": layout.name_width, "cause_width": layout.cause_width}
+        if layout == replace(self.columns_layout, **widths):
+            if layout != self.columns_layout:
+                self._resize_columns(layout)
+        else:
+            # Rebuilding the columns drops every row: keep the engineer's selection.
+            keep = self.selected_model
+            self._build_columns(layout)
+        if (names, layout.name_width) != self._labelled:
+            self._labelled = (names, layout.name_width)
+            labels = row_labels(names, layout.name_width)
+            if labels != self._labels:
+                self._labels = labels
+                self._reads.clear()  # some rows read differently now
         self._verdicts = verdicts if verdicts is not None else judge(snapshot, self.slo)
         if snapshot.unsourced != self._unsourced:
             self._unsourced = snapshot.unsourced
             self._reads.clear()  # every row reads differently now
         if causes is not None:
             self._causes = causes
-        rows = [snapshot.aggregate, *self._ordered(snapshot.models)]
+        rows = [snapshot.aggregate, *self._ordered(snapshot.models)]  # in their order
         present = {m.model for m in rows}
         for key in [k for k in self.rows if k.value not in present]:
             self.remove_row(key)
@@ -258,6 +389,8 @@ class HealthTable(DataTable[Text]):
             by_cell = {id(self._shown[(name, "model")]): i for name, i in position.items()}
             self.sort("model", key=lambda c: by_cell[id(c)])
             self._order = order
+            if keep is not None:
+                selected = keep
             if selected in position:
                 self.move_cursor(row=position[selected], animate=False)
 
@@ -280,7 +413,9 @@ class HealthTable(DataTable[Text]):
         )  # fmt: skip
         cause = self._causes.get(health.model) if self.with_cause else None
         level = self._verdicts.of(health, self.slo).level
-        return (level, health.stale, figures, cause and cause.short)
+        gpu = self._gpu_util.get(health.model) if self.with_gpu else None
+        gpu_text = None if gpu is None else fmt_percent(gpu)
+        return (level, health.stale, figures, cause and cause.short, gpu_text)
 
     def _render_row(self, health: ModelHealth, *, lazy: bool = False) -> bool:
         """Bring a row up to date, or (``lazy``, a row off screen) note it for when it is
@@ -343,15 +478,17 @@ class HealthTable(DataTable[Text]):
 
     def _cells(self, health: ModelHealth) -> dict[str, Text]:
         verdict = self._verdicts.of(health, self.slo)
-        name = model_label(health.model)
+        name = self._labels.get((health.model, health.stale)) or model_label(health.model)
         name_style = "bold" if health.model == AGGREGATE else ""
         if health.stale:
-            name, name_style = f"{name} (stale)", "dim italic"
+            name_style = "dim italic"
         cells: dict[str, Text] = {
             "state": Text(SYMBOL[verdict.level], style=STYLE[verdict.level]),
             "model": Text(name, style=name_style, overflow="ellipsis", no_wrap=True),
         }
         for key, _, field, fmt, judged, _ in self._columns():
+            if key == "kv" and self.with_gpu:
+                cells["gpu"] = self._gpu_cell(health.model)
             # Queue and KV cache are per-model lines: the fleet-wide sum or maximum is not.
             if health.model == AGGREGATE and field in PER_MODEL:
                 judged = False
@@ -368,6 +505,12 @@ class HealthTable(DataTable[Text]):
             for t in cells.values():
                 t.stylize("dim")
         return cells
+
+    def _gpu_cell(self, model: str) -> Text:
+        util = self._gpu_util.get(model)
+        if util is None:
+            return Text(NO_DATA, style="dim", justify="right")
+        return Text(fmt_percent(util), justify="right")
 
     def _render_cell(
         self,
