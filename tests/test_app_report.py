@@ -96,7 +96,7 @@ async def test_report_after_a_walk_and_a_fallback_toggle(
     assert times[toggle] == "2026-11-18T11:25:00Z"
     answers = [(s["answer"], s["by"]) for s in data["decision_path"] if s["answer"]]
     assert answers == [("yes", "evidence")] * 3
-    assert data["decision_path"][0]["evidence"] == "gpu_oom_events > 0 (gpu_oom_events = 13)"
+    assert data["decision_path"][0]["evidence"] == "gpu_oom_events > 0 (gpu_oom_events = 12)"
     assert times[crossing] == "2026-11-18T11:10:20Z"
     assert times[oom] == "2026-11-18T11:13:00Z"
     assert data["start"] == "2026-11-18T11:10:10Z" and data["ongoing"] is True

@@ -208,47 +208,59 @@ def test_oom_wins_over_xid_and_the_tally_counts_both() -> None:
     assert cause.counts == {"oom": 1, "xid": 1}
 
 
-def test_oomkilled_without_a_gpu_names_the_node() -> None:
-    events = [oomkilled(60, node="gpu-node-006", pod="llama-a", model="llama-70b")]
+def test_oomkilled_alone_is_a_host_oom_named_by_its_node() -> None:
+    """OOMKilled (exit 137) is the container's host-memory limit, not the GPU's memory."""
+    events = [oomkilled(60, node="gpu-node-006", gpu=6, pod="llama-a", model="llama-70b")]
     cause = run(events)["llama-70b"]
-    assert cause.kind == "gpu_oom"
+    assert cause.kind == "host_oom"
     assert cause.summary == (
-        "5xx likely downstream of GPU OOM on gpu-node-006 (1 OOMKilled in the last 10m)"
+        "5xx likely downstream of host OOM (container memory limit) on gpu-node-006 "
+        "(1 OOMKilled in the last 10m)"
     )
-    assert cause.short == "GPU OOM gpu-node-006"
+    assert cause.short == "host OOM gpu-node-006"
     assert cause.gpus == ()
     assert cause.pods == ("llama-a",)
 
 
-def test_oomkilled_on_another_node_is_named_beside_the_gpus() -> None:
+def test_host_oom_wins_over_xid_and_the_tally_counts_both() -> None:
+    events = [
+        xid(90, "XID 43 (GPU stopped processing)", node="gpu-node-006", gpu=7),
+        oomkilled(60, node="gpu-node-006", pod="llama-a", model="llama-70b"),
+    ]
+    cause = run(events)["llama-70b"]
+    assert cause.kind == "host_oom"
+    assert cause.summary.endswith("(1 OOMKilled, 1 XID in the last 10m)")
+
+
+def test_an_oomkill_on_another_node_is_not_named_as_a_gpu_oom() -> None:
     events = [
         oom(60, node="gpu-node-006", gpu=6, pod="llama-a", model="llama-70b"),
         oomkilled(30, node="gpu-node-011", pod="llama-c", model="llama-70b"),
     ]
     cause = run(events)["llama-70b"]
-    assert cause.summary == (
-        "5xx likely downstream of GPU OOM on gpu-node-006 GPU 6; gpu-node-011 "
-        "(1 CUDA OOM, 1 OOMKilled in the last 10m)"
-    )
-    assert cause.short == "GPU OOM gpu-node-006 GPU 6; gpu-node-011"
-
-
-def test_oomkilled_on_a_node_already_named_by_its_gpus_is_not_named_twice() -> None:
-    events = [
-        oom(60, node="gpu-node-006", gpu=6, pod="llama-a", model="llama-70b"),
-        oomkilled(30, node="gpu-node-006", pod="llama-a", model="llama-70b"),
-    ]
-    cause = run(events)["llama-70b"]
+    assert cause.kind == "gpu_oom"
+    # The place is where the GPUs ran out; the tally still counts the OOMKill.
     assert cause.summary == (
         "5xx likely downstream of GPU OOM on gpu-node-006 GPU 6 "
         "(1 CUDA OOM, 1 OOMKilled in the last 10m)"
     )
+    assert cause.short == "GPU OOM gpu-node-006 GPU 6"
+    assert cause.pods == ("llama-a", "llama-c")
+
+
+def test_a_cuda_oom_from_an_unplaced_pod_names_its_node() -> None:
+    events = [oom(60, node="gpu-node-011", pod="llama-a", model="llama-70b")]
+    cause = run(events)["llama-70b"]
+    assert cause.summary == (
+        "5xx likely downstream of GPU OOM on gpu-node-011 (1 CUDA OOM in the last 10m)"
+    )
+    assert cause.short == "GPU OOM gpu-node-011"
 
 
 def test_short_does_not_name_a_node_twice() -> None:
     events = [
         oom(60, node="gpu-node-006", gpu=6, pod="llama-a", model="llama-70b"),
-        oomkilled(30, node="gpu-node-006", pod="llama-a", model="llama-70b"),
+        oom(30, node="gpu-node-006", pod="llama-a", model="llama-70b"),
     ]
     assert run(events)["llama-70b"].short == "GPU OOM gpu-node-006 GPU 6"
 

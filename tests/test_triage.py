@@ -193,7 +193,8 @@ def test_signals_read_the_affected_models_gpus_and_events() -> None:
     assert values["gpus"] == 2 and values["gpus_with_xid"] == 1
     assert values["fleet_gpus"] == 3 and values["fleet_gpu_util_max"] == 0.99
     assert (values["cuda_oom_events"], values["oomkilled_events"]) == (1, 1)
-    assert values["gpu_oom_events"] == 2
+    # GPU OOMs are the CUDA ones: an OOMKill is the container's host-memory limit.
+    assert values["gpu_oom_events"] == 1
     # 10 rps at 5 % of an API at 100 rps and 1 %: half of the API's errors are this model's.
     assert values["share_of_api_5xx"] == pytest.approx(0.5)
     assert values["top_key_429_share"] == 0.75

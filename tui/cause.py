@@ -5,6 +5,12 @@ or past the warning line) and its own pods or GPUs logged CUDA OOMs, were OOMKil
 raised a new XID inside the look-back window, the evidence points downstream: the
 health pane says so beside the model, and `warroom snapshot --json` carries it as
 ``suspected_cause``.
+
+Three causes, as the runbooks tell them apart: a **GPU OOM** is a CUDA out-of-memory
+error in the model server's log (the GPU's memory); a **host OOM** is a container the
+kernel killed for passing its memory limit (Kubernetes' ``lastState.terminated.reason:
+OOMKilled``, exit 137: host memory, not the GPU's); an **XID** is a GPU fault the driver
+reported. The first found in that order names the cause; the tally counts them all.
 """
 
 from __future__ import annotations
@@ -20,15 +26,20 @@ from tui.model import GpuEvent, GpuState, ModelHealth
 from tui.severity import error_rose, rank
 
 T = TypeVar("T")
-OOM_KINDS = ("oom", "oomkilled")
+GPU_OOM_KINDS = ("oom",)
+"""Events that say the GPU's memory ran out: CUDA OOMs in a model server's log."""
+HOST_OOM_KINDS = ("oomkilled",)
+"""Events that say the container's (host) memory limit was passed: OOMKilled, exit 137."""
 MAX_NODES_NAMED = 3
+HOST_OOM = "host OOM (container memory limit)"
 
 
 @dataclass(frozen=True, slots=True)
 class SuspectedCause:
     model: str
     kind: str
-    """``gpu_oom`` (CUDA OOM or OOMKilled behind the model) or ``gpu_xid`` (XID only)."""
+    """``gpu_oom`` (CUDA OOMs behind the model), ``host_oom`` (containers OOMKilled, no
+    CUDA OOM) or ``gpu_xid`` (XIDs only)."""
     summary: str
     """One sentence: the `headline` and the tally of events behind it."""
     headline: str
@@ -107,21 +118,40 @@ def recent_events(events: Iterable[GpuEvent], *, now: datetime, within_s: float)
 
 
 def _cause(model: str, events: list[GpuEvent], within_s: float) -> SuspectedCause:
-    ooms = [e for e in events if e.kind in OOM_KINDS]
-    named = ooms or events
-    kind = "gpu_oom" if ooms else "gpu_xid"
-    what = "GPU OOM" if ooms else _latest(events).detail
-    gpus = _ordered((e.node, e.gpu) for e in named if e.node and e.gpu is not None)
-    # An OOMKilled pod names its node but no GPU: say the node.
-    bare_nodes = _ordered(e.node for e in named if e.node and e.gpu is None)
-    bare_nodes = [n for n in bare_nodes if n not in {node for node, _ in gpus}]
-    where = _where(gpus, bare_nodes)
+    gpu_ooms = [e for e in events if e.kind in GPU_OOM_KINDS]
+    host_ooms = [e for e in events if e.kind in HOST_OOM_KINDS]
     counts = Counter(e.kind for e in events)
     tally = ", ".join(f"{n} {_KIND_NAMES[k]}" for k, n in sorted(counts.items()))
     span = f"{within_s / 60:.0f}m" if within_s >= 60 else f"{within_s:.0f}s"
+    pods = tuple(_ordered(e.pod for e in events if e.pod))
+    if not gpu_ooms and host_ooms:
+        # The kernel killed the container for host memory: which GPU it held says nothing
+        # about the cause, the node and the pod do.
+        nodes = _ordered(e.node for e in host_ooms if e.node)
+        headline = f"5xx likely downstream of {HOST_OOM} on {_where([], nodes)}"
+        return SuspectedCause(
+            model=model,
+            kind="host_oom",
+            summary=f"{headline} ({tally} in the last {span})",
+            headline=headline,
+            short=f"host OOM {_where([], nodes, compact=True)}",
+            gpus=(),
+            pods=pods,
+            counts=dict(counts),
+        )
+    named = gpu_ooms or events
+    kind = "gpu_oom" if gpu_ooms else "gpu_xid"
+    what = "GPU OOM" if gpu_ooms else _latest(events).detail
+    gpus = _ordered((e.node, e.gpu) for e in named if e.node and e.gpu is not None)
+    # A log line from a pod the GPU source does not place names its node but no GPU.
+    bare_nodes = _ordered(e.node for e in named if e.node and e.gpu is None)
+    bare_nodes = [n for n in bare_nodes if n not in {node for node, _ in gpus}]
+    where = _where(gpus, bare_nodes)
     headline = f"5xx likely downstream of {what} on {where}"
     summary = f"{headline} ({tally} in the last {span})"
-    short = f"{'GPU OOM' if ooms else what.split(' (')[0]} {_where(gpus, bare_nodes, compact=True)}"
+    short = (
+        f"{'GPU OOM' if gpu_ooms else what.split(' (')[0]} {_where(gpus, bare_nodes, compact=True)}"
+    )
     return SuspectedCause(
         model=model,
         kind=kind,
@@ -129,7 +159,7 @@ def _cause(model: str, events: list[GpuEvent], within_s: float) -> SuspectedCaus
         headline=headline,
         short=short,
         gpus=tuple(gpus),
-        pods=tuple(_ordered(e.pod for e in events if e.pod)),
+        pods=pods,
         counts=dict(counts),
     )
 

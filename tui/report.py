@@ -287,6 +287,16 @@ def suggest_root_cause(
                 ActionItem(f"Review GPU memory headroom on {', '.join(_nodes(c))}"),
             ],
         )
+    host = [c for c in causes.values() if c.kind == "host_oom"]
+    if host:
+        c = host[0]
+        return (
+            f"Container memory limit (OOMKilled, exit 137) behind 5xx on {c.model}: {c.summary}",
+            [
+                ActionItem(f"Raise the container memory limit of {c.model} (or its swap space)"),
+                ActionItem("Alert on OOMKilled restarts, not only on 5xx"),
+            ],
+        )
     keys = snapshot.rate_limited_keys
     whole = next((m for m in models if m.model == AGGREGATE), None)
     surge = whole is not None and (whole.worst["rate_429_ratio"] or 0.0) >= slo.rate_429_ratio

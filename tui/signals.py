@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tui.cause import OOM_KINDS, Placement, recent_events
+from tui.cause import GPU_OOM_KINDS, Placement, recent_events
 from tui.config import Slo
 from tui.format import fmt_latency, fmt_queue, fmt_ratio, fmt_rps
 from tui.model import AGGREGATE, GpuEvent, GpuState, ModelHealth, Snapshot
@@ -203,8 +203,17 @@ _SIGNALS = (
     Signal("gpus", "GPUs serving it", "count", lambda f: float(len(f.gpus))),
     Signal("gpus_with_xid", "GPUs reporting an XID", "count", _gpus_with_xid),
     Signal("cuda_oom_events", "CUDA OOMs logged (look-back)", "count", _events(["oom"])),
-    Signal("oomkilled_events", "containers OOMKilled (look-back)", "count", _events(["oomkilled"])),
-    Signal("gpu_oom_events", "CUDA OOMs and OOMKills (look-back)", "count", _events(OOM_KINDS)),
+    Signal(
+        "oomkilled_events",
+        "containers OOMKilled, host memory (look-back)",
+        "count",
+        _events(["oomkilled"]),
+    ),
+    # The GPU's memory only: an OOMKill is the container's host-memory limit (exit 137),
+    # which `oomkilled_events` counts.
+    Signal(
+        "gpu_oom_events", "GPU OOMs: CUDA OOMs logged (look-back)", "count", _events(GPU_OOM_KINDS)
+    ),
     Signal("xid_events", "new XID codes (look-back)", "count", _events(["xid"])),
     Signal(
         "fleet_gpus",

@@ -49,7 +49,10 @@ CURSOR_GLYPH = "◆"
 read as an idle GPU. The detail pane spells out the figures the glyph hides."""
 XID_MARK = "X"
 OOM_MARK = "!"
-OOM_KINDS = frozenset({"oom", "oomkilled"})
+OOM_KINDS = frozenset({"oom"})
+"""What ``!`` marks: a CUDA out-of-memory error, the GPU's memory. A container OOMKilled
+(exit 137) ran out of host memory, its own cause (`tui.cause`): the grid, which is about
+GPUs, does not mark it."""
 
 UTIL_RAMP: tuple[tuple[float, str], ...] = (
     (0.10, "grey50"),
@@ -568,7 +571,8 @@ class GpuGrid(ScrollView, can_focus=True):
             (keep, Text.assemble(" · ", (f"{OOM_MARK} oom {oom}", "bold" if oom else ""))),
         ]
         if self._filter:
-            parts.append((keep, Text(f" · filter {self._highlight}", style="bold")))
+            shown = printable(self._highlight or "")
+            parts.append((keep, Text(f" · filter {shown}", style="bold")))
         for drop in (0, 2, 3, 4):
             text = Text("").join(t for rank, t in parts if rank > drop)
             if text.cell_len <= width:

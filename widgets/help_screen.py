@@ -52,7 +52,9 @@ HELP = """\
   in red at 95 % or more), colour is utilization, **X** a new XID, **!** an OOM (a CUDA
   OOM in the model server's log, or a container OOMKilled).
 * **◆ under the table**: the 5xx of that model is likely downstream of its GPUs'
-  OOMs or XIDs, with where and how many. A GPU OOM reaches the gateway as a plain 5xx.
+  OOMs (CUDA out of memory), a host OOM (a container OOMKilled, exit 137: its memory
+  limit, not the GPU's) or XIDs, with where and how many. A GPU OOM reaches the gateway
+  as a plain 5xx.
 * **Runbook**: each question shows the live signal that answers it, its value now and
   the suggested answer; you confirm with a key. Every answer, with the evidence at that
   moment, goes into the incident timeline. Questions no signal answers are yours.
