@@ -294,3 +294,76 @@ async def test_a_reason_in_brackets_is_shown_literally(
         # A plain str prompt is read as markup, which swallows "[mitigations]"; Text is not.
         assert isinstance(prompt, Text)
         assert "set [mitigations] namespace in the config" in prompt.plain
+
+
+# -- the scale lines say their numbers (issue 22, item 13) ---------------------------------
+
+
+def prompts(app: WarroomApp) -> dict[str, str]:
+    menu = app.screen.query_one(OptionList)
+    return {
+        str(o.id): str(getattr(o.prompt, "plain", o.prompt))
+        for o in (menu.get_option_at_index(i) for i in range(menu.option_count))
+    }
+
+
+async def test_the_menu_says_how_many_replicas_a_scale_leaves(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    from test_actions import DEPLOYMENTS, deployment
+
+    cluster.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT, replicas=4)
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        await done(pilot)  # the replicas are read once the menu is up
+        lines = prompts(app)
+        assert lines["scale-up"].startswith(f"Scale {MODEL} from 4 to 6 replicas")
+        assert lines["scale-down"].startswith(f"Scale {MODEL} from 4 to 2 replicas")
+        assert not [line for line in lines.values() if "-N" in line or "+2" in line]
+        assert "stops serving" not in lines["scale-down"]
+        # The confirmation says the same numbers.
+        await choose(pilot, "scale-up")
+        assert isinstance(app.screen, ConfirmAction)
+        title = str(app.screen.query_one("#ca-title", Static).content)
+        assert title == f"Scale {MODEL} from 4 to 6 replicas"
+
+
+async def test_scaling_a_one_replica_model_down_says_it_stops_serving(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    from test_actions import DEPLOYMENTS, deployment
+
+    cluster.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT, replicas=1)
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        await done(pilot)
+        down = prompts(app)["scale-down"]
+        assert down.startswith(f"Scale {MODEL} from 1 to 0 replicas")
+        assert f"This stops serving {MODEL}: no replica is left to answer its requests." in down
+        # Chosen anyway: the confirmation says it too, and asks for the name typed.
+        await choose(pilot, "scale-down")
+        assert isinstance(app.screen, ConfirmAction)
+        assert app.screen.query_one("#ca-apply", Button).disabled
+        said = " ".join(str(w.content) for w in app.screen.query(Static))
+        assert f"This stops serving {MODEL}" in said
+    assert writes(cluster) == []
+
+
+async def test_the_menu_says_the_step_when_the_replicas_cannot_be_read(
+    cluster: Any, api: ApiClient, tmp_path: Path
+) -> None:
+    from test_actions import DEPLOYMENTS
+
+    del cluster.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT]
+    app = app_for(api, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m")
+        await done(pilot)
+        lines = prompts(app)
+        assert lines["scale-up"].startswith(f"Scale {MODEL} up by 2 replicas (replicas not read: ")
+        assert lines["scale-down"].startswith(f"Scale {MODEL} down by 2 replicas")

@@ -687,10 +687,29 @@ class WarroomApp(App[int]):
             model = self.walk_model if isinstance(self.screen, RunbookScreen) else self.selected
         blocked = {i: self._why_not(i, model) for i in wanted}
         title = f"Mitigate · {model_label(model)} · {self.mitigator.place}"
+        step = self.mitigator.settings.scale_step
+        menu = MitigationMenu(wanted, blocked, title=title, model=model, scale_step=step)
         self.push_screen(
-            MitigationMenu(wanted, blocked, title=title),
+            menu,
             lambda chosen: self.prepare_mitigation(chosen, model) if chosen else None,
         )
+        if menu.scales:
+            self.read_replicas(menu, model)
+
+    @work(exclusive=True, group="menu-replicas")
+    async def read_replicas(self, menu: MitigationMenu, model: str) -> None:
+        """The model's replicas, read once the menu is up: its scale lines then say the
+        numbers ("from 4 to 6 replicas") and what a scale to zero means."""
+        assert self.mitigator is not None
+        current = self.tracker.current
+        pods = current.model_pods.get(model, ()) if current is not None else ()
+        known = [m.model for m in current.models] if current is not None else []
+        try:
+            replicas = await self.mitigator.replicas(model, pods, known_models=known)
+        except ActionError as exc:
+            menu.show_replicas(None, str(exc))
+            return
+        menu.show_replicas(replicas)
 
     def _why_not(self, mitigation: str, model: str) -> str | None:
         if model == AGGREGATE and mitigation not in MODEL_FREE:

@@ -8,6 +8,7 @@ the others are steps the engineer takes by hand, and the navigator shows ``how``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,9 @@ class Mitigation:
     automated: bool
     how: str | None = None
     """For a manual step: the command or procedure, ready to copy where there is one."""
+    about: Literal["api_key"] | None = None
+    """What it acts on besides the model: ``api_key``, the key taking most of the 429s,
+    which the navigator names beside it when one key takes most of them."""
 
 
 _CATALOG = (
@@ -40,10 +44,16 @@ _CATALOG = (
     ),
     Mitigation("batch-size-cap", "Cap the batch size", "model-server env MAX_BATCH_SIZE=16", True),
     Mitigation(
-        "scale-up", "Scale the model's servers up", "model-server deployment replicas +2", True
+        "scale-up",
+        "Scale the model's servers up",
+        "model-server deployment replicas, up by the scale step",
+        True,
     ),
     Mitigation(
-        "scale-down", "Scale the model's servers down", "model-server deployment replicas -N", True
+        "scale-down",
+        "Scale the model's servers down",
+        "model-server deployment replicas, down by the scale step (to 0 stops the model)",
+        True,
     ),
     Mitigation(
         "rollout-undo",
@@ -79,6 +89,7 @@ _CATALOG = (
         "the key's quota in the rate limiter",
         False,
         "Lower the key's quota or block it in the rate limiter; tell the tenant.",
+        about="api_key",
     ),
     Mitigation(
         "contact-tenant",
@@ -86,12 +97,14 @@ _CATALOG = (
         "nothing in the platform",
         False,
         "Tell the tenant their key is being throttled, and why.",
+        about="api_key",
     ),
     Mitigation(
         "raise-key-quota",
         "Raise the key's quota (if the traffic is legitimate)",
         "the key's quota in the rate limiter",
         False,
+        about="api_key",
     ),
     Mitigation(
         "page-rate-limiter-team", "Page the rate-limiter team", "nothing in the platform", False
@@ -284,3 +297,40 @@ _CATALOG = (
 )
 
 MITIGATIONS: dict[str, Mitigation] = {m.id: m for m in _CATALOG}
+
+SCALES = {"scale-up": 1, "scale-down": -1}
+"""The scale mitigations, and which way each moves the replicas."""
+
+
+def scaled_to(mitigation: str, replicas: int, step: int) -> int:
+    """The replicas after ``mitigation`` by ``step`` from ``replicas`` (never below 0)."""
+    return max(0, replicas + SCALES[mitigation] * step)
+
+
+def replicas_word(n: int) -> str:
+    return "replica" if n == 1 else "replicas"
+
+
+def scale_title(model: str, old: int, new: int) -> str:
+    """``Scale llama-3 from 4 to 6 replicas``: the change in numbers."""
+    return f"Scale {model} from {old} to {new} {replicas_word(new)}"
+
+
+def stops_serving(model: str) -> str:
+    """What a scale to zero means, in the engineer's words."""
+    return f"This stops serving {model}: no replica is left to answer its requests."
+
+
+def scale_words(
+    mitigation: str, model: str, step: int, replicas: int | None
+) -> tuple[str, str | None]:
+    """A scale's menu line and, for a scale to zero, the warning under it. With the
+    replicas unknown (not read yet, or unreadable), the step in words."""
+    if replicas is None:
+        way = "up" if SCALES[mitigation] > 0 else "down"
+        return f"Scale {model} {way} by {step} {replicas_word(step)}", None
+    new = scaled_to(mitigation, replicas, step)
+    if new == replicas:
+        return f"{model} runs {replicas} {replicas_word(replicas)}: nothing to scale down", None
+    warning = stops_serving(model) if new == 0 else None
+    return scale_title(model, replicas, new), warning

@@ -41,6 +41,7 @@ from tui.actions.plan import (
     restart,
     route_weights,
     scale,
+    scale_plan,
     set_env,
     undo,
 )
@@ -253,14 +254,14 @@ class Mitigator:
             if model is None:
                 raise ActionError(f"{title} needs a model: select one in the table first.")
             found, deployment = await self._model_deployment(model, pods, known_models)
-            plan = await self._model_plan(mitigation, deployment)
+            plan = await self._model_plan(mitigation, deployment, model)
         except PlanError as exc:
             raise ActionError(str(exc)) from None
         if plan.pending:
             await self._may_patch(found.deployment)
         return replace(plan, notes=(*plan.notes, found.note))
 
-    async def _model_plan(self, mitigation: str, deployment: dict[str, Any]) -> Plan:
+    async def _model_plan(self, mitigation: str, deployment: dict[str, Any], model: str) -> Plan:
         """A mitigation on one model's Deployment, as read. Raises `PlanError`."""
         s = self.settings
         title = MITIGATIONS[mitigation].title
@@ -269,15 +270,23 @@ class Mitigator:
             edit = set_env(deployment, name, value(s), container=s.model_container)
             return Plan(mitigation, title, (edit,))
         if mitigation in ("scale-up", "scale-down"):
-            step = s.scale_step if mitigation == "scale-up" else -s.scale_step
-            edit = scale(deployment, int(deployment["spec"].get("replicas", 1)) + step)
-            to_zero = bool(edit.changes) and edit.changes[0].new == "0"
-            return Plan(mitigation, title, (edit,), destructive=to_zero)
+            return scale_plan(mitigation, deployment, s.scale_step, model)
         if mitigation == "rollout-restart":
             at = iso_utc(utc(self._clock.now()))
             return Plan(mitigation, title, (restart(deployment, at),))
         owned = await self._replica_sets()
         return Plan(mitigation, title, (undo(deployment, owned),), destructive=True)
+
+    async def replicas(
+        self, model: str, pods: Sequence[str] = (), *, known_models: Iterable[str] = ()
+    ) -> int:
+        """The replicas the model's Deployment asks for now (its spec), for the menu to
+        say what a scale changes in numbers. Raises `ActionError`."""
+        try:
+            _, deployment = await self._model_deployment(model, pods, known_models)
+        except PlanError as exc:
+            raise ActionError(str(exc)) from None
+        return int(deployment["spec"].get("replicas", 1))
 
     async def drained_rollback(self) -> Plan:
         """Canary weight to 0, a drain, then the canary's replicas to 0."""

@@ -18,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.format import printable
+from tui.mitigations import MITIGATIONS, scale_title, scaled_to, stops_serving
+
 UNSET = "(unset)"
 FREEZE_ANNOTATION = "warroom.io/deploy-freeze"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -205,6 +208,24 @@ def scale(obj: Mapping[str, Any], replicas: int) -> Edit:
         {"op": "replace", "path": "/spec/replicas", "value": new},
     )
     return Edit(target, (Change("replicas", str(old), str(new)),), ops)
+
+
+def scale_plan(mitigation: str, obj: Mapping[str, Any], step: int, model: str) -> Plan:
+    """``scale-up`` or ``scale-down`` of the model's Deployment by ``step`` replicas, titled
+    in numbers (``Scale llama-3 from 4 to 6 replicas``). A scale to zero stops the model
+    serving: the confirmation says so and asks for the name typed."""
+    old = int(obj["spec"].get("replicas", 1))
+    new = scaled_to(mitigation, old, step)
+    edit = scale(obj, new)
+    to_zero = bool(edit.changes) and new == 0
+    name = printable(model)
+    return Plan(
+        mitigation,
+        scale_title(name, old, new) if edit.changes else MITIGATIONS[mitigation].title,
+        (edit,),
+        destructive=to_zero,
+        notes=(stops_serving(name),) if to_zero else (),
+    )
 
 
 def annotate(obj: Mapping[str, Any], key: str, value: str | None) -> Edit:
