@@ -288,6 +288,9 @@ async def test_refresh_reads_every_figure(source: PrometheusSource, prometheus: 
     assert [r for _, r, _ in keys] == pytest.approx([1.2, 0.4, 0.2, 0.1, 0.06])
     # Shares are of all 429s, the sixth key's included: the top 5 sum to 98%.
     assert [s for _, _, s in keys] == pytest.approx([0.6, 0.2, 0.1, 0.05, 0.03])
+    # Each key's tenant beside it; k1's series carry two, the busier first.
+    tenants = [k.tenant for k in snap.rate_limited_keys]
+    assert tenants == ["t1, t2", "t1", "t3", "t1", "t2"]
 
 
 @pytest.mark.prometheus

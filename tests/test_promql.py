@@ -157,6 +157,11 @@ HEALTH = {
         'label_replace(sum(rate(gateway_ratelimit_rejections_total[5m])), "warroom_total", '
         '"true", "", "")'
     ),
+    "rejected_key_tenants": (
+        "sum by (api_key_id, tenant) (rate(gateway_ratelimit_rejections_total[5m])) "
+        "and on (api_key_id) "
+        "topk(5, sum by (api_key_id) (rate(gateway_ratelimit_rejections_total[5m])))"
+    ),
 }
 INSTANT = {
     "health": " or ".join(
@@ -337,7 +342,8 @@ def test_any_adapters_make_one_health_query(names: tuple[str, ...]) -> None:
     assert list(q.instant) == ["health", "gpus", "pod_models"]
     for part in q.health:
         stack, slash, figure = part.partition("/")
-        assert part == "rejected_keys" or (slash and stack in names and figure), part
+        keys = part in ("rejected_keys", "rejected_key_tenants")
+        assert keys or (slash and stack in names and figure), part
         assert f'"warroom_query", "{part}", "", "")' in q.instant["health"]
     assert q.instant["health"].count('"warroom_query", "') == len(q.health)
     assert set(q.range) <= set(RANGE)
@@ -681,6 +687,12 @@ def test_instant_queries_compute_per_model_figures(tmp_path: Path) -> None:
             [(labels(api_key_id=k), ppm(v)) for k, v in key_rate.items()]
             + [(labels(warroom_total="true"), ppm(2.0))]
         ),
+        # Every tenant of the top 5 keys (k1 under two), none of the sixth key's.
+        "rejected_key_tenants": [
+            (labels(api_key_id=k, tenant=t), ppm(per_min / 60))
+            for (k, t), per_min in KEYS.items()
+            if k in key_rate
+        ],
     }
     assert sorted(parts) == sorted(q.health)
     joined = [

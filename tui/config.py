@@ -228,6 +228,11 @@ class MetricProfile(_Strict):
     rejections_total: str = "gateway_ratelimit_rejections_total"
     """Counter of 429s with an API-key label; the gateway's rate limiter exports it."""
     api_key_label: str = "api_key_id"
+    tenant_label: str = "tenant"
+    """The label naming the key's owner on the same counter, shown beside the key. LiteLLM
+    (BerriAI/litellm ``litellm/types/integrations/prometheus.py``) labels its per-key
+    counters ``api_key_alias`` / ``hashed_api_key`` and the owner ``team_alias`` /
+    ``team``."""
     server_model_label: str = "model_name"
     ttft_bucket: str = "vllm:time_to_first_token_seconds_bucket"
     queue_waiting: str = "vllm:num_requests_waiting"

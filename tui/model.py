@@ -67,9 +67,17 @@ class KeyRejections:
     """Rejections per second over the rate window."""
     share: float
     """This key's fraction of all 429s (0..1)."""
+    tenant: str | None = None
+    """Who the key belongs to, from the counter's tenant label (``metrics.tenant_label``);
+    None when the series carry none."""
 
     def as_json(self) -> dict[str, object]:
-        return {"api_key": self.api_key, "rate": _finite(self.rate), "share": _finite(self.share)}
+        return {
+            "api_key": self.api_key,
+            "tenant": self.tenant,
+            "rate": _finite(self.rate),
+            "share": _finite(self.share),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,7 @@ class DemoSource:
         earliest = self._sim_now() - history_s - window_s
         start = max(0.0, math.floor(earliest / HISTORY_STEP_S) * HISTORY_STEP_S)
         self.engine = Engine(self.fleet, self.scenario, start_s=start)
+        self._tenants = {k.key_id: k.tenant for k in self.fleet.keys}
         self._ring: deque[Sample] = deque()
         self._canary_ring: deque[tuple[float, dict[str, RevisionSample]]] = deque()
         """(time, each revision's counters): only the gateway part, an hour of it."""
@@ -120,7 +121,7 @@ class DemoSource:
             source=self.description,
             models=models,
             aggregate=aggregate,
-            rate_limited_keys=rate_limited_keys(old, now),
+            rate_limited_keys=rate_limited_keys(old, now, self._tenants),
             gpus=tuple(gpus),
             events=tuple(events),
             model_pods=self.model_pods,
@@ -360,14 +361,19 @@ def figures(
     return tuple(models), aggregate
 
 
-def rate_limited_keys(old: Sample, new: Sample) -> tuple[KeyRejections, ...]:
+def rate_limited_keys(
+    old: Sample, new: Sample, tenants: Mapping[str, str] | None = None
+) -> tuple[KeyRejections, ...]:
+    """The top keys by 429s per second; ``tenants``: each key's owner, as the simulated
+    rate limiter labels its counter (``tenant``)."""
     dt = new.t - old.t
     if dt <= 0:
         return ()
     rates = {k: (v - old.rejections[k]) / dt for k, v in new.rejections.items()}
     total = sum(rates.values())
     top = sorted(((k, r) for k, r in rates.items() if r > 0), key=lambda kv: (-kv[1], kv[0]))
-    return tuple(KeyRejections(k, r, r / total) for k, r in top[:TOP_KEYS])
+    owner = tenants or {}
+    return tuple(KeyRejections(k, r, r / total, owner.get(k)) for k, r in top[:TOP_KEYS])
 
 
 def _health(

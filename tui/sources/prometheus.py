@@ -38,6 +38,7 @@ from tui.sources.dcgm import gpus_from_series, pod_models, pods_by_model, xid_ch
 from tui.sources.promql import (
     HEALTH_PART_LABEL,
     HEALTH_QUERY,
+    KEY_TENANTS_PART,
     TOTAL_LABEL,
     QuerySet,
     build_queries,
@@ -322,7 +323,9 @@ class PrometheusSource:
             source=self.description,
             models=models,
             aggregate=aggregate,
-            rate_limited_keys=self._keys(by_part["rejected_keys"]),
+            rate_limited_keys=self._keys(
+                by_part["rejected_keys"], by_part.get(KEY_TENANTS_PART, [])
+            ),
             error=self._note,
             queries=discovery + 1 + gpu_queries,
             gpus=tuple(gpus),
@@ -494,7 +497,9 @@ class PrometheusSource:
 
     # -- folding results into domain types -------------------------------------------
 
-    def _keys(self, samples: list[_Sample]) -> tuple[KeyRejections, ...]:
+    def _keys(
+        self, samples: list[_Sample], tenant_samples: list[_Sample]
+    ) -> tuple[KeyRejections, ...]:
         label = self._config.metrics.api_key_label
         total: float | None = None
         keys: list[tuple[str, float]] = []
@@ -507,8 +512,14 @@ class PrometheusSource:
         # there is to share between.
         denominator = total if total else sum(rate for _, rate in keys)
         keys.sort(key=lambda kv: (-kv[1], kv[0]))
+        tenants = key_tenants(tenant_samples, label, self._config.metrics.tenant_label)
         return tuple(
-            KeyRejections(api_key=key, rate=rate, share=rate / denominator if denominator else 0.0)
+            KeyRejections(
+                api_key=key,
+                rate=rate,
+                share=rate / denominator if denominator else 0.0,
+                tenant=tenants.get(key),
+            )
             for key, rate in keys
         )
 

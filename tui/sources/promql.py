@@ -43,6 +43,8 @@ HOST_LABELS = ("Hostname", "hostname")
 """dcgm-exporter's node label: ``Hostname`` in released versions, ``hostname`` on newer
 main (FIELD-NOTES); grouping by both keeps whichever is there."""
 TOP_KEYS = 5
+KEY_TENANTS_PART = "rejected_key_tenants"
+"""The health query's part naming the tenant of each top rate-limited key."""
 ERROR_STATUS_RE = "5.."
 RATE_LIMITED_STATUS = "429"
 
@@ -164,12 +166,20 @@ def build_queries(profile: MetricProfile, window: str, stacks: Sequence[Stack]) 
         return f"rate({selector(metric)}[{w}])"
 
     keys = f"sum by ({_by(profile.api_key_label)}) ({rate(profile.rejections_total)})"
+    by_tenant = _by(profile.api_key_label, profile.tenant_label)
+    keys_by_tenant = f"sum by ({by_tenant}) ({rate(profile.rejections_total)})"
     keys_total = f"sum({rate(profile.rejections_total)})"
     health = {
         **health_parts(stacks, q),
         "rejected_keys": (
             f"topk({TOP_KEYS}, {keys}) or "
             f'label_replace({keys_total}, "{TOTAL_LABEL}", "true", "", "")'
+        ),
+        # Who is behind each of those keys: their series by tenant too (`and on` keeps
+        # every tenant of a top key, where a join would fail on a key with two). The keys
+        # are ranked above, by key alone, so a key split across tenants still ranks whole.
+        KEY_TENANTS_PART: (
+            f"{keys_by_tenant} and on ({_by(profile.api_key_label)}) topk({TOP_KEYS}, {keys})"
         ),
     }
     # One request for all of them: Prometheus evaluates the parts one after another
