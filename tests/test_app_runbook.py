@@ -15,8 +15,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from demo_app import settle
-from rich.console import Group
 from test_app_keys import FailsAfterFirst, advance, row_order
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
@@ -26,6 +26,7 @@ from tui.model import AGGREGATE
 from tui.timeline import Timeline
 from tui.triage import Symptom, worst_symptom
 from widgets.health_table import HealthTable
+from widgets.key_hints import KeyHints
 from widgets.runbook_screen import RunbookPicker, RunbookScreen
 from widgets.runbook_view import RunbookTree, StepCard
 
@@ -54,10 +55,13 @@ def navigator(app: WarroomApp) -> RunbookScreen:
 
 
 def card_text(app: WarroomApp) -> str:
-    """The step card's lines as plain text (it holds a rich `Group` of `Text`)."""
-    content = navigator(app).query_one(StepCard).content
-    assert isinstance(content, Group)
-    return "\n".join(getattr(line, "plain", str(line)) for line in content.renderables)
+    """The step card's lines as plain text (head, a check's commands, tail)."""
+    return navigator(app).query_one(StepCard).text
+
+
+def screen_rows(app: WarroomApp) -> list[str]:
+    """The terminal's rows as drawn."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 def static_text(app: WarroomApp, selector: str) -> str:
@@ -560,3 +564,104 @@ async def test_a_broken_runbook_is_said_once_and_listed_in_the_picker(tmp_path: 
         options = app.screen.query_one(OptionList)
         last = options.get_option_at_index(options.option_count - 1)
         assert last.disabled and "ours.yaml line 6: is not valid YAML" in str(last.prompt)
+
+
+# -- a check's commands: unwrapped, once, and copied (issue 22, item 15) ------------------
+
+XID_CHECK_KEYS = ("t", "n", "n", "y")
+"""gpu-oom's 5xx tree: no CUDA OOM, no OOMKill (answered against the evidence), an XID:
+the check with three commands, one a ``kubectl logs`` longer than the card is wide."""
+
+
+async def at_xid_check(pilot: Pilot[object], app: WarroomApp) -> list[str]:
+    """The navigator at errors-5xx's XID check; its commands as they would be run."""
+    await press(pilot, *XID_CHECK_KEYS)
+    walk = app.walk
+    assert walk is not None and walk.here.id == "xid-check"
+    pod = next(g.pod for g in app.tracker.current.gpus if g.model == walk_model(app) and g.pod)
+    return [
+        'DCGM_FI_DEV_XID_ERRORS{namespace="inference"} > 0',
+        f"kubectl describe node {node_of(app, pod)}",
+        f'kubectl logs -n inference {pod} --tail=200 | grep -i -E "xid|cuda|error"',
+    ]
+
+
+def walk_model(app: WarroomApp) -> str:
+    return navigator(app).model
+
+
+def node_of(app: WarroomApp, pod: str) -> str:
+    return next(g.node for g in app.tracker.current.gpus if g.pod == pod)
+
+
+async def test_a_checks_commands_read_once_and_are_never_wrapped(make_app: AppFactory) -> None:
+    app = make_app("gpu-oom")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        commands = await at_xid_check(pilot, app)
+        rows = screen_rows(app)
+        assert not [r for r in rows if "kubectl kubectl" in r], "the label is no part of it"
+        logs = [r for r in rows if "kubectl logs" in r]
+        assert len(logs) == 1 and logs[0].count("kubectl logs") == 1
+        # Longer than the card is wide: one line that scrolls, never a second row.
+        card = navigator(app).query_one(StepCard)
+        assert len(commands[2]) > card.size.width
+        assert not [r for r in rows if "--tail=200" in r and "kubectl logs" not in r]
+        assert not [r for r in rows if r.strip(" │").startswith(("| grep", '"xid', "error"))]
+        # Each command is whole on its line, and the line starts at its beginning.
+        lines = card_text(app).splitlines()
+        for command in commands:
+            assert [line for line in lines if line.endswith(command)], command
+        await press(pilot, "right")
+        assert navigator(app).query_one("#rb-run").scroll_x > 0
+
+
+async def test_y_copies_the_marked_command_and_a_number_copies_that_one(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app("gpu-oom")
+    copied: list[str] = []
+    real = app.copy_to_clipboard
+
+    def spy(text: str) -> None:
+        copied.append(text)
+        real(text)
+
+    monkeypatch.setattr(app, "copy_to_clipboard", spy)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        commands = await at_xid_check(pilot, app)
+        await press(pilot, "y")
+        assert copied == [commands[0]]
+        assert app.clipboard == commands[0]  # what OSC 52 sent to the terminal
+        said = [n.message for n in app._notifications][-1]
+        assert said.startswith("Copied command 1 of 3 to the clipboard: ")
+        assert app.walk is not None and app.walk.here.id == "xid-check", "y did not answer"
+        await press(pilot, "y")  # the next one
+        assert copied[-1] == commands[1]
+        await press(pilot, "3")
+        assert copied[-1] == commands[2]
+        assert app.clipboard == commands[2]
+        # The key line offers the copy at a check, and yes at a question again.
+        assert "Copy" in {d for _, d, _ in navigator(app).query_one(KeyHints).hints[0]}
+        await press(pilot, "backspace")
+        assert app.walk.here.id == "gpu-xid"
+        await press(pilot, "y")
+        assert app.walk.here.id == "xid-check", "at a question, y answers yes"
+
+
+def test_a_command_is_drawn_inert_and_not_copied_when_it_holds_control_characters() -> None:
+    from tui.runbook import Check
+    from widgets.runbook_view import command_lines, paste_safe
+
+    step = Check.model_validate(
+        {"id": "c", "kind": "check", "text": "Look.",
+         "run": [{"lang": "kubectl", "text": "kubectl logs {{pod}}"}]}
+    )  # fmt: skip
+    hostile = "kubectl logs pod\x1b]52;c;ZWNobyBwd25lZA==\x07\nrm -rf ~"
+    drawn = command_lines(step, [hostile], 0).plain
+    assert "\x1b" not in drawn and "\n" not in drawn
+    assert "\\x1b]52" in drawn and "\\x0a" in drawn
+    assert not paste_safe(hostile)
+    assert paste_safe('kubectl logs -n inference vllm-0 | grep -i "out of memory"')
+    assert paste_safe("kubectl logs -n équipe modèle-0")  # letters, not keys

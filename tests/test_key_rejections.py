@@ -11,6 +11,7 @@ from demo_app import frozen_demo_app, settle
 
 from tui.model import KeyRejections
 from widgets.key_rejections import KeyRejectionsLine
+from widgets.runbook_view import StepCard
 
 NOISY = "key_1a34ac"
 """The key-429 scenario's noisy key; its tenant is initech."""
@@ -81,3 +82,18 @@ def test_spread_keys_are_whole_at_any_width(width: int) -> None:
         assert "key_4c7690 (globex) 0.043/s 15%" in line
     if width >= 198:
         assert "key_b4c6c1 0.01/s 5.0%" in line, "no tenant label: the key alone"
+
+
+async def test_the_429_leaf_names_the_key_it_acts_on() -> None:
+    app = frozen_demo_app("key-429")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key in ("t", "enter"):
+            await pilot.press(key)
+            await settle(pilot)
+        assert app.walk is not None and app.walk.here.id == "single-key"
+        card = app.screen.query_one(StepCard).text
+        block = next(line for line in card.splitlines() if "Block or throttle" in line)
+        assert f"{NOISY} (initech), 99% of the 429s at 31/s" in block
+        contact = next(line for line in card.splitlines() if "Contact the tenant" in line)
+        assert f"{NOISY} (initech)" in contact

@@ -22,7 +22,7 @@ HELP = """\
 | e (grid) | next GPU with an OOM or XID event |
 | f (grid) | show only the nodes of the model selected in the table |
 | t | the runbook navigator: opens on the tree for the worst symptom |
-| y / n (runbook) | answer the question |
+| y / n (runbook) | answer the question; at a check, y / 1-9 copy a command (OSC 52, over SSH) |
 | enter (runbook) | take the suggested answer, or move past a check or note |
 | backspace / r / p (runbook) | back one step / start over / pick another runbook |
 | escape (runbook) | back to the panes; `t` resumes where you were |

@@ -3,6 +3,11 @@
 The screen holds no data of its own: the app hands it the `Walk` (so closing and
 reopening resumes where the engineer was) and fresh `Facts` after every refresh. Each
 step taken is posted as a message; the app writes it to the incident timeline.
+
+At a check, `y` copies the marked command to the terminal's clipboard and marks the next
+(so y, paste, y, paste runs them in order), and `1`-`9` copy one by number. The copy is
+an OSC 52 escape (`App.copy_to_clipboard`), which the terminal on the engineer's desk
+answers: it works over SSH and inside tmux with ``set-clipboard on``.
 """
 
 from __future__ import annotations
@@ -18,22 +23,40 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.runbook import Action, Runbook
+from tui.format import printable
+from tui.runbook import Action, Check, Runbook
 from tui.signals import Facts
 from tui.triage import Taken, Walk
 from widgets.key_hints import KeyHints
-from widgets.runbook_view import RunbookTree, StepCard, header
+from widgets.runbook_view import (
+    CommandLines,
+    RunbookTree,
+    StepCard,
+    commands_of,
+    header,
+    paste_safe,
+)
 
 if TYPE_CHECKING:
     from tui.runbook_files import Runbooks
 
 WIDE_FROM = 120
 """From this width the tree and the step sit side by side; narrower, the step on top."""
+SCROLL_COLUMNS = 8
+"""How far ← and → move a check's commands sideways."""
+SHOWN_IN_NOTE = 60
+"""A copied command is named in the toast up to this many characters."""
 
 
 class RunbookScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
+        # One key, two meanings: a question's yes, a check's copy (`check_action` shows
+        # whichever the step in hand answers to).
         Binding("y", "answer(True)", "Yes"),
+        Binding("y", "copy_command", "Copy"),
+        *[Binding(str(n), f"copy_command({n})", f"Copy {n}", show=False) for n in range(1, 10)],
+        Binding("left", "scroll_commands(-1)", "Scroll left", show=False),
+        Binding("right", "scroll_commands(1)", "Scroll right", show=False),
         Binding("n", "answer(False)", "No"),
         Binding("enter", "accept", "Accept"),
         Binding("backspace", "back", "Back"),
@@ -106,6 +129,9 @@ class RunbookScreen(Screen[None]):
         self.window = window
         self.age_s = age_s
         self.note: str | None = None
+        self.marked = 0
+        """At a check: the command `y` copies next."""
+        self._marked_at: tuple[str, str] | None = None
 
     @property
     def model(self) -> str:
@@ -138,6 +164,49 @@ class RunbookScreen(Screen[None]):
             self._paint_header()
 
     # -- keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        at_check = isinstance(self.walk.here, Check)
+        if action == "copy_command":
+            return at_check
+        if action == "answer" and parameters == (True,):
+            # At a check `y` copies; at every other step it answers (or says why not).
+            return not at_check
+        return True
+
+    def action_copy_command(self, number: int | None = None) -> None:
+        step = self.walk.here
+        if not isinstance(step, Check):
+            return self._say("Only a check has commands to copy.")
+        commands = commands_of(step, self.facts, self.window)
+        index = self.marked if number is None else number - 1
+        if not 0 <= index < len(commands):
+            return self._say(f"This check has {len(commands)} command(s): 1-{len(commands)}.")
+        command = commands[index]
+        if not paste_safe(command):
+            self.app.notify(
+                f"Command {index + 1} was not copied: it holds control characters (from a "
+                "label value or the runbook file) that a terminal would take as keys. Type "
+                "it from the screen.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.copy_to_clipboard(command)
+        shown = printable(command)
+        if len(shown) > SHOWN_IN_NOTE:
+            shown = shown[: SHOWN_IN_NOTE - 1] + "…"
+        self.app.notify(
+            f"Copied command {index + 1} of {len(commands)} to the clipboard: {shown}",
+            markup=False,
+        )
+        self.marked = (index + 1) % len(commands)
+        self._paint_card()
+
+    def action_scroll_commands(self, direction: int) -> None:
+        run = self.query_one(CommandLines)
+        if run.has_class("-shown"):
+            run.scroll_relative(x=direction * SCROLL_COLUMNS, animate=False)
 
     def action_answer(self, yes: bool) -> None:
         if self.facts is None:
@@ -223,12 +292,21 @@ class RunbookScreen(Screen[None]):
         self._paint_note()
         self.query_one(RunbookTree).show(self.walk)
         self._paint_card()
+        # `y` copies at a check and answers elsewhere: the key line follows the step.
+        self.refresh_bindings()
 
     def _paint_header(self) -> None:
         self.query_one("#rb-header", Static).update(header(self.walk, self.model, self.symptom))
 
     def _paint_card(self) -> None:
-        self.query_one(StepCard).show(self.walk, self.facts, self.window, self.age_s)
+        here = (self.walk.runbook.id, self.walk.step_id)
+        if here != self._marked_at:
+            # A new check starts at its first command.
+            self.marked, self._marked_at = 0, here
+            self.query_one(CommandLines).scroll_to(x=0, animate=False)
+        self.query_one(StepCard).show(
+            self.walk, self.facts, self.window, self.age_s, marked=self.marked
+        )
 
 
 class RunbookPicker(ModalScreen[str | None]):

@@ -2,26 +2,47 @@
 
 Both only render: the screen hands them the `Walk` and the `Facts` of the latest
 refresh, and they draw what those say.
+
+A check's commands are drawn one a line, never wrapped (a command broken mid-way is
+copied wrong by hand): the line scrolls sideways instead, and `y` copies it whole.
+The text comes from runbook files and live label values, so the screen shows it inert
+(`printable`); the clipboard gets the command itself, unless it holds a character a
+shell would take as a key press.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import HorizontalScroll, Vertical
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tui.durations import human_age
-from tui.format import model_label
+from tui.format import model_label, printable
 from tui.mitigations import MITIGATIONS
+from tui.model import KeyRejections
 from tui.runbook import Action, Check, Link, Note, Question, Runbook
 from tui.signals import SIGNALS, Facts
 from tui.triage import Walk, fill, reading
+from widgets.key_rejections import CONCENTRATED, fmt_key_rate, fmt_share, who
 
 MAX_DEPTH = 40
 """Deeper than any runbook; stops a malformed tree drawing forever."""
 GLYPH = {"question": "?", "check": "▸", "action": "◆", "note": "·", "link": "→"}
+PROMPT = {"kubectl": "$", "shell": "$", "promql": "promql", "logs": "logs"}
+"""What stands before a command: a shell prompt for what a shell runs (the command names
+its own tool, ``kubectl logs``), the query language for the rest."""
+MARK = "▶"
+"""The command `y` copies next."""
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+"""Controls, format characters (bidi, zero-width), surrogates, private use, line and
+paragraph separators: pasted into a shell, some of them act as keys (a newline runs what
+came before it)."""
 
 
 class RunbookTree(Tree[str]):
@@ -104,18 +125,117 @@ class RunbookTree(Tree[str]):
                 self._add(node, book, target, f"{name}→", *args)
 
 
-class StepCard(Static):
+def noisy_key(facts: Facts | None) -> KeyRejections | None:
+    """The API key taking most of the 429s, when one does: the key a leaf's key
+    mitigations act on."""
+    keys = facts.snapshot.rate_limited_keys if facts is not None else ()
+    return keys[0] if keys and keys[0].share >= CONCENTRATED else None
+
+
+def commands_of(step: Check, facts: Facts | None, window: str) -> list[str]:
+    """A check's commands as they would be run: placeholders filled from live data."""
+    return [fill(cmd.text, facts, window) if facts else cmd.text for cmd in step.run]
+
+
+def paste_safe(command: str) -> bool:
+    """Whether ``command`` can go to the clipboard as it is: nothing in it acts as a key
+    when pasted into a terminal."""
+    return not any(unicodedata.category(ch) in UNSAFE_CATEGORIES for ch in command)
+
+
+def command_lines(step: Check, commands: list[str], marked: int | None) -> Text:
+    """One line per command, numbered for the copy keys, inert, never wrapped."""
+    width = max(len(PROMPT[cmd.lang]) for cmd in step.run)
+    out = Text(no_wrap=True, overflow="ignore", end="")
+    for i, (cmd, text) in enumerate(zip(step.run, commands, strict=True)):
+        if i:
+            out.append("\n")
+        here = i == marked
+        out.append(f"{MARK if here else ' '}{i + 1} ", style="bold" if here else "dim")
+        out.append(f"{PROMPT[cmd.lang]:>{width}} ", style="dim")
+        out.append(printable(text), style="bold cyan")
+    return out
+
+
+class CommandLines(HorizontalScroll, can_focus=False):
+    """A check's commands, scrolled sideways by the navigator's arrow keys (the card's
+    own keys stay the screen's)."""
+
+    DEFAULT_CSS = """
+    CommandLines { height: auto; overflow-x: auto; overflow-y: hidden; display: none;
+                   scrollbar-size-horizontal: 1; }
+    CommandLines.-shown { display: block; }
+    CommandLines > Static { width: auto; height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="rb-commands")
+
+    def show(self, lines: Text | None) -> None:
+        self.set_class(lines is not None, "-shown")
+        self.query_one("#rb-commands", Static).update(lines if lines is not None else "")
+
+    @property
+    def text(self) -> str:
+        """The commands as drawn (whole lines, however far they run past the edge)."""
+        content = self.query_one("#rb-commands", Static).content
+        return getattr(content, "plain", str(content))
+
+
+class StepCard(Vertical):
     """The step in hand: the question with its live evidence and suggested answer, the
     check's commands filled in, or the leaf's mitigations."""
 
-    def show(self, walk: Walk, facts: Facts | None, window: str, age_s: float | None) -> None:
-        self.update(Group(*self._lines(walk, facts, window, age_s)))
+    DEFAULT_CSS = """
+    StepCard { height: auto; }
+    StepCard > Static { height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="rb-step-head")
+        yield CommandLines(id="rb-run")
+        yield Static(id="rb-step-tail")
+
+    def show(
+        self,
+        walk: Walk,
+        facts: Facts | None,
+        window: str,
+        age_s: float | None,
+        *,
+        marked: int | None = 0,
+    ) -> None:
+        """``marked``: the command `y` copies next, at a check."""
+        head, tail = self._lines(walk, facts, window, age_s)
+        self.query_one("#rb-step-head", Static).update(Group(*head))
+        step = walk.here
+        lines = None
+        if isinstance(step, Check):
+            lines = command_lines(step, commands_of(step, facts, window), marked)
+        self.query_one(CommandLines).show(lines)
+        tail_widget = self.query_one("#rb-step-tail", Static)
+        tail_widget.update(Group(*tail))
+        tail_widget.display = bool(tail)
+
+    @property
+    def text(self) -> str:
+        """Everything the card says, as plain lines (head, commands, tail)."""
+        parts = _plain(self.query_one("#rb-step-head", Static))
+        run = self.query_one(CommandLines)
+        if run.has_class("-shown"):
+            parts.append(run.text)
+        tail = self.query_one("#rb-step-tail", Static)
+        if tail.display:
+            parts += _plain(tail)
+        return "\n".join(parts)
 
     def _lines(
         self, walk: Walk, facts: Facts | None, window: str, age_s: float | None
-    ) -> list[Text]:
+    ) -> tuple[list[Text], list[Text]]:
+        """The lines above a check's commands, and those below them."""
         step = walk.here
         out = [Text.from_markup(f"[bold]{GLYPH[step.kind]} {escape(step.text)}[/]")]
+        below: list[Text] = []
         if step.detail:
             out.append(Text(step.detail, style="dim"))
         stale = f" (data {human_age(age_s)} old)" if age_s is not None else ""
@@ -123,22 +243,35 @@ class StepCard(Static):
             case Question():
                 out.extend(self._question(step, facts, stale))
             case Check():
-                out.append(Text("Run:", style="bold"))
-                for cmd in step.run:
-                    text = fill(cmd.text, facts, window) if facts else cmd.text
-                    out.append(Text.assemble((f" {cmd.lang:>7} ", "dim"), (text, "bold cyan")))
+                keys = "1" if len(step.run) == 1 else f"1-{len(step.run)}"
+                out.append(
+                    Text.assemble(
+                        ("Run:", "bold"),
+                        (f"  y copies {MARK}, {keys} copy one; ← → scroll", "dim"),
+                    )
+                )
                 if step.shows and facts is not None:
-                    out.append(Text("Live" + stale + ":", style="bold"))
+                    below.append(Text("Live" + stale + ":", style="bold"))
                     for name in step.shows:
                         sig = SIGNALS[name]
-                        out.append(Text(f"  {sig.says}: {sig.show(sig.read(facts))}"))
-                out.append(Text("enter: next step" if step.next else "end of this runbook"))
+                        below.append(Text(f"  {sig.says}: {sig.show(sig.read(facts))}"))
+                below.append(Text("enter: next step" if step.next else "end of this runbook"))
             case Action():
                 out.append(Text("Mitigations:", style="bold"))
+                key = noisy_key(facts)
+                figures = True  # the key's numbers beside its first mention only
                 for mid in step.actions:
                     m = MITIGATIONS[mid]
                     how = "warroom" if m.automated else "by hand"
-                    out.append(Text.assemble("  • ", (m.title, "bold"), (f"  [{how}]", "dim")))
+                    title = Text.assemble("  • ", (m.title, "bold"))
+                    if m.about == "api_key" and key is not None:
+                        title.append(f": {who(key)}", style="bold yellow")
+                        if figures:
+                            share, rate = fmt_share(key.share), fmt_key_rate(key.rate)
+                            title.append(f", {share} of the 429s at {rate}/s")
+                            figures = False
+                    title.append(f"  [{how}]", style="dim")
+                    out.append(title)
                     out.append(Text(f"    changes: {m.changes}", style="dim"))
                     if m.how:
                         out.append(Text(f"    {m.how}", style="cyan"))
@@ -149,7 +282,7 @@ class StepCard(Static):
                 target = walk.books.books.get(step.runbook)
                 title = target.title if target else step.runbook
                 out.append(Text(f"enter: continue in “{title}”"))
-        return out
+        return out, below
 
     def _question(self, step: Question, facts: Facts | None, stale: str) -> list[Text]:
         now = reading(step, facts) if facts is not None else None
@@ -169,6 +302,13 @@ class StepCard(Static):
                 )
             )
         return out
+
+
+def _plain(widget: Static) -> list[str]:
+    content = widget.content
+    if isinstance(content, Group):
+        return [getattr(line, "plain", str(line)) for line in content.renderables]
+    return [getattr(content, "plain", str(content))]
 
 
 def header(walk: Walk, model: str, symptom: str | None) -> Text:
