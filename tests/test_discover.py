@@ -414,7 +414,7 @@ def test_families_and_selectors_read_the_adapters_promql() -> None:
     stacks = {s.name: s for s in build_stacks(adapter_names(), profile)}
     generic = stacks["generic"].latency(q)
     assert generic is not None
-    assert selectors(generic.expr) == ('http_request_duration_seconds_bucket{model=~".+"}',)
+    assert selectors(generic.expr) == ('http_request_duration_seconds_bucket{model=~"(?s).+"}',)
     vllm = stacks["vllm"].ttft(q)
     assert vllm is not None
     assert selectors(vllm.expr) == ('{__name__=~"vllm[:_]time_to_first_token_seconds_bucket"}',)

@@ -64,7 +64,7 @@ def vllm(name: str) -> str:
 
 
 def relabel(expr: str, label: str) -> str:
-    return f'label_replace({expr}, "{MODEL}", "$1", "{label}", "(.+)")'
+    return f'label_replace({expr}, "{MODEL}", "$1", "{label}", "(?s)(.+)")'
 
 
 def per_model(expr: str, label: str, *also: str) -> str:
@@ -111,18 +111,18 @@ def histogram_parts(stack: str, figure: str, buckets: str) -> dict[str, str]:
     return found
 
 
-GATEWAY = 'http_requests_total{model=~".+"}'
+GATEWAY = 'http_requests_total{model=~"(?s).+"}'
 GENERIC_REQUESTS = per_model(rate(GATEWAY), "model")
 GENERIC_ERRORS = zero_filled(
-    per_model(rate('http_requests_total{model=~".+",status_code=~"5.."}'), "model"),
+    per_model(rate('http_requests_total{model=~"(?s).+",status_code=~"5.."}'), "model"),
     GENERIC_REQUESTS,
 )
 GENERIC_LIMITED = zero_filled(
-    per_model(rate('http_requests_total{model=~".+",status_code="429"}'), "model"),
-    per_model(rate('http_requests_total{model=~".+",status_code=~"[1-5][0-9][0-9]"}'), "model"),
+    per_model(rate('http_requests_total{model=~"(?s).+",status_code="429"}'), "model"),
+    per_model(rate('http_requests_total{model=~"(?s).+",status_code=~"[1-5][0-9][0-9]"}'), "model"),
 )
 GENERIC_BUCKETS = per_model(
-    rate('http_request_duration_seconds_bucket{model=~".+"}'), "model", "le"
+    rate('http_request_duration_seconds_bucket{model=~"(?s).+"}'), "model", "le"
 )
 VLLM_REQUESTS = per_model(rate(vllm("e2e_request_latency_seconds_count")), "model_name")
 VLLM_LATENCY = per_model(rate(vllm("e2e_request_latency_seconds_bucket")), "model_name", "le")
@@ -210,7 +210,7 @@ def test_requests_query_is_pinned() -> None:
     # Only gateway series that name a model; the model is copied to warroom_model.
     assert q.health["generic/requests"] == (
         "sum by (warroom_model) (label_replace(rate("
-        'http_requests_total{model=~".+"}[5m]), "warroom_model", "$1", "model", "(.+)"))'
+        'http_requests_total{model=~"(?s).+"}[5m]), "warroom_model", "$1", "model", "(?s)(.+)"))'
     )
 
 
@@ -220,17 +220,17 @@ def test_error_and_429_queries_are_pinned() -> None:
     # 5xx: codes (503) and classes (5xx) alike; 0 for a model with traffic and no 5xx.
     assert q.health["generic/errors"] == (
         "(sum by (warroom_model) (label_replace(rate(http_requests_total"
-        '{model=~".+",status_code=~"5.."}[5m]), "warroom_model", "$1", "model", "(.+)"))) '
+        '{model=~"(?s).+",status_code=~"5.."}[5m]), "warroom_model", "$1", "model", "(?s)(.+)"))) '
         f"or (0 * ({requests}))"
     )
     # 429: 0 only for a model whose status holds numeric codes; a 4xx class cannot tell a
     # 429 from a 400, so such a model has no 429 figure at all.
     assert q.health["generic/limited"] == (
         "(sum by (warroom_model) (label_replace(rate(http_requests_total"
-        '{model=~".+",status_code="429"}[5m]), "warroom_model", "$1", "model", "(.+)"))) '
+        '{model=~"(?s).+",status_code="429"}[5m]), "warroom_model", "$1", "model", "(?s)(.+)"))) '
         "or (0 * (sum by (warroom_model) (label_replace(rate(http_requests_total"
-        '{model=~".+",status_code=~"[1-5][0-9][0-9]"}[5m]), "warroom_model", "$1", "model", '
-        '"(.+)"))))'
+        '{model=~"(?s).+",status_code=~"[1-5][0-9][0-9]"}[5m]), "warroom_model", "$1", "model", '
+        '"(?s)(.+)"))))'
     )
 
 
@@ -238,7 +238,7 @@ def test_latency_query_is_pinned() -> None:
     q = queries()
     buckets = (
         "sum by (warroom_model, le) (label_replace(rate(http_request_duration_seconds_bucket"
-        '{model=~".+"}[5m]), "warroom_model", "$1", "model", "(.+)"))'
+        '{model=~"(?s).+"}[5m]), "warroom_model", "$1", "model", "(?s)(.+)"))'
     )
     assert q.health["generic/latency"] == (
         f"label_replace(histogram_quantile(0.5, sum by (warroom_model, le) ({buckets})), "
@@ -259,18 +259,18 @@ def test_vllm_queries_are_pinned() -> None:
     q = queries()
     assert q.health["vllm/queue"] == (
         'sum by (warroom_model) (label_replace({__name__=~"vllm[:_]num_requests_waiting"}, '
-        '"warroom_model", "$1", "model_name", "(.+)"))'
+        '"warroom_model", "$1", "model_name", "(?s)(.+)"))'
     )
     # The fullest pod; the name before v0.10 (gpu_cache_usage_perc) is read too.
     assert q.health["vllm/kv_cache"] == (
         'max by (warroom_model) (label_replace(({__name__=~"vllm[:_]kv_cache_usage_perc"} or '
         '{__name__=~"vllm[:_]gpu_cache_usage_perc"}), "warroom_model", "$1", "model_name", '
-        '"(.+)"))'
+        '"(?s)(.+)"))'
     )
     assert q.instant["pod_models"] == (
         "topk by (namespace, pod) (1, group by (namespace, pod, warroom_model) "
         '(label_replace({__name__=~"vllm[:_]num_requests_running"}, "warroom_model", "$1", '
-        '"model_name", "(.+)")))'
+        '"model_name", "(?s)(.+)")))'
     )
 
 
@@ -291,7 +291,7 @@ def test_window_is_written_as_a_promql_duration() -> None:
 def test_istio_profile_adds_its_matchers_to_gateway_series_only() -> None:
     istio = MetricProfile(**PROFILES["istio"])
     q = queries(istio)
-    workload = 'destination_workload=~".+",reporter="destination"'
+    workload = 'destination_workload=~"(?s).+",reporter="destination"'
     assert q.health["generic/requests"] == per_model(
         rate(f"istio_requests_total{{{workload}}}"), "destination_workload"
     )
@@ -299,7 +299,7 @@ def test_istio_profile_adds_its_matchers_to_gateway_series_only() -> None:
         f"istio_request_duration_milliseconds_bucket{{{workload}}}" in q.health["generic/latency"]
     )
     assert (
-        'rate(istio_requests_total{destination_workload=~".+",reporter="destination",'
+        'rate(istio_requests_total{destination_workload=~"(?s).+",reporter="destination",'
         'response_code=~"5.."}[5m])' in q.range["error_5xx"]
     )
     # Millisecond buckets: quantiles are scaled to seconds, the over-fraction is not.
@@ -952,7 +952,7 @@ def test_the_model_servers_names_from_the_config_are_read() -> None:
     )  # fmt: skip
     q = build_queries(profile, "5m", build(["vllm"], profile))
     assert "rate(my_ttft_bucket[5m])" in q.health["vllm/ttft"]
-    assert '"served_model", "(.+)")' in q.health["vllm/ttft"]
+    assert '"served_model", "(?s)(.+)")' in q.health["vllm/ttft"]
     assert q.health["vllm/queue"].startswith("sum by (warroom_model) (label_replace(my_waiting,")
     assert "my_running" in q.instant["pod_models"]
     # Renaming a model server's series says nothing of the gateway: still discovered.

@@ -1000,7 +1000,7 @@ class WarroomApp(App[int]):
         if report is None:
             return
         # The screen as the engineer sees it, the form gone.
-        svg = self.export_screenshot(title=f"warroom · {report.title}")
+        svg = self.export_screenshot(title=f"warroom · {printable(report.title)}")
         self.write_incident_report(report, svg, choice.replace)
 
     @work(thread=True, exclusive=True, group="report")

@@ -176,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the fleet exports, e.g. vllm,litellm,dcgm (default generic,vllm,dcgm); "
         "each also alone at /metrics/<name>",
     )  # fmt: skip
+    sim.add_argument(
+        "--model-names", type=Path, metavar="FILE",
+        help="a JSON list of strings naming the first models in place of the catalogue's "
+        "(any label value, e.g. hostile ones for testing the cockpit)",
+    )  # fmt: skip
     sub.add_parser("scenarios", help="list the demo scenarios")
     inc = sub.add_parser(
         "incident", parents=[common],
@@ -870,8 +875,10 @@ def _simulate(args: argparse.Namespace) -> int:
     from tui.sim.exporter import serve
     from tui.sim.stacks import parse_stack
 
+    names = _model_names_file(args.model_names) if args.model_names else ()
     try:
         serve(
+            names=names,
             stack=parse_stack(args.stack),
             host=args.host,
             port=args.port,
@@ -888,6 +895,21 @@ def _simulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise WarroomError(f"Cannot serve on {args.host}:{args.port}: {exc.strerror}.") from None
     return 0
+
+
+def _model_names_file(path: Path) -> tuple[str, ...]:
+    """``--model-names``: a JSON list of strings (checked further by `build_fleet`)."""
+    import json
+
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Cannot read --model-names {path}: {exc.strerror or exc}.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"--model-names {path} is not JSON text ({exc}).") from None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"--model-names {path} must hold a JSON list of strings.")
+    return tuple(names)
 
 
 def _list_scenarios() -> int:

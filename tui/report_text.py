@@ -16,7 +16,16 @@ from typing import Any
 
 from tui.clock import utc
 from tui.durations import human_age
-from tui.format import NO_DATA, fmt_latency, fmt_percent, fmt_queue, fmt_ratio, fmt_rps, model_label
+from tui.format import (
+    NO_DATA,
+    fmt_latency,
+    fmt_percent,
+    fmt_queue,
+    fmt_ratio,
+    fmt_rps,
+    model_label,
+    printable,
+)
 from tui.model import iso_utc
 from tui.report import SEVERITIES, ModelNumbers, Report, hms
 
@@ -192,6 +201,8 @@ def visible(text: str) -> str:
             out.append("\u2421")
         elif 0x80 <= c < 0xA0:
             out.append(f"\\x{c:02x}")
+        elif not ch.isprintable() and ch != " ":
+            out.append(printable(ch))
         else:
             out.append(ch)
     return "".join(out)
@@ -230,7 +241,9 @@ def _escape(part: str, whole: str, offset: int) -> str:
             # Only a backslash before punctuation escapes it; elsewhere (C:\Users, \n in
             # a log line) it already reads as itself.
             out.append("\\\\" if after in _PUNCT or at + 1 == len(whole) else ch)
-        elif ch in _ALWAYS:
+        elif ch in _ALWAYS or (ch == "(" and before == "]"):
+            # "(" after "]": a redaction marker's brackets are kept, and must not
+            # become a link's text.
             out.append("\\" + ch)
         elif ch == "_" and not (_WORD.match(before) and _WORD.match(after)):
             out.append("\\_")

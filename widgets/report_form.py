@@ -66,7 +66,7 @@ class ReportForm(ModalScreen[ExportChoice | None]):
             why = printable(f"suggested {r.severity_suggested}: {r.severity_why}")
             yield Static(Text(why), id="rf-why")
             yield Label("Root cause")
-            yield Input(r.root_cause, compact=True, id="rf-cause")
+            yield Input(printable(r.root_cause), compact=True, id="rf-cause")
             yield Label("Lessons (optional)")
             yield Input(r.lessons, placeholder="for the postmortem", compact=True,
                         id="rf-lessons")  # fmt: skip

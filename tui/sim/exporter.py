@@ -105,16 +105,24 @@ def make_server(
     speed: float = 1.0,
     canary_weight: int = 0,
     stack: tuple[str, ...] = DEFAULT_STACK,
+    names: tuple[str, ...] = (),
 ) -> tuple[ThreadingHTTPServer, Engine]:
-    """A server (not yet serving) for the fleet; ValueError for a bad scenario, size or
-    canary weight.
+    """A server (not yet serving) for the fleet; ValueError for a bad scenario, size,
+    canary weight or model name.
 
     ``canary_weight``: percent of the gateway's traffic the canary serves from ``at_s``
     on (canary scenarios only; they otherwise start at 0 %, waiting for a driver).
+    ``names``: the first models' names (`build_fleet`), written into every label that
+    carries a model, escaped by prometheus-client as the text format wants (backslash,
+    double quote, newline); everything else goes through as it is. Checked against
+    Prometheus 2.42: it stores NUL, every other C0 and C1 control, DEL, bidi and
+    zero-width characters, U+2028 and values of 200 kB as written, and fails the whole
+    scrape (``up`` 0, "invalid UTF-8 label value") only on bytes that are not UTF-8,
+    which a str cannot produce here.
     """
     if not 0 <= canary_weight <= 100:
         raise ValueError(f"The canary weight must be 0 to 100 %, not {canary_weight}.")
-    fleet = build_fleet(models, gpus, seed)
+    fleet = build_fleet(models, gpus, seed, names)
     engine = Engine(fleet, find_scenario(scenario), start_s=at_s)
     if canary_weight:
         if engine.rollout is None:

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 NAMESPACE = "inference"
@@ -154,7 +155,9 @@ def _hex(n: int, *parts: object) -> str:
     return hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=16).hexdigest()[:n]
 
 
-def _model_names(count: int) -> list[tuple[str, float]]:
+def _model_names(count: int, renamed: Sequence[str] = ()) -> list[tuple[str, float]]:
+    """``count`` (name, parameters) pairs; the first ``len(renamed)`` take those names
+    and keep the sizes of the catalogue entries they stand in for."""
     names = list(_BASE_MODELS[:count])
     # Past the base catalogue, the tail is tenants' fine-tunes of the base models.
     i = 0
@@ -163,11 +166,30 @@ def _model_names(count: int) -> list[tuple[str, float]]:
         tenant = _TENANTS[(i // len(_BASE_MODELS)) % len(_TENANTS)]
         names.append((f"{base}-ft-{tenant}-{i // (len(_BASE_MODELS) * len(_TENANTS)) + 1}", params))
         i += 1
-    return names
+    head = [(new, params) for new, (_, params) in zip(renamed, names, strict=False)]
+    return head + names[len(renamed) :]
+
+
+_PLAIN_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,50}[a-z0-9])?")
+"""A name already fit for a DNS label once its dots are dashes: every catalogue name."""
+_LABEL_KEEP = 30
+"""Letters kept of a renamed model: its pods' names stay within 63 characters."""
 
 
 def _dns_label(name: str) -> str:
-    return re.sub(r"[^a-z0-9-]", "-", name.lower())
+    """``name`` as the part of a pod's and Deployment's name that says which model they
+    serve: lowercase ASCII letters, digits and dashes, as Kubernetes requires. A catalogue
+    name keeps its spelling (dots as dashes); any other (a model renamed through
+    `build_fleet`'s ``names``: control characters, markup, 10 kB) keeps its first
+    letters and digits and gains a hash of the whole name, so it stays short, valid and
+    its own."""
+    if _PLAIN_NAME.fullmatch(name):
+        return name.replace(".", "-")
+    # ASCII only: str.lower() of some non-ASCII letters is ASCII (the Kelvin sign is k).
+    kept = re.sub(r"[^a-z0-9]+", "-", name.encode("ascii", "replace").decode().lower())
+    kept = kept.strip("-")[:_LABEL_KEEP].rstrip("-")
+    digest = _hex(6, "dns", name)
+    return f"{kept}-{digest}" if kept else f"m-{digest}"
 
 
 def _gpu_counts(shares: list[float], gpus: int) -> list[int]:
@@ -185,8 +207,17 @@ def _gpu_counts(shares: list[float], gpus: int) -> list[int]:
     return counts
 
 
-def build_fleet(models: int = 12, gpus: int | None = None, seed: int = 7) -> Fleet:
-    """The fleet for these sizes and seed. Raises ValueError with one sentence on bad sizes."""
+def build_fleet(
+    models: int = 12, gpus: int | None = None, seed: int = 7, names: Sequence[str] = ()
+) -> Fleet:
+    """The fleet for these sizes and seed. Raises ValueError with one sentence on bad sizes
+    or names.
+
+    ``names`` rename the first models (``warroom simulate --model-names``): label values
+    as an exporter may carry them, hostile ones included, for the cockpit to be tested on.
+    Each must be a non-empty string that UTF-8 can encode (Prometheus fails a scrape
+    holding a label value that is not valid UTF-8) and different from every other name.
+    """
     if not 1 <= models <= MAX_MODELS:
         raise ValueError(f"--models must be between 1 and {MAX_MODELS}, not {models}.")
     gpus = models * GPUS_PER_MODEL if gpus is None else gpus
@@ -195,7 +226,7 @@ def build_fleet(models: int = 12, gpus: int | None = None, seed: int = 7) -> Fle
             f"--gpus must be at least the number of models ({models}) and at most "
             f"{MAX_GPUS}, not {gpus}."
         )
-    named = _model_names(models)
+    named = _model_names(models, _checked_names(names, models))
     weights = [1 / (rank + 1) ** ZIPF_EXPONENT for rank in range(models)]
     total = sum(weights)
     shares = [w / total for w in weights]
@@ -235,3 +266,32 @@ def build_fleet(models: int = 12, gpus: int | None = None, seed: int = 7) -> Fle
         for tenant, w in zip(_TENANTS, key_weights, strict=True)
     )
     return Fleet(seed, tuple(served), keys, TOTAL_RPS_PER_MODEL * models**0.8)
+
+
+def _checked_names(names: Sequence[str], models: int) -> tuple[str, ...]:
+    if isinstance(names, str):
+        raise ValueError("The model names must be a list of strings, not one string.")
+    if len(names) > models:
+        raise ValueError(
+            f"There are {len(names)} model names for {models} models; pass --models "
+            f"{len(names)} or fewer names."
+        )
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Model name {i + 1} is {name!r}: each must be a non-empty string.")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"Model name {i + 1} holds a lone surrogate: a label value must be valid UTF-8."
+            ) from None
+    taken = [n for n, _ in _model_names(models)[len(names) :]]
+    if len(set(names) | set(taken)) < models:
+        raise ValueError("The model names repeat a name: each model needs its own.")
+    labels = {_dns_label(n) for n in [*names, *taken]}
+    if len(labels) < models:
+        raise ValueError(
+            "Two model names give the same Deployment name (only dots and dashes differ): "
+            "rename one."
+        )
+    return tuple(names)

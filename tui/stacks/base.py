@@ -63,7 +63,7 @@ class Query:
         return f"group by (namespace, {WORKLOAD}, {MODEL}) ({named})"
 
 
-def relabel(expr: str, to: str, source: str, regex: str = "(.+)") -> str:
+def relabel(expr: str, to: str, source: str, regex: str = "(?s)(.+)") -> str:
     """``expr`` with label ``to`` set from ``source`` where ``regex`` matches it whole.
     Raises ValueError for a label name PromQL would not take (from a config)."""
     check_label_name(to)

@@ -32,7 +32,7 @@ class Generic(Stack):
 
     def _by_model(self, q: Query, regex: dict[str, str] | None = None, **equal: str) -> str:
         p = self._p
-        regex = {p.model_label: ".+", **(regex or {})}
+        regex = {p.model_label: "(?s).+", **(regex or {})}
         return by_model(q.rate(p.requests_total, {**p.matchers, **equal}, regex), p.model_label)
 
     def requests(self, q: Query) -> str:
@@ -49,5 +49,5 @@ class Generic(Stack):
 
     def latency(self, q: Query) -> Buckets:
         p = self._p
-        series = q.rate(p.latency_bucket, dict(p.matchers), {p.model_label: ".+"})
+        series = q.rate(p.latency_bucket, dict(p.matchers), {p.model_label: "(?s).+"})
         return Buckets(by_model(series, p.model_label, "le"), p.latency_unit_s)

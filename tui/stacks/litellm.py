@@ -45,7 +45,7 @@ class Litellm(Stack):
     detect = (f'{REQUESTS}{{{LABEL}!=""}}',)
 
     def _requests(self, q: Query, regex: dict[str, str] | None = None, **equal: str) -> str:
-        series = q.rate(REQUESTS, {**q.matchers, **equal}, {LABEL: ".+", **(regex or {})})
+        series = q.rate(REQUESTS, {**q.matchers, **equal}, {LABEL: "(?s).+", **(regex or {})})
         return by_model(series, LABEL)
 
     def requests(self, q: Query) -> str:
@@ -58,7 +58,7 @@ class Litellm(Stack):
         return zero_filled(self._requests(q, status_code="429"), self.requests(q))
 
     def latency(self, q: Query) -> Buckets:
-        return Buckets(by_model(q.rate(LATENCY, q.matchers, {LABEL: ".+"}), LABEL, "le"))
+        return Buckets(by_model(q.rate(LATENCY, q.matchers, {LABEL: "(?s).+"}), LABEL, "le"))
 
     def ttft(self, q: Query) -> Buckets:
-        return Buckets(by_model(q.rate(TTFT, q.matchers, {LABEL: ".+"}), LABEL, "le"))
+        return Buckets(by_model(q.rate(TTFT, q.matchers, {LABEL: "(?s).+"}), LABEL, "le"))
