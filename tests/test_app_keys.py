@@ -203,7 +203,8 @@ async def test_question_mark_opens_help_and_escape_closes_it(make_app: AppFactor
 
 
 async def test_q_quits(make_app: AppFactory) -> None:
-    app = make_app("gpu-oom")
+    # Nothing going on: at once. (In an incident q asks first: test_quit_confirm.py.)
+    app = make_app("healthy")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.is_running

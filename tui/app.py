@@ -21,13 +21,14 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
-from tui.actions.canary import DECIDED, CanaryDriver, DriveState
+from tui.actions.canary import DECIDED, END_PHASES, CanaryDriver, DriveState
 from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
 from tui.actions.lock import ActionLock
 from tui.actions.plan import Plan
@@ -43,27 +44,31 @@ from tui.errors import SourceError, WarroomError
 from tui.format import model_label, printable
 from tui.gpu_share import gpu_util_by_model
 from tui.model import AGGREGATE, GpuEvent, Snapshot
+from tui.name_filter import narrowed
 from tui.recording import Recorder
 from tui.severity import Verdicts, judge
 from tui.signals import Facts
 from tui.sources.base import CanarySource, HealthSource
 from tui.sources.replay import ReplayClock
-from tui.timeline import Timeline, default_state_dir
+from tui.timeline import CLOSED, Timeline, default_state_dir
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
 from widgets import palette
 from widgets.ascii import AsciiOnly
 from widgets.canary_screen import CanaryScreen
 from widgets.cause_line import CauseLine
-from widgets.command_palette import SteadyCommandPalette
+from widgets.command_palette import SteadyCommandPalette, key_commands
 from widgets.confirm_action import ConfirmAction
+from widgets.filter_bar import FilterBar
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
 from widgets.history_plots import HistoryPlots
-from widgets.key_hints import KeyHints
+from widgets.key_hints import PANE_KEYS, KeyHints
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.mitigation_menu import MitigationCommands, MitigationMenu
+from widgets.quit_confirm import QuitConfirm, reasons_to_ask
+from widgets.rows_out_of_view import RowsOutOfView
 from widgets.runbook_screen import RunbookScreen
 from widgets.status_bar import StatusBar
 
@@ -79,6 +84,12 @@ DETAIL_MIN_ROWS = 13
 SIDE_BY_SIDE_FROM = 160
 """Terminal width from which the plots and the GPU grid share the lower half; narrower
 terminals show one of them at a time (`g` switches)."""
+KEYS_KEPT_FIRST = (
+    *("mitigate", "export", "canary", "runbook", "request_quit", "help"),
+    *(PANE_KEYS, "replay_seek", "filter_names", "toggle_gpus", "refresh_now", "clear_filter"),
+)
+"""The key line's keys, the one kept longest first: a narrow terminal (80 columns) drops
+the last ones, never what acts on the incident."""
 
 
 class CockpitScreen(Screen[None]):
@@ -96,14 +107,17 @@ class WarroomApp(App[int]):
     COMMANDS = App.COMMANDS | {MitigationCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("r", "refresh_now", "Refresh"),
-        Binding("g", "toggle_gpus", "GPUs"),
-        Binding("t", "runbook", "Runbook"),
-        Binding("m", "mitigate", "Mitigate"),
-        Binding("c", "canary", "Canary"),
-        Binding("e", "export", "Report"),
+        # ctrl+q (Textual's) quits at once; q asks first while an incident is going on.
+        Binding("q", "request_quit", "Quit", tooltip="quit (asks first during an incident)"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="every key"),
+        Binding("r", "refresh_now", "Refresh", tooltip="read the sources now"),
+        Binding("g", "toggle_gpus", "GPUs", tooltip="to the GPU grid and back"),
+        Binding("t", "runbook", "Runbook", tooltip="the runbook for the worst symptom"),
+        Binding("m", "mitigate", "Mitigate", tooltip="the mitigations, each confirmed"),
+        Binding("c", "canary", "Canary", tooltip="the canary rollout"),
+        Binding("e", "export", "Report", tooltip="export the incident report"),
+        Binding("slash", "filter_names", "Filter", key_display="/", tooltip="by model name"),
+        Binding("escape", "clear_filter", "Clear filter", key_display="esc", tooltip="all models"),
         Binding("space", "replay_pause", "Pause", show=False),
         Binding("left_square_bracket", "replay_seek(-60)", "−1m", key_display="["),
         Binding("right_square_bracket", "replay_seek(60)", "+1m", key_display="]"),
@@ -134,9 +148,11 @@ class WarroomApp(App[int]):
         if config.display.ascii:
             self._filters.append(AsciiOnly())
         self.set_class(config.display.wall, "-wall")
-        if config.kiosk:
-            # Nothing on a kiosk screen may change anything, the palette's entries included.
+        if config.kiosk or mitigator is None:
+            # Nothing on a kiosk screen may change anything, the palette's entries included;
+            # with no cluster to act on, no "Mitigate: …" entry is offered either.
             self.COMMANDS = App.COMMANDS  # type: ignore[misc]
+        if config.kiosk:
             # Nor write anything: a visitor's walk of the runbook is no step of the
             # incident, and the operator's own cockpit records its GPU events and its
             # snapshots. The kiosk reads the timeline (its XIDs, the report's view) only.
@@ -190,6 +206,8 @@ class WarroomApp(App[int]):
         self.causes: dict[str, SuspectedCause] = {}
         self.show_gpus = False
         """On a narrow terminal: the GPU grid is shown in place of the plots."""
+        self.name_filter = ""
+        """`/`: the text a model's name must hold to be in the table ("" shows all)."""
         self._refreshing = False
         """A refresh is running (until its recording is written): the next waits for it."""
         self._refresh_started: float | None = None
@@ -215,6 +233,7 @@ class WarroomApp(App[int]):
             id="status",
         )
         yield HealthTable(self.config.slo, wall=self.config.display.wall, id="health")
+        yield RowsOutOfView(id="rows-out-of-view")
         yield CauseLine(id="cause")
         with Horizontal(id="detail"):
             with Vertical(id="plots-pane"):
@@ -223,7 +242,8 @@ class WarroomApp(App[int]):
             with Vertical(id="gpu-pane"):
                 yield GpuGrid(id="gpus")
                 yield GpuDetail(id="gpu-detail")
-        yield KeyHints()
+        yield FilterBar(id="filter")
+        yield KeyHints(keep_first=KEYS_KEPT_FIRST)
 
     def action_command_palette(self) -> None:
         """Textual's palette with guards against bursts of keys (a laggy SSH link)."""
@@ -265,7 +285,8 @@ class WarroomApp(App[int]):
             self.notify(f"Runbook skipped: {err}", severity="error", timeout=15)
 
     def on_mount(self) -> None:
-        self.query_one(HealthTable).focus()
+        table = self.query_one(HealthTable)
+        table.focus()
         # The incident's first entry (its opening, on this clock) starts its clock.
         from tui.report import incident_span
 
@@ -275,6 +296,10 @@ class WarroomApp(App[int]):
         except OSError:
             first = []
         self._incident_began(incident_span((), first)[0])
+        # The rows scrolled out of view are counted when the table scrolls or its rows
+        # change; a change of its height comes with a resize (`on_resize`).
+        self.watch(table, "scroll_y", self._count_rows_out_of_view, init=False)
+        self.watch(table, "virtual_size", self._count_rows_out_of_view, init=False)
         # Read once already (its XIDs): lines it had to skip are said once, here.
         damage = self.report_timeline.damage_note() if self.report_timeline else None
         if damage:
@@ -446,7 +471,12 @@ class WarroomApp(App[int]):
             within_s=self.config.history_s,
         )
         table = self.query_one(HealthTable)
-        table.show(snapshot, self.causes, self.verdicts(snapshot), gpu_util_by_model(snapshot.gpus))
+        # `/`: the table is handed the models the filter keeps (the Σ row stays).
+        table.show(
+            narrowed(snapshot, self.name_filter), self.causes, self.verdicts(snapshot),
+            gpu_util_by_model(snapshot.gpus),
+        )  # fmt: skip
+        self._paint_filter_count(snapshot)
         if first and table.row_count > 1:
             # Open on the worst model, not the aggregate: its plot is what matters.
             table.move_cursor(row=1, animate=False)
@@ -520,12 +550,15 @@ class WarroomApp(App[int]):
         # The table takes the rows it needs but leaves the lower half at least
         # DETAIL_MIN_ROWS: CSS cannot cap an auto height by a sibling's minimum.
         chrome = 3  # status line, cause line and footer
+        # The line counting the rows out of view, and the filter's, when they show.
+        chrome += sum(self.query_one(w).display for w in (RowsOutOfView, FilterBar))
         # A tall screen gives the plots and the GPU grid close to half of it; the wall
         # screen, read from across the room, two thirds.
         share = 0.65 if self.config.display.wall else 0.45
         lower = max(DETAIL_MIN_ROWS, int(self.size.height * share))
         self.query_one(HealthTable).styles.max_height = max(6, self.size.height - chrome - lower)
         self._lay_out_detail()
+        self.call_after_refresh(self._count_rows_out_of_view)
 
     def _lay_out_detail(self) -> None:
         wide = self.size.width >= SIDE_BY_SIDE_FROM
@@ -568,12 +601,37 @@ class WarroomApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             # A kiosk saves no screenshot either: in a terminal it is a file on this disk.
-            if not (self.config.kiosk and command.title == "Screenshot"):
+            # Textual's Quit quits at once: the palette's is `q`'s, which asks first.
+            if not (self.config.kiosk and command.title == "Screenshot") and (
+                command.title != "Quit"
+            ):
                 yield command
+        # Every action a key offers, the panes' keys on the panes' screen only.
+        panes: list[DOMNode] = []
+        if isinstance(screen, CockpitScreen):
+            panes = [*screen.query(HealthTable), *screen.query(GpuGrid)]
+        elif screen is not self.screen_stack[0]:
+            panes = [screen]
+        for command in key_commands(self, panes, self._run_from_palette):
+            # No cluster to act on: the key says so, the palette offers nothing.
+            if not (command.title == "Mitigate" and self.mitigator is None):
+                yield command
+
+    async def _run_from_palette(self, node: DOMNode, action: str) -> None:
+        """A key's action chosen in the palette: a pane's on that pane, in view."""
+        if isinstance(node, GpuGrid) and not node.has_focus:
+            self.action_toggle_gpus()
+        await self.run_action(action, node)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("replay_") and self.replay is None:
             return False
+        if action in ("filter_names", "clear_filter"):
+            # The panes' own: not under a screen over them, nor while the field has the
+            # keys (it takes `/` as text); escape only to clear a filter.
+            if not isinstance(self.screen, CockpitScreen) or self.query_one(FilterBar).editing:
+                return False
+            return action == "filter_names" or bool(self.name_filter)
         if action in ("mitigate", "export") and self.config.kiosk:
             # A wall screen shows; it never acts, nor overwrites the incident's report.
             return False
@@ -1052,6 +1110,106 @@ class WarroomApp(App[int]):
         self.tracker.events = events
         self.load_history()
         self.refresh_data()
+
+    # -- quitting, the name filter, the rows out of view
+
+    def action_request_quit(self) -> None:
+        """`q`: quit at once when nothing is going on, else ask first (`QuitConfirm`)."""
+        if any(isinstance(s, QuitConfirm) for s in self.screen_stack):
+            return  # already asking: a second q is no answer
+        reasons = self._quit_reasons()
+        if not reasons:
+            self.exit(0)
+            return
+        timeline = self.report_timeline.path if self.report_timeline is not None else None
+        self.push_screen(
+            QuitConfirm(reasons, timeline), lambda leave: self.exit(0) if leave else None
+        )
+
+    def _quit_reasons(self) -> list[str]:
+        """What `q` would end or leave behind; empty when nothing is going on. A replay
+        changes nothing and leaves nothing open: it quits at once."""
+        if self.replay is not None:
+            return []
+        snap = self.tracker.current
+        drive = self.drive.state if self.drive is not None else None
+        mitigating = any(
+            w.group in ("mitigation", "canary-steer") and not w.is_finished for w in self.workers
+        )
+        return reasons_to_ask(
+            breaching=self._breaching(snap) if snap is not None else 0,
+            timeline_open=self._incident_open(),
+            canary=(
+                f"{drive.phase} at {drive.stage_pct} %"
+                if drive is not None and drive.phase not in END_PHASES
+                else None
+            ),
+            mitigating=mitigating,
+        )
+
+    def _incident_open(self) -> bool:
+        """The incident's timeline holds entries since it last closed."""
+        timeline = self.report_timeline
+        if timeline is None:
+            return False
+        try:
+            entries = timeline.entries()
+        except OSError:
+            return False
+        kinds = [e.get("kind") for e in entries]
+        last_close = max((i for i, k in enumerate(kinds) if k == CLOSED), default=-1)
+        return len(kinds) > last_close + 1
+
+    def action_filter_names(self) -> None:
+        """`/`: type part of a model name; the table keeps the models that hold it."""
+        bar = self.query_one(FilterBar)
+        was_shown = bar.display
+        bar.open()
+        if not was_shown:
+            self.on_resize()
+        self._paint_filter_count()
+
+    def action_clear_filter(self) -> None:
+        self.query_one(FilterBar).action_clear()
+
+    def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
+        if event.value == self.name_filter:
+            return
+        self.name_filter = event.value
+        self.refresh_bindings()  # escape clears a filter, and only while there is one
+        if self.tracker.current is None:
+            return
+        self._paint(self.tracker.current)
+        # The selected model filtered out: the cursor stays on its row, now another
+        # model's, and the plots and the cause line follow that one.
+        model = self.query_one(HealthTable).selected_model
+        if model is not None and model != self.selected:
+            self.on_health_table_model_selected(HealthTable.ModelSelected(model))
+
+    def on_filter_bar_closed(self, _: FilterBar.Closed) -> None:
+        self.query_one(HealthTable).focus()
+        self.on_resize()
+
+    def _paint_filter_count(self, snapshot: Snapshot | None = None) -> None:
+        snapshot = snapshot or self.tracker.current
+        if snapshot is None:
+            return
+        shown = len(narrowed(snapshot, self.name_filter).models)
+        self.query_one(FilterBar).show_count(shown, len(snapshot.models))
+
+    def _count_rows_out_of_view(self) -> None:
+        """The table's rows above and below its view, on the line under it (rows are one
+        line each, so the lines scrolled past are the rows)."""
+        tables, lines = self.query(HealthTable), self.query(RowsOutOfView)
+        if not tables or not lines:
+            return  # called after a refresh that came as the cockpit closed
+        table, line = tables.first(), lines.first()
+        shown = line.display
+        above = round(table.scroll_y)
+        below = max(0, round(table.max_scroll_y - table.scroll_y))
+        line.show(above, below, overflows=table.max_scroll_y > 0)
+        if line.display != shown:
+            self.on_resize()  # the line takes its row from the table, not from the plots
 
     def action_help(self) -> None:
         from widgets.help_screen import HelpScreen

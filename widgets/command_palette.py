@@ -9,15 +9,24 @@ palette then ends the cockpit three ways (found by tests/test_key_fuzz.py):
 - two enters select twice and dismiss twice, the second popping the panes beneath.
 
 Each guard below lets the key do nothing rather than end the cockpit.
+
+The palette also offers every action a key offers (`key_commands`): whoever searches
+for "report", "runbook" or "sort" finds the key that does it.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
+from textual.actions import parse as parse_action
+from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
+from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
+from textual.dom import DOMNode
 
 
 class SteadyCommandPalette(CommandPalette):
@@ -41,3 +50,39 @@ class SteadyCommandPalette(CommandPalette):
 
 async def _nothing() -> None:
     return None
+
+
+def key_commands(
+    app: App[Any],
+    panes: Iterable[DOMNode],
+    run: Callable[[DOMNode, str], Awaitable[object]],
+) -> Iterator[SystemCommand]:
+    """One palette entry per action a key offers: the app's own keys, then each pane's
+    keys that the key line shows. Titled with the key's description (what the key line
+    says), its help naming the key; an action its node's `check_action` hides or
+    disables is not offered, as its key is not. ``run(node, action)`` runs one."""
+    seen: set[tuple[int, str]] = set()
+    for node in (app, *panes):
+        # The cockpit's own keys, not those Textual gives every app, screen or table.
+        own = [
+            binding
+            for cls in type(node).__mro__
+            if not cls.__module__.startswith("textual")
+            for binding in Binding.make_bindings(vars(cls).get("BINDINGS", []))
+        ]
+        for binding in own:
+            if not binding.description or binding.system:
+                continue
+            if node is not app and not binding.show:
+                continue  # a pane's cursor keys: no command to look for
+            if (id(node), binding.action) in seen:
+                continue
+            seen.add((id(node), binding.action))
+            _, name, parameters = parse_action(binding.action)
+            if node.check_action(name, parameters) is not True:
+                continue
+            key = app.get_key_display(binding)
+            about = binding.tooltip or binding.description
+            yield SystemCommand(
+                binding.description, f"{key} · {about}", partial(run, node, binding.action)
+            )

@@ -32,10 +32,12 @@ HELP = """\
 | p / P / A (canary) | pause or resume / promote now / abort, drained (P and A confirm first) |
 | e | export the incident report: severity and root cause to confirm, then Markdown, JSON, SVG |
 | space, [ ], { } (replay) | pause / resume, back or forward a minute, ten minutes |
-| ctrl+p | command palette: every mitigation as "Mitigate: …" |
+| ctrl+p | command palette: every key's action by name ("report"…), each "Mitigate: …" |
+| / | filter the table by name: enter keeps it, escape clears it |
 | r | refresh now |
 | ? | this help |
-| q | quit |
+| q | quit; asks first (y / n) while a model breaches, the incident is open or a drive runs |
+| ctrl+q | quit at once |
 
 # Reading the pane
 
@@ -63,6 +65,8 @@ HELP = """\
   sends a server-side dry run, then the change; the incident timeline records the
   request before and the result after. Pressing one whose change is already in place
   says so and sends nothing. `--read-only` sends nothing at all.
+* **N more ↓** under the table: that many rows below the view (the table scrolls with
+  the selection); `/` narrows a large fleet by name.
 * **STALE** in the top line: the last refresh failed, the numbers are the last good
   ones, and the age counts how old they are.
 

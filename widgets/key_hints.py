@@ -9,10 +9,15 @@ is a repaint of one line, and no change at all is nothing. The keys read as Foot
 do (key bold in its colour, then its description; disabled ones dim; the command
 palette's key on the right behind a thin rule); they are not clickable, as this is a
 keyboard cockpit.
+
+A narrow line keeps the keys that matter most under stress: the owner ranks the
+actions (``keep_first``), and what does not fit goes lowest rank first, whole; the
+keys left keep their places in the line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.style import Style
@@ -21,6 +26,8 @@ from textual.widget import Widget
 
 Hint = tuple[str, str, bool]
 """(key as displayed, description, enabled)."""
+PANE_KEYS = "*"
+"""In ``keep_first``: where every action it does not name ranks (the focused pane's)."""
 
 
 class KeyHints(Widget):
@@ -53,9 +60,21 @@ class KeyHints(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        keep_first: Sequence[str] = (),
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """``keep_first``: action names (without parameters), the one to keep longest
+        first; `PANE_KEYS` stands for every action not named, else they rank last."""
         super().__init__(id=id, classes=classes)
         self._hints: tuple[tuple[Hint, ...], Hint | None] = ((), None)
+        self._ranks: tuple[int, ...] = ()
+        """Each hint's rank (lower stays longer), in the order of ``_hints``."""
+        self._keep_first = {name: rank for rank, name in enumerate(keep_first)}
+        self._unnamed_rank = self._keep_first.get(PANE_KEYS, len(self._keep_first))
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -70,29 +89,34 @@ class KeyHints(Widget):
         return self._hints
 
     def _bindings_changed(self, *_: object) -> None:
-        hints = self._read()
-        if hints != self._hints:
-            self._hints = hints
+        hints, ranks = self._read()
+        if hints != self._hints or ranks != self._ranks:
+            self._hints, self._ranks = hints, ranks
             self.refresh()
 
-    def _read(self) -> tuple[tuple[Hint, ...], Hint | None]:
+    def _rank(self, action: str) -> int:
+        return self._keep_first.get(action.partition("(")[0], self._unnamed_rank)
+
+    def _read(self) -> tuple[tuple[tuple[Hint, ...], Hint | None], tuple[int, ...]]:
         """What Footer would show: each action once (its first shown binding), in the
-        order the bindings are active; the palette's key apart."""
+        order the bindings are active; the palette's key apart. Then each one's rank."""
         app = self.app
         active = self.screen.active_bindings
         seen: set[str] = set()
         hints: list[Hint] = []
+        ranks: list[int] = []
         for _, binding, enabled, _ in active.values():
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
             hints.append((app.get_key_display(binding), binding.description, enabled))
+            ranks.append(self._rank(binding.action))
         palette: Hint | None = None
         entry = active.get(app.COMMAND_PALETTE_BINDING)
         if entry is not None and app.ENABLE_COMMAND_PALETTE:
             _, binding, enabled, _ = entry
             palette = (app.get_key_display(binding), binding.description, enabled)
-        return tuple(hints), palette
+        return (tuple(hints), palette), tuple(ranks)
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-hints--key")
@@ -107,17 +131,27 @@ class KeyHints(Widget):
             tail.append(key, key_style + (Style() if enabled else dim))
             tail.append(f" {description} ", description_style)
         room = width - tail.cell_len if tail.cell_len < width else width
-        line = Text(no_wrap=True, overflow="crop", end="")
+        pieces: list[Text] = []
         for key, description, enabled in hints:
-            # Whole keys only: a key whose description is cut off says nothing.
             hint = Text(end="")
             extra = Style() if enabled else dim
             hint.append(f" {key} ", key_style + extra)
             if description:
                 hint.append(f"{description} ", description_style + extra)
-            if line.cell_len + hint.cell_len > room:
-                break
-            line.append_text(hint)
+            pieces.append(hint)
+        # Whole keys only (a key whose description is cut off says nothing), the lowest
+        # ranked dropped first; among equals, the rightmost.
+        kept = set(range(len(pieces)))
+        by_rank = sorted(kept, key=lambda i: (self._ranks[i], i))
+        used = sum(p.cell_len for p in pieces)
+        while used > room and by_rank:
+            dropped = by_rank.pop()
+            kept.discard(dropped)
+            used -= pieces[dropped].cell_len
+        line = Text(no_wrap=True, overflow="crop", end="")
+        for i, piece in enumerate(pieces):
+            if i in kept:
+                line.append_text(piece)
         if tail.cell_len < width:
             line.append(" " * (width - line.cell_len - tail.cell_len))
             line.append_text(tail)
