@@ -5,16 +5,21 @@ fails here rather than on a wall screen."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from demo_app import frozen_demo_app, settle
+from demo_app import AT_S, EPOCH, frozen_demo_app, settle
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.annotations import Mark
+from tui.clock import utc
 from tui.config import load_config
 from tui.model import HistoryPoint
-from widgets.history_plots import SignalPlot
+from tui.timeline import Timeline
+from widgets.history_plots import MARK_LINE, SignalPlot
 
 Cell = tuple[str, str | None, str | None, bool]
 
@@ -40,9 +45,11 @@ def cells(lines: list[list[Strip]]) -> list[list[Cell]]:
     return out
 
 
-async def screen_cells(scenario: str, size: tuple[int, int], theme: str) -> list[list[Cell]]:
+async def screen_cells(
+    scenario: str, size: tuple[int, int], theme: str, timeline: Timeline | None = None
+) -> list[list[Cell]]:
     config = load_config(None, env={"WARROOM_THEME": theme})
-    app = frozen_demo_app(scenario, config=config)
+    app = frozen_demo_app(scenario, config=config, timeline=timeline)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert app.query_one("#plot-p99", SignalPlot).region.height > 0
@@ -68,6 +75,57 @@ async def test_plots_paint_what_plotext_text_would(
     assert differing == []
     # The plots are on screen with a line in them, not blank on both sides.
     assert any("⠀" < ch <= "⣿" for row in fast for ch, *_ in row)
+
+
+def marked_timeline(path: Path) -> Timeline:
+    """A fallback turned on 5 minutes ago, a canary stage 12 and a rollback 20, as the
+    actions and the canary driver write them (issue 22, item 24)."""
+    now = EPOCH + AT_S
+    timeline = Timeline(path)
+    timeline.append("action.succeeded", utc(now - 1200), mitigation="rollout-undo",
+                    model="codellama-34b-instruct", title="Roll back to the previous revision",
+                    changes=[])  # fmt: skip
+    timeline.append("canary.stage", utc(now - 720), stage_pct=25, stage=1)
+    timeline.append("action.succeeded", utc(now - 300), mitigation="fallback-on", model=None,
+                    changes=[{"object": "Deployment inference/llm-gateway",
+                              "field": "env FALLBACK_ENABLED (container main)",
+                              "old": "(unset)", "new": "true"}])  # fmt: skip
+    return timeline
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+async def test_plots_with_marks_paint_what_plotext_text_would(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, theme: str
+) -> None:
+    """The marks are plotext's own points: both ways of drawing agree on them too."""
+    timeline = marked_timeline(tmp_path / "t.jsonl")
+    fast = await screen_cells("gpu-oom", (200, 50), theme, timeline)
+    monkeypatch.setattr(SignalPlot, "render_line", Widget.render_line)
+    slow = await screen_cells("gpu-oom", (200, 50), theme, timeline)
+    assert fast == slow
+    text = ["".join(ch for ch, *_ in row) for row in fast]
+    assert sum(line.count(MARK_LINE) for line in text) > 3 * 3 * 5  # 3 marks x 3 plots
+    tags = "".join(c for line in text for c in line if c in "MCR")
+    assert any(line.count("R") >= 3 and line.count("C") >= 3 for line in text), tags
+
+
+async def test_a_plot_shown_the_same_marks_draws_nothing_new() -> None:
+    app = frozen_demo_app("healthy")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        plot = app.query_one("#plot-p99", SignalPlot)
+        points = [HistoryPoint(1000.0 + 10 * i, 1.0 + i % 3, None, None) for i in range(30)]
+        marks = [Mark(1200.0, "fallback on", "M")]
+        plot.show(points, 1300.0, 600.0, 2.0, marks)
+        await settle(pilot)
+        drawn = plot._drawn
+        plot.show(points, 1300.0, 600.0, 2.0, list(marks))
+        await settle(pilot)
+        assert plot._drawn is drawn
+        assert any(MARK_LINE in strip.text for strip in drawn)
+        plot.show(points, 1300.0, 600.0, 2.0, [*marks, Mark(1250.0, "canary 5 %", "C")])
+        await settle(pilot)
+        assert plot._drawn is not drawn
 
 
 async def test_a_plot_shown_the_same_points_draws_nothing_new() -> None:

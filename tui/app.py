@@ -33,6 +33,7 @@ from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
 from tui.actions.lock import ActionLock
 from tui.actions.plan import Plan
 from tui.actions.record import Outcome, carry_out
+from tui.annotations import TimelineAnnotations
 from tui.canary import CanaryPolicy
 from tui.canary_watch import CanaryWatch
 from tui.cause import SuspectedCause, suspect
@@ -64,6 +65,7 @@ from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
 from widgets.history_plots import HistoryPlots
+from widgets.in_force_line import InForceLine
 from widgets.key_hints import PANE_KEYS, KeyHints
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.mitigation_menu import MitigationCommands, MitigationMenu
@@ -193,6 +195,8 @@ class WarroomApp(App[int]):
         self.context = context
         self.live = live
         self.timeline = timeline
+        self.annotations = TimelineAnnotations()
+        """The plots' marks and what is in force, followed from the timeline."""
         self.tracker = HealthTracker(config.history_s)
         # Its XIDs, read again after a restart (a kiosk's from the timeline it reads).
         self.tracker.events.resume(self.report_timeline if config.kiosk else timeline)
@@ -238,6 +242,7 @@ class WarroomApp(App[int]):
         with Horizontal(id="detail"):
             with Vertical(id="plots-pane"):
                 yield HistoryPlots(id="history")
+                yield InForceLine(id="in-force")
                 yield KeyRejectionsLine(id="keys")
             with Vertical(id="gpu-pane"):
                 yield GpuGrid(id="gpus")
@@ -490,6 +495,7 @@ class WarroomApp(App[int]):
             self.query_one(GpuDetail).set_models(snapshot.models)
         else:
             grid.set_message(snapshot.gpu_error or "No GPU data.")
+        self._follow_timeline()
         self._paint_plots()
         navigators = [s for s in self.screen_stack if isinstance(s, RunbookScreen)]
         if navigators:
@@ -503,6 +509,16 @@ class WarroomApp(App[int]):
         """Once a second: the ages on the top line and the canary's hold timer."""
         self._paint_status()
         self._paint_canary()
+        if self._follow_timeline():  # the canary drive's steps, another warroom's actions
+            self._paint_plots()
+
+    def _follow_timeline(self) -> bool:
+        """The plots' marks and the in-force line, when the timeline (one stat a call)
+        holds something new that moves them; True when they moved."""
+        if not self.annotations.update(self.timeline or self.report_timeline, self.clock.now()):
+            return False
+        self.query_one(InForceLine).show(self.annotations.current.line)
+        return True
 
     def verdicts(self, snapshot: Snapshot) -> Verdicts:
         """``snapshot``'s verdicts, judged once however many panes and ticks read them."""
@@ -572,6 +588,7 @@ class WarroomApp(App[int]):
             self.clock.now(),
             self.config.history_s,
             self.config.slo,
+            marks=self.annotations.current.marks_for(self.selected),
         )
 
     def on_health_table_model_selected(self, event: HealthTable.ModelSelected) -> None:
@@ -820,6 +837,8 @@ class WarroomApp(App[int]):
                     self.notify(f"{plan.title}: cancelled, nothing changed.")
                     return
             outcome = await self._carry_out(plan, target)
+            if self._follow_timeline():  # marked at once, not at the next refresh
+                self._paint_plots()
             if outcome is None:
                 return
             if outcome.result != "conflict":

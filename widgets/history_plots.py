@@ -8,6 +8,12 @@ A plot is redrawn every refresh, so it is drawn cheaply: plotext lays out its ch
 and colour matrices, and the widget turns those into lines itself (the Line API) rather
 than having plotext write ANSI text for rich to parse back, which cost a refresh more
 than the health table did.
+
+Where a mitigation, a canary step or a rollback happened, each plot draws a dim dotted
+column with a tag at its top (M, C, R), as Grafana draws its annotations: the line that
+bends there can be read against what was done. The marks are plotext's own points,
+the column drawn under the data and around the SLO line (which stays whole), so both
+ways of drawing a plot agree on every cell.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from textual.content import Content
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
+from tui.annotations import Mark, plot_marks
 from tui.config import Slo
 from tui.format import model_label
 from tui.model import HistoryPoint
@@ -34,6 +41,10 @@ from tui.model import HistoryPoint
 PLOT_CHROME_ROWS = 4
 """Rows of a plot that are not its canvas: the title, the frame's top and bottom and the
 x labels (plotext's ``height_canvas``)."""
+MARK_COLOR = "blue"
+"""Apart from the data (cyan) and the SLO line (red) on dark and light themes alike
+(Textual's dark ANSI palette draws magenta as its red)."""
+MARK_LINE = "┊"
 
 
 def y_ticks(top: float, slo: float) -> list[float]:
@@ -138,7 +149,14 @@ class SignalPlot(PlotextPlot):
         plt._build_matrix()
         return matrix_strips(plt.monitor.matrix, self.rich_style)
 
-    def show(self, points: Sequence[HistoryPoint], now: float, window_s: float, slo: float) -> None:
+    def show(
+        self,
+        points: Sequence[HistoryPoint],
+        now: float,
+        window_s: float,
+        slo: float,
+        marks: Sequence[Mark] = (),
+    ) -> None:
         xs: list[float] = []
         ys: list[float] = []
         for p in points:
@@ -147,7 +165,7 @@ class SignalPlot(PlotextPlot):
                 continue
             xs.append((p.at - now) / 60)
             ys.append(value * self.scale)
-        shown = (tuple(xs), tuple(ys), window_s, slo)
+        shown = (tuple(xs), tuple(ys), window_s, slo, plot_marks(marks, now, window_s))
         if shown == self._shown:
             return
         self._shown = shown
@@ -163,7 +181,7 @@ class SignalPlot(PlotextPlot):
         if laid_out == self._laid_out or self._shown is None:
             return
         self._laid_out = laid_out
-        xs, ys, window_s, slo = self._shown
+        xs, ys, window_s, slo, marks = self._shown
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -185,8 +203,20 @@ class SignalPlot(PlotextPlot):
         ticks = y_ticks(top, limit)
         plt.yticks(ticks, [f"{t:g}" for t in ticks])
         plt.horizontal_line(limit, color="red")
+        if marks and rows >= 2 and top > 0:
+            # One point a row, each at its row's centre, under the tag's row and off the SLO
+            # line's (plotext's row of v: floor(0.5 + (rows - 1) * v / top)).
+            slo_row = math.floor(round(0.5 + (rows - 1) * limit / top, 8))
+            column = [r * top / (rows - 1) for r in range(rows - 1) if r != slo_row]
+            for x, _ in marks:
+                plt.scatter([x] * len(column), column, marker=MARK_LINE, color=MARK_COLOR,
+                            style="dim")  # fmt: skip
         if xs:
+            # After the marks: where the line crosses a mark, the line is what shows.
             plt.plot(list(xs), list(ys), marker="braille", color="cyan")
+        for x, tag in marks:
+            # A point, not plotext's text, which paints its own background over the canvas.
+            plt.scatter([x], [top], marker=tag, color=MARK_COLOR, style="bold")
         span = window_s / 60
         ticks = [-span, -span * 2 / 3, -span / 3, 0.0]
         plt.xticks(ticks, [f"-{abs(t):.0f}m" for t in ticks[:-1]] + ["now"])
@@ -208,8 +238,16 @@ class HistoryPlots(Horizontal):
         yield SignalPlot("rate_429_ratio", "429 %", 100.0, id="plot-429")
 
     def show(
-        self, model: str, points: Sequence[HistoryPoint], now: float, window_s: float, slo: Slo
+        self,
+        model: str,
+        points: Sequence[HistoryPoint],
+        now: float,
+        window_s: float,
+        slo: Slo,
+        marks: Sequence[Mark] = (),
     ) -> None:
+        """The model's history over ``window_s`` up to ``now``, with ``marks`` where
+        something was done (`tui.annotations`): a plot shown the same again draws nothing."""
         # Content, not a str: a str title is parsed as markup, and a model named
         # ``crash[/]me`` ended the cockpit with a MarkupError on every start.
         self.border_title = Content(f"history · {model_label(model)}")
@@ -219,4 +257,4 @@ class HistoryPlots(Horizontal):
             "rate_429_ratio": slo.rate_429_ratio,
         }
         for plot in self.query(SignalPlot):
-            plot.show(points, now, window_s, limits[plot.field])
+            plot.show(points, now, window_s, limits[plot.field], marks)
