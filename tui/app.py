@@ -592,6 +592,8 @@ class WarroomApp(App[int]):
         )
 
     def on_health_table_model_selected(self, event: HealthTable.ModelSelected) -> None:
+        if not self.query(GpuGrid):
+            return  # a refresh's row moved as the cockpit closed: no pane is left to follow
         if event.model != self.selected:
             self.selected = event.model
             self.query_one(GpuGrid).highlight(None if event.model == AGGREGATE else event.model)
