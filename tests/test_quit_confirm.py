@@ -123,3 +123,19 @@ async def test_ctrl_q_still_quits_at_once() -> None:
         await settle(pilot)
         await press(pilot, "ctrl+q")
         assert not app.is_running
+
+
+async def test_q_quits_at_once_on_a_healthy_fleet_whose_incident_is_only_opened(
+    tmp_path: Path,
+) -> None:
+    """Every cockpit opens its fleet's incident (`tui.incident`): an incident holding only
+    its opening is nothing to leave, so a calm fleet still quits on the first q."""
+    from tui.incident import live_scope, start
+
+    at = datetime.fromtimestamp(EPOCH + 300, UTC)
+    opened = start(tmp_path, live_scope("prod", "http://prometheus:9090"), at)
+    app = frozen_demo_app("healthy", timeline=opened)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "q")
+        assert not app.is_running

@@ -44,6 +44,7 @@ from tui.durations import human_age
 from tui.errors import SourceError, WarroomError
 from tui.format import model_label, printable
 from tui.gpu_share import gpu_util_by_model
+from tui.incident import OPENED
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.name_filter import narrowed
 from tui.recording import Recorder
@@ -1169,7 +1170,8 @@ class WarroomApp(App[int]):
         )
 
     def _incident_open(self) -> bool:
-        """The incident's timeline holds entries since it last closed."""
+        """The incident's timeline holds entries since it last closed, beyond its opening
+        (every cockpit opens one: that alone is no incident to leave)."""
         timeline = self.report_timeline
         if timeline is None:
             return False
@@ -1179,7 +1181,7 @@ class WarroomApp(App[int]):
             return False
         kinds = [e.get("kind") for e in entries]
         last_close = max((i for i, k in enumerate(kinds) if k == CLOSED), default=-1)
-        return len(kinds) > last_close + 1
+        return any(k != OPENED for k in kinds[last_close + 1 :])
 
     def action_filter_names(self) -> None:
         """`/`: type part of a model name; the table keeps the models that hold it."""
