@@ -387,6 +387,8 @@ class WarroomApp(App[int]):
         finally:
             # The data is in (or the refresh failed): no longer late, whatever follows.
             self._refresh_started = None
+        if not self.query(HealthTable):
+            return  # the refresh landed as the cockpit closed: no pane is left to paint
         if snapshot is not None:
             first = self.query_one(HealthTable).row_count == 0
             self._paint(snapshot, first=first)
