@@ -272,14 +272,28 @@ async def test_kiosk_offers_no_mitigation_and_sends_nothing(
     assert [r for r in cluster if r.method.value != "GET" and r.resource != SSAR] == []
 
 
-async def test_without_a_cluster_m_says_why_once(tmp_path: Path) -> None:
+async def test_without_a_cluster_m_is_shown_dim_and_help_says_why(tmp_path: Path) -> None:
+    """Issue 22, item 21: the plain demo offered `m Mitigate` and then said there was no
+    cluster. With nothing to act on the key is dim (disabled, not offered) and `?` says
+    why first, and how the demo gets a cluster."""
+    from widgets.help_screen import HelpScreen
+    from widgets.key_hints import KeyHints
+
     app = frozen_demo_app("gpu-oom", timeline=Timeline(tmp_path / "t.jsonl"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        assert app.check_action("mitigate", ()) is None  # shown, disabled
+        assert "Mitigate" in app.query_one(KeyHints).render_line(0).text
         await press(pilot, "m")
         assert not isinstance(app.screen, MitigationMenu)
-        said = [n.message for n in app._notifications][-1]
-        assert said == "No Kubernetes API is configured for mitigations."
+        assert not [n for n in app._notifications if "Kubernetes" in n.message]
+        await press(pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        from textual.widgets import Markdown
+
+        first = str(app.screen.query_one(Markdown).source).split("\n\n")[0]
+        assert first.startswith("**`m` is dim here.** No Kubernetes API is configured")
+        assert "scripts/demo-cluster.py" in first
 
 
 async def test_a_reason_in_brackets_is_shown_literally(

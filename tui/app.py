@@ -657,6 +657,10 @@ class WarroomApp(App[int]):
         if action in ("mitigate", "export") and self.config.kiosk:
             # A wall screen shows; it never acts, nor overwrites the incident's report.
             return False
+        if action == "mitigate" and self.mitigator is None:
+            # No cluster to act on (the plain demo, no kubeconfig): the key is shown dim,
+            # not offered; `?` says how to give it one (`mitigations_note`).
+            return None
         # The grid toggle acts on the panes: hidden and off while the navigator is up.
         return not (action == "toggle_gpus" and isinstance(self.screen, RunbookScreen))
 
@@ -1239,7 +1243,10 @@ class WarroomApp(App[int]):
     def action_help(self) -> None:
         from widgets.help_screen import HelpScreen
 
-        self.push_screen(HelpScreen())
+        off = None
+        if self.mitigator is None and not self.config.kiosk:
+            off = self.mitigations_note or "No Kubernetes API is configured for mitigations."
+        self.push_screen(HelpScreen(off))
 
     def action_refresh_now(self) -> None:
         if not self.refresh_data():

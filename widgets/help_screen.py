@@ -86,9 +86,21 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def __init__(self, mitigations_off: str | None = None) -> None:
+        super().__init__()
+        self.mitigations_off = mitigations_off
+        """Why `m` is dim (no cluster to act on), said first; None when it acts."""
+
     def compose(self) -> ComposeResult:
+        first = ""
+        if self.mitigations_off:
+            first = (
+                f"**`m` is dim here.** {self.mitigations_off} The demo has no cluster of its "
+                "own: `scripts/demo-cluster.py` serves one and prints the command that points "
+                "`warroom --demo` at it.\n\n"
+            )
         with VerticalScroll():
-            yield Markdown(HELP)
+            yield Markdown(first + HELP)
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)
