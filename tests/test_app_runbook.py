@@ -665,3 +665,25 @@ def test_a_command_is_drawn_inert_and_not_copied_when_it_holds_control_character
     assert not paste_safe(hostile)
     assert paste_safe('kubectl logs -n inference vllm-0 | grep -i "out of memory"')
     assert paste_safe("kubectl logs -n équipe modèle-0")  # letters, not keys
+
+
+async def test_runbook_tree_lines_cut_at_the_pane_end_in_an_ellipsis() -> None:
+    """Issue 22, item 16: tree lines wider than the pane were cut with no mark, so a step
+    read as if it said all it says."""
+    from demo_app import frozen_demo_app
+
+    from widgets.runbook_view import RunbookTree
+
+    app = frozen_demo_app("gpu-oom")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        tree = app.screen.query_one(RunbookTree)
+        width = tree.size.width
+        lines = [tree.render_line(y).text for y in range(tree.size.height)]
+        cut = [line for line in lines if line.rstrip().endswith("…")]
+        assert cut, "no line of the gpu-oom tree is wider than the pane at 200 columns"
+        assert all(len(line) == width for line in cut)
+        # Lines that fit are left as they are.
+        assert any(line.strip() and not line.rstrip().endswith("…") for line in lines)

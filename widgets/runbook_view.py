@@ -16,9 +16,11 @@ import unicodedata
 
 from rich.console import Group
 from rich.markup import escape
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import HorizontalScroll, Vertical
+from textual.strip import Strip
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -57,6 +59,19 @@ class RunbookTree(Tree[str]):
         self.guide_depth = 3
         # The screen owns the keys (y, n, enter…): this pane only shows where you are.
         self.can_focus = False
+
+    def render_line(self, y: int) -> Strip:
+        """A line longer than the pane ends in ``…`` at its edge (the pane scrolls sideways
+        for the rest): cut silently, a step reads as if it said all it says."""
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        # One cell more than the view: whether the line goes on past its edge.
+        wide = self._render_line(y + scroll_y, scroll_x, scroll_x + width + 1, self.rich_style)
+        if width < 2 or wide.cell_length <= width or not wide.crop(width).text.strip():
+            return wide.crop(0, width)
+        last = wide.crop(width - 1, width)
+        style = next((seg.style for seg in last), None)
+        return Strip.join([wide.crop(0, width - 1), Strip([Segment("…", style)], 1)])
 
     def show(self, walk: Walk) -> None:
         book = walk.runbook
