@@ -92,6 +92,10 @@ async def test_ascii_arrows_and_keys_on_the_cause_line_key_line_and_help() -> No
     assert "5xx <- GPU OOM" in seen["panes 80"]  # the cause line; not "5xx < GPU OOM"
     keys = seen["runbook 120"].splitlines()[-1]
     assert "enter Accept" in keys and "bksp Back" in keys, keys
+    # At 80 too: the keys are named at their own width, never "? Accept" beside "? Help".
+    keys = seen["runbook 80"].splitlines()[-1]
+    assert "? Accept" not in keys and "? Back" not in keys, keys
+    assert "enter Accept" in keys, keys
     assert "<- -> ^ v" in seen["help 120"] and "<- -> ^ v" in seen["help 80"]
 
 

@@ -56,7 +56,7 @@ from tui.timeline import CLOSED, Timeline, default_state_dir
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
 from widgets import palette
-from widgets.ascii import AsciiOnly
+from widgets.ascii import AsciiOnly, ascii_key
 from widgets.canary_screen import CanaryScreen
 from widgets.cause_line import CauseLine
 from widgets.command_palette import SteadyCommandPalette, key_commands
@@ -1239,6 +1239,12 @@ class WarroomApp(App[int]):
         line.show(above, below, overflows=table.max_scroll_y > 0)
         if line.display != shown:
             self.on_resize()  # the line takes its row from the table, not from the plots
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys as Textual shows them; with ``--ascii`` by name (``enter``, ``bksp``) at
+        their own width, since the screen's filter can only swap ``⏎`` for one cell."""
+        shown = super().get_key_display(binding)
+        return ascii_key(shown) if self.config.display.ascii else shown
 
     def action_help(self) -> None:
         from widgets.help_screen import HelpScreen
