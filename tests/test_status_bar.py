@@ -129,3 +129,20 @@ async def test_at_80_columns_the_top_line_keeps_to_one_row() -> None:
         line = text(bar)
         assert "breaching" in line and " old" in line
         assert "warroom" not in line
+
+
+async def test_an_incident_holding_only_its_opening_runs_no_clock(tmp_path: Any) -> None:
+    """Every cockpit opens its fleet's incident: on a healthy fleet that opening alone is
+    no trouble, so no incident clock runs (the report does not start there either)."""
+    from demo_app import EPOCH, frozen_demo_app, settle
+
+    from tui.incident import live_scope, start
+
+    opened = start(tmp_path, live_scope("prod", "http://prometheus:9090"), utc(EPOCH + 60))
+    app = frozen_demo_app("healthy", timeline=opened)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        assert app.incident_since is None
+        assert "incident" not in text(app.query_one(StatusBar))
+        report = app.incident_report()
+        assert report is not None and report.start is None

@@ -44,7 +44,6 @@ from tui.durations import human_age
 from tui.errors import SourceError, WarroomError
 from tui.format import model_label, printable
 from tui.gpu_share import gpu_util_by_model
-from tui.incident import OPENED
 from tui.model import AGGREGATE, GpuEvent, Snapshot
 from tui.name_filter import narrowed
 from tui.recording import Recorder
@@ -52,7 +51,7 @@ from tui.severity import Verdicts, judge
 from tui.signals import Facts
 from tui.sources.base import CanarySource, HealthSource
 from tui.sources.replay import ReplayClock
-from tui.timeline import CLOSED, Timeline, default_state_dir
+from tui.timeline import CLOSED, OPENED, Timeline, default_state_dir
 from tui.tracker import HealthTracker
 from tui.triage import Symptom, Walk, leaf_json, worst_symptom
 from widgets import palette
@@ -298,10 +297,10 @@ class WarroomApp(App[int]):
 
         record = self.timeline or self.report_timeline
         try:
-            first = record.entries()[:1] if record is not None else []
+            entries = record.entries() if record is not None else []
         except OSError:
-            first = []
-        self._incident_began(incident_span((), first)[0])
+            entries = []
+        self._incident_began(incident_span((), entries)[0])
         # The rows scrolled out of view are counted when the table scrolls or its rows
         # change; a change of its height comes with a resize (`on_resize`).
         self.watch(table, "scroll_y", self._count_rows_out_of_view, init=False)

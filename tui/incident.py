@@ -22,9 +22,7 @@ from pathlib import Path
 
 from tui import json_out
 from tui.model import iso_utc
-from tui.timeline import CLOSED, Timeline
-
-OPENED = "incident.opened"
+from tui.timeline import CLOSED, OPENED, Timeline
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from tui.model import AGGREGATE, GpuEvent, HistoryPoint, Snapshot
 from tui.severity import HISTORY_SIGNALS as SIGNALS
 from tui.severity import SIGNALS as NOW_SIGNALS
 from tui.severity import Level, assess, threshold
+from tui.timeline import OPENED
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 SEVERITIES: dict[Severity, tuple[str, str, str]] = {
@@ -526,11 +527,12 @@ def apply(report: Report, o: Overrides) -> Report:
 def incident_span(
     found: Sequence[Crossing], entries: Sequence[Mapping[str, Any]]
 ) -> tuple[float | None, float | None]:
-    """Start: the first crossing (or the first timeline entry, if earlier). End: the last
-    recovery, once nothing is over a line any more; None while something still is. The
-    top line's incident clock reckons the start the same way (`WarroomApp`)."""
+    """Start: the first crossing (or the first timeline entry, if earlier: not its
+    opening, which every cockpit writes, trouble or not). End: the last recovery, once
+    nothing is over a line any more; None while something still is. The top line's
+    incident clock reckons the start the same way (`WarroomApp`)."""
     starts = [c.at for c in found if c.crossed]
-    starts += [_at(e) for e in entries[:1]]
+    starts += [_at(e) for e in entries if e.get("kind") != OPENED][:1]
     start = min(starts, default=None)
     over: set[tuple[str, str]] = set()
     for c in found:

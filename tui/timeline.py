@@ -22,6 +22,8 @@ from typing import Any
 from tui import json_out
 from tui.model import GpuEvent, iso_utc
 
+OPENED = "incident.opened"
+"""The first entry of an incident: its scope and its clock (`tui.incident`)."""
 CLOSED = "incident.closed"
 
 
