@@ -602,6 +602,9 @@ class WarroomApp(App[int]):
             self.query_one(CauseLine).show(self.selected, self.causes, self.evidence_note)
             self._paint_plots()
 
+    def on_health_table_view_resized(self, _: HealthTable.ViewResized) -> None:
+        self._count_rows_out_of_view()
+
     def on_health_table_sort_changed(self, _: HealthTable.SortChanged) -> None:
         self._paint_status()
 

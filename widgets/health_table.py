@@ -185,6 +185,9 @@ class HealthTable(DataTable[Text]):
             super().__init__()
             self.label = label
 
+    class ViewResized(Message):
+        """The table's view changed size: how many rows are out of view may have too."""
+
     def __init__(self, slo: Slo, *, wall: bool = False, id: str | None = None) -> None:
         # The aggregate row is pinned once it exists: DataTable (8.2) cannot render a
         # fixed row that is not there yet.
@@ -249,6 +252,9 @@ class HealthTable(DataTable[Text]):
         self._build_columns(self._layout(self.size.width))
 
     def on_resize(self) -> None:
+        # Its height settles after the screen's layout, not with the scroll or the rows:
+        # whoever counts the rows out of view counts again.
+        self.post_message(self.ViewResized())
         if self._layout(self.size.width) == self.columns_layout:
             return
         if self._snapshot is not None:
