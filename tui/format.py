@@ -15,7 +15,7 @@ AGGREGATE_LABEL = "Σ all models"
 """How the whole API's row and plots are named on screen."""
 
 
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+INERT_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 """Control (C0, C1, DEL), format (bidi overrides, zero-width), surrogate, private-use,
 line and paragraph separators: none of them may reach a terminal or a file as itself."""
 
@@ -39,7 +39,7 @@ def _drawn_as_itself(ch: str) -> bool:
     fillers that Textual counts as 0 cells and the symbols Unicode widened after the
     tables terminals ship (☰, 𝌀) are written as escapes."""
     category = unicodedata.category(ch)
-    if category in _ESCAPED_CATEGORIES or category in ("Mc", "Me"):
+    if category in INERT_CATEGORIES or category in ("Mc", "Me"):
         return False
     code = ord(ch)
     if any(low <= code <= high for low, high in _WIDTH_DISPUTED):

@@ -16,9 +16,7 @@ import re
 import unicodedata
 from typing import IO, Any
 
-_ESCAPED = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
-"""Control (DEL, C1), format (bidi overrides and isolates, zero-width), surrogate,
-private-use, line and paragraph separator: as `tui.format.printable` escapes on screen."""
+from tui.format import INERT_CATEGORIES
 
 _CANDIDATE = re.compile(r"[^\x00-\x7e]")
 """DEL and every non-ASCII character: each is looked up, most are kept."""
@@ -26,7 +24,9 @@ _CANDIDATE = re.compile(r"[^\x00-\x7e]")
 
 def _escape(match: re.Match[str]) -> str:
     ch = match.group()
-    if unicodedata.category(ch) not in _ESCAPED:
+    # As `tui.format.printable` escapes on screen: controls (DEL, C1), format (bidi,
+    # zero-width), surrogate, private-use, line and paragraph separator characters.
+    if unicodedata.category(ch) not in INERT_CATEGORIES:
         return ch
     code = ord(ch)
     if code < 0x10000:

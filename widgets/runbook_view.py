@@ -25,7 +25,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tui.durations import human_age
-from tui.format import model_label, printable
+from tui.format import INERT_CATEGORIES, model_label, printable
 from tui.mitigations import MITIGATIONS
 from tui.model import KeyRejections
 from tui.runbook import Action, Check, Link, Note, Question, Runbook
@@ -41,10 +41,6 @@ PROMPT = {"kubectl": "$", "shell": "$", "promql": "promql", "logs": "logs"}
 its own tool, ``kubectl logs``), the query language for the rest."""
 MARK = "▶"
 """The command `y` copies next."""
-UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
-"""Controls, format characters (bidi, zero-width), surrogates, private use, line and
-paragraph separators: pasted into a shell, some of them act as keys (a newline runs what
-came before it)."""
 
 
 class RunbookTree(Tree[str]):
@@ -155,7 +151,9 @@ def commands_of(step: Check, facts: Facts | None, window: str) -> list[str]:
 def paste_safe(command: str) -> bool:
     """Whether ``command`` can go to the clipboard as it is: nothing in it acts as a key
     when pasted into a terminal."""
-    return not any(unicodedata.category(ch) in UNSAFE_CATEGORIES for ch in command)
+    # The characters the screen shows as escapes: pasted into a shell, some act as keys
+    # (a newline runs what came before it).
+    return not any(unicodedata.category(ch) in INERT_CATEGORIES for ch in command)
 
 
 def command_lines(step: Check, commands: list[str], marked: int | None) -> Text:
