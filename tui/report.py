@@ -269,6 +269,10 @@ def _worst_signal(m: ModelNumbers, slo: Slo) -> str:
     return f"{NAMES[signal]} {_fmt(NAMES[signal], m.worst[signal])}"
 
 
+def _first_cause(causes: Mapping[str, SuspectedCause], kind: str) -> SuspectedCause | None:
+    return next((c for c in causes.values() if c.kind == kind), None)
+
+
 def suggest_root_cause(
     snapshot: Snapshot,
     causes: Mapping[str, SuspectedCause],
@@ -277,9 +281,7 @@ def suggest_root_cause(
     slo: Slo,
 ) -> tuple[str, list[ActionItem]]:
     """The cause the evidence points at, and the follow-ups that go with it."""
-    oom = [c for c in causes.values() if c.kind == "gpu_oom"]
-    if oom:
-        c = oom[0]
+    if c := _first_cause(causes, "gpu_oom"):
         return (
             f"GPU out of memory surfacing as 5xx on {c.model}: {c.summary}",
             [
@@ -288,9 +290,7 @@ def suggest_root_cause(
                 ActionItem(f"Review GPU memory headroom on {', '.join(_nodes(c))}"),
             ],
         )
-    host = [c for c in causes.values() if c.kind == "host_oom"]
-    if host:
-        c = host[0]
+    if c := _first_cause(causes, "host_oom"):
         return (
             f"Container memory limit (OOMKilled, exit 137) behind 5xx on {c.model}: {c.summary}",
             [
@@ -311,9 +311,7 @@ def suggest_root_cause(
                 ActionItem("Per-key rate limits and a per-tenant 429 alert"),
             ],
         )
-    xid = [c for c in causes.values() if c.kind == "gpu_xid"]
-    if xid:
-        c = xid[0]
+    if c := _first_cause(causes, "gpu_xid"):
         return f"GPU fault behind {c.model}: {c.summary}", [
             ActionItem(f"Drain and inspect {', '.join(_nodes(c))}")
         ]
