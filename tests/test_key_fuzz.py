@@ -457,19 +457,38 @@ async def test_a_double_enter_in_the_runbook_picker_keeps_the_navigator(
 async def test_t_then_escape_in_a_quiet_fleet_leaves_no_picker_behind(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With nothing breaching, t opens the navigator and then its picker: t escape in one
-    burst closed the navigator first, the picker opened over the panes anyway, and
-    choosing in it painted the closed navigator: NoMatches stopped the cockpit."""
+    """With nothing breaching, t opens the navigator and its picker together. Once the
+    picker waited for the navigator's first frame: t escape in one burst closed the
+    navigator first, the picker opened over the panes anyway, and choosing in it painted
+    the closed navigator (NoMatches stopped the cockpit); on a slower machine the escape
+    met the picker instead. Now the escape always meets the picker, a second the
+    navigator, and an enter after them acts on the panes."""
     app = cockpit("healthy", state_dir, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         burst(app, "t", "escape")
         await frames(pilot)
         assert_alive(app)
-        assert_on_the_panes(app)
-        burst(app, "enter")
+        assert [type(s) for s in app.screen_stack[1:]] == [RunbookScreen]
+        burst(app, "escape", "enter")
         await frames(pilot)
         assert_alive(app)
+        assert_on_the_panes(app)
+
+
+async def test_t_then_enter_in_a_quiet_fleet_picks_before_the_navigator_paints(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """t enter in one burst picks the highlighted runbook, perhaps before the navigator
+    under the picker is mounted: the navigator opens on that runbook."""
+    app = cockpit("healthy", state_dir, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(app, "t", "enter")
+        await frames(pilot)
+        assert_alive(app)
+        assert isinstance(app.screen, RunbookScreen)
+        assert app.walk is not None and app.screen.walk.first.id == app.walk.first.id
 
 
 async def test_a_refresh_landing_as_the_navigator_opens(

@@ -703,8 +703,10 @@ class WarroomApp(App[int]):
         )
         self.push_screen(screen)
         if pick:
-            # Nothing breaches: offer every tree rather than guess which one.
-            screen.call_after_refresh(screen.action_pick)
+            # Nothing breaches: offer every tree rather than guess which one. Pushed now,
+            # not after the navigator's first frame: a key typed behind `t` then meets
+            # the picker on every machine, not the picker or the navigator by a race.
+            screen.action_pick()
 
     def _facts(self, model: str) -> Facts | None:
         snap = self.tracker.current

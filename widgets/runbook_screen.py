@@ -243,8 +243,7 @@ class RunbookScreen(Screen[None]):
 
     def action_pick(self) -> None:
         if not self.is_active:
-            # Asked for on opening in a quiet fleet, but the navigator was closed (or
-            # covered) first, t then escape in one burst: a picker over the panes would
+            # Only the navigator on top offers the picker: one over the panes would
             # open a runbook into a closed navigator.
             return
 
@@ -254,7 +253,9 @@ class RunbookScreen(Screen[None]):
             self.walk = Walk(self.walk.books, self.walk.books.books[runbook_id])
             self.post_message(self.Opened(self.walk, self.model, "picked"))
             self.note = None
-            self._paint()
+            # Picked in the burst that opened both (t enter): on_mount paints this walk.
+            if self.is_mounted:
+                self._paint()
 
         self.app.push_screen(RunbookPicker(self.walk.books, self.walk.first.id), picked)
 
