@@ -34,7 +34,7 @@ from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import Vertical  # noqa: E402
 from textual.geometry import Region  # noqa: E402
 
-from tui.model import GpuEvent, GpuState  # noqa: E402
+from tui.domain.model import GpuEvent, GpuState  # noqa: E402
 from widgets.gpu_grid import GpuGrid  # noqa: E402
 
 SIZE = (200, 40)

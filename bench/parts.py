@@ -21,7 +21,7 @@ from _rig import simulated_fleet  # also puts the repository on sys.path
 
 from tui.config import MetricProfile
 from tui.sources.promql import build_queries
-from tui.stacks import build
+from tui.sources.stacks import build
 
 WINDOW = "30s"
 

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from tui.clock import FrozenClock  # noqa: E402
-from tui.recording import Recorder, read_recording  # noqa: E402
-from tui.sources.demo import DemoSource  # noqa: E402
+from tui.sim.source import DemoSource  # noqa: E402
+from tui.store.recording import Recorder, read_recording  # noqa: E402
 
 EPOCH = 1_795_000_000.0
 REFRESH_S = 5.0

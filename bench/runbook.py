@@ -2,7 +2,7 @@
 
 Figures, each the median (and 95th percentile) over ``--runs``:
 
-- every signal: all of `tui.signals` read for the sick model (what a check's live values
+- every signal: all of `tui.domain.signals` read for the sick model (what a check's live values
   and every question's evidence draw on);
 - one question's evidence: the first question of the 5xx tree, as the navigator's card
   re-reads it after each refresh;
@@ -30,14 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from tui.clock import FrozenClock  # noqa: E402
-from tui.collect import Collector  # noqa: E402
 from tui.config import Config  # noqa: E402
-from tui.evidence import build_pod_evidence  # noqa: E402
-from tui.runbook import Question  # noqa: E402
-from tui.runbook_files import load_runbooks  # noqa: E402
-from tui.signals import SIGNALS, Facts, read  # noqa: E402
-from tui.sources.demo import DemoSource  # noqa: E402
-from tui.triage import Walk, auto_walk, reading, worst_symptom  # noqa: E402
+from tui.domain.runbook import Question  # noqa: E402
+from tui.domain.signals import SIGNALS, Facts, read  # noqa: E402
+from tui.domain.triage import Walk, auto_walk, reading, worst_symptom  # noqa: E402
+from tui.refresh.collect import Collector  # noqa: E402
+from tui.refresh.evidence import build_pod_evidence  # noqa: E402
+from tui.sim.source import DemoSource  # noqa: E402
+from tui.store.runbook_files import load_runbooks  # noqa: E402
 
 EPOCH = 1_795_000_000.0
 AT_S = 600.0

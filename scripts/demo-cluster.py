@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import kmock as km  # noqa: E402
 from kube_emulator import SSAR, ApiServerEmulator, seed_canary  # noqa: E402
 
-from tui.actions.plan import REVISION  # noqa: E402
+from tui.domain.plan import REVISION  # noqa: E402
 from tui.sim.fleet import NAMESPACE, Fleet, ServedModel, build_fleet  # noqa: E402
 from tui.sim.pods import (  # noqa: E402
     CONTAINER,

@@ -20,18 +20,18 @@ from textual.pilot import Pilot
 
 from tui.actions.canary import CanaryDriver
 from tui.actions.kube import Mitigator
-from tui.actions.simulated import SimulatedRoute, SimulatedWarmup
 from tui.app import WarroomApp
-from tui.canary import CanaryPolicy
 from tui.clock import FrozenClock
-from tui.collect import Collector
 from tui.config import Config, MitigationSettings, load_config
-from tui.evidence import build_pod_evidence
-from tui.recording import Recorder
+from tui.domain.canary import CanaryPolicy
+from tui.refresh.collect import Collector
+from tui.refresh.evidence import build_pod_evidence
+from tui.sim.route import SimulatedRoute, SimulatedWarmup
+from tui.sim.source import DemoSource
 from tui.sources.base import HealthSource
-from tui.sources.demo import DemoSource
 from tui.sources.nvml import NvmlGpus
-from tui.timeline import Timeline
+from tui.store.recording import Recorder
+from tui.store.timeline import Timeline
 
 EPOCH = 1_795_000_000.0
 """A fixed instant for the scenario's start, so SVGs never change with the date."""

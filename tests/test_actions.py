@@ -23,13 +23,13 @@ import pytest
 from kube_emulator import SSAR, answer_access_reviews, status
 from kubernetes.client import ApiClient
 
+from tui.actions.execute import carry_out
 from tui.actions.kube import ActionError, Mitigator
 from tui.actions.lock import LEASE_NAME, ActionLock
-from tui.actions.plan import FREEZE_ANNOTATION, RESTARTED_AT, REVISION
-from tui.actions.record import carry_out
 from tui.clock import FrozenClock
 from tui.config import MitigationSettings
-from tui.timeline import Timeline
+from tui.domain.plan import FREEZE_ANNOTATION, RESTARTED_AT, REVISION
+from tui.store.timeline import Timeline
 
 NS = "inference"
 DEPLOYMENTS = km.resource("apps", "v1", "deployments")
@@ -369,10 +369,10 @@ KILLED_MID_ACTION = """
 import asyncio, sys
 from kubernetes.client import ApiClient, Configuration
 from tui.actions.kube import Mitigator
-from tui.actions.record import carry_out
+from tui.actions.execute import carry_out
 from tui.clock import WallClock
 from tui.config import MitigationSettings
-from tui.timeline import Timeline
+from tui.store.timeline import Timeline
 
 async def main() -> None:
     api = ApiClient(Configuration(host=sys.argv[1]))

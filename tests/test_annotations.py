@@ -11,13 +11,13 @@ import pytest
 from kubernetes.client import ApiClient
 from test_actions import MODEL, NS
 
+from tui.actions.execute import carry_out
 from tui.actions.kube import Mitigator
-from tui.actions.record import carry_out
-from tui.annotations import Annotations, Mark, TimelineAnnotations, annotate, plot_marks
 from tui.clock import FrozenClock, utc
 from tui.config import MitigationSettings
-from tui.model import AGGREGATE, iso_utc
-from tui.timeline import Timeline
+from tui.domain.annotations import Annotations, Mark, TimelineAnnotations, annotate, plot_marks
+from tui.domain.model import AGGREGATE, iso_utc
+from tui.store.timeline import Timeline
 from widgets.in_force_line import in_force_text
 
 T0 = 1_795_000_000.0  # 2026-11-18 11:06:40Z

@@ -18,7 +18,7 @@ from textual.widgets import Button
 
 from tui.app import WarroomApp
 from tui.clock import utc
-from tui.timeline import Timeline
+from tui.store.timeline import Timeline
 from widgets.history_plots import MARK_LINE, SignalPlot
 from widgets.in_force_line import InForceLine
 

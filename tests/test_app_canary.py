@@ -22,12 +22,12 @@ from tui.actions.kube import Mitigator
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.config import MitigationSettings
-from tui.sources.demo import DemoSource
-from tui.timeline import Timeline
-from widgets.canary_screen import CanaryScreen
+from tui.sim.source import DemoSource
+from tui.store.timeline import Timeline
 from widgets.canary_view import CanaryView
-from widgets.confirm_action import ConfirmAction
-from widgets.mitigation_menu import MitigationMenu
+from widgets.screens.canary_screen import CanaryScreen
+from widgets.screens.confirm_action import ConfirmAction
+from widgets.screens.mitigation_menu import MitigationMenu
 
 SIZE = (100, 40)
 NS = "inference"

@@ -21,12 +21,12 @@ from textual.notifications import Notify
 from tui.app import WarroomApp
 from tui.clock import FrozenClock, utc
 from tui.config import load_config
-from tui.model import AGGREGATE, GpuEvent, GpuState, Snapshot, iso_utc
+from tui.domain.model import AGGREGATE, GpuEvent, GpuState, Snapshot, iso_utc
+from tui.domain.xid import describe
 from tui.sim.fleet import Gpu
-from tui.sources.demo import DemoSource
+from tui.sim.source import DemoSource
 from tui.sources.nvml import NvmlGpus
-from tui.timeline import Timeline
-from tui.xid import describe
+from tui.store.timeline import Timeline
 from widgets.cause_line import CauseLine
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid, natural_key

@@ -9,12 +9,12 @@ from textual.widgets import Markdown
 
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
+from tui.domain.model import AGGREGATE, HistoryPoint, ModelHealth, Snapshot
 from tui.errors import SourceError
-from tui.model import AGGREGATE, HistoryPoint, ModelHealth, Snapshot
-from tui.sources.demo import DemoSource
+from tui.sim.source import DemoSource
 from widgets.health_table import SORTS, HealthTable
-from widgets.help_screen import HelpScreen
 from widgets.history_plots import HistoryPlots
+from widgets.screens.help_screen import HelpScreen
 from widgets.status_bar import StatusBar
 
 AppFactory = Callable[..., WarroomApp]

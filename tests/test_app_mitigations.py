@@ -29,9 +29,9 @@ from tui.actions.kube import SUPPORTED, Mitigator
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.config import Config, MitigationSettings, load_config
-from tui.timeline import Timeline
-from widgets.confirm_action import ConfirmAction
-from widgets.mitigation_menu import MitigationMenu
+from tui.store.timeline import Timeline
+from widgets.screens.confirm_action import ConfirmAction
+from widgets.screens.mitigation_menu import MitigationMenu
 from widgets.status_bar import StatusBar
 
 SIZE = (120, 40)
@@ -276,8 +276,8 @@ async def test_without_a_cluster_m_is_shown_dim_and_help_says_why(tmp_path: Path
     """Issue 22, item 21: the plain demo offered `m Mitigate` and then said there was no
     cluster. With nothing to act on the key is dim (disabled, not offered) and `?` says
     why first, and how the demo gets a cluster."""
-    from widgets.help_screen import HelpScreen
     from widgets.key_hints import KeyHints
+    from widgets.screens.help_screen import HelpScreen
 
     app = frozen_demo_app("gpu-oom", timeline=Timeline(tmp_path / "t.jsonl"))
     async with app.run_test(size=SIZE) as pilot:

@@ -13,13 +13,13 @@ from textual.widgets import Button
 from tui.app import WarroomApp
 from tui.cli import build_parser, build_replay
 from tui.clock import FrozenClock
-from tui.recording import Recorder, read_recording, recording_path
 from tui.sources.replay import ReplayClock
-from tui.timeline import Timeline
+from tui.store.recording import Recorder, read_recording, recording_path
+from tui.store.timeline import Timeline
 from widgets.cause_line import CauseLine
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
-from widgets.report_form import ReportForm
+from widgets.screens.report_form import ReportForm
 from widgets.status_bar import StatusBar
 
 

@@ -19,8 +19,8 @@ from tui.actions.kube import Mitigator
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.config import MitigationSettings
-from tui.timeline import Timeline
-from widgets.report_form import ReportForm
+from tui.store.timeline import Timeline
+from widgets.screens.report_form import ReportForm
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("WARROOM_UPDATE_GOLDEN") == "1"

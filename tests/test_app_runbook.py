@@ -22,13 +22,13 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
 from tui.app import WarroomApp
-from tui.model import AGGREGATE
-from tui.timeline import Timeline
-from tui.triage import Symptom, worst_symptom
+from tui.domain.model import AGGREGATE
+from tui.domain.triage import Symptom, worst_symptom
+from tui.store.timeline import Timeline
 from widgets.health_table import HealthTable
 from widgets.key_hints import KeyHints
-from widgets.runbook_screen import RunbookPicker, RunbookScreen
 from widgets.runbook_view import RunbookTree, StepCard
+from widgets.screens.runbook_screen import RunbookPicker, RunbookScreen
 
 AppFactory = Callable[..., WarroomApp]
 SIZE = (120, 40)
@@ -651,7 +651,7 @@ async def test_y_copies_the_marked_command_and_a_number_copies_that_one(
 
 
 def test_a_command_is_drawn_inert_and_not_copied_when_it_holds_control_characters() -> None:
-    from tui.runbook import Check
+    from tui.domain.runbook import Check
     from widgets.runbook_view import command_lines, paste_safe
 
     step = Check.model_validate(

@@ -16,9 +16,9 @@ from test_app_canary import HOLD_AT_S, held, idle, kinds, until
 from test_app_mitigations import app_for, choose, done, press
 from textual.widgets import Button, Input
 
-from tui.timeline import Timeline
-from widgets.confirm_action import ConfirmAction
-from widgets.mitigation_menu import MitigationMenu
+from tui.store.timeline import Timeline
+from widgets.screens.confirm_action import ConfirmAction
+from widgets.screens.mitigation_menu import MitigationMenu
 
 SIZE = (100, 40)
 CANARY = "llm-gateway-canary"

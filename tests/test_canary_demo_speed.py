@@ -11,10 +11,10 @@ from textual.app import App, ComposeResult
 
 from tui.app import WarroomApp
 from tui.clock import SimClock, utc
-from tui.collect import Collector
 from tui.config import load_config
-from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.sources.demo import DemoSource
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
+from tui.refresh.collect import Collector
+from tui.sim.source import DemoSource
 from widgets.status_bar import StatusBar
 
 

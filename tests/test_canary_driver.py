@@ -18,13 +18,13 @@ from kubernetes.client import ApiClient
 
 from tui.actions.canary import EXIT_CODES, CanaryDriver, DriveState
 from tui.actions.kube import Mitigator
-from tui.actions.plan import canary_percent
-from tui.actions.simulated import SimulatedRoute, SimulatedWarmup
-from tui.canary import CanaryPolicy, Side, Verdict, significant_failures
 from tui.clock import FrozenClock
 from tui.config import MitigationSettings
-from tui.sources.demo import DemoSource
-from tui.timeline import Timeline
+from tui.domain.canary import CanaryPolicy, Side, Verdict, significant_failures
+from tui.domain.plan import canary_percent
+from tui.sim.route import SimulatedRoute, SimulatedWarmup
+from tui.sim.source import DemoSource
+from tui.store.timeline import Timeline
 
 NS = "inference"
 EPOCH = 1_795_000_000.0

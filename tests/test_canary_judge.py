@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.canary import (
+from tui.domain.canary import (
     ENV,
     CanaryPolicy,
     Reading,

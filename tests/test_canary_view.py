@@ -13,7 +13,7 @@ from rich.style import Style
 from textual.app import App, ComposeResult
 
 from tui.actions.canary import DriveState
-from tui.canary import CanaryPolicy, Gate, Reading, Side, Verdict
+from tui.domain.canary import CanaryPolicy, Gate, Reading, Side, Verdict
 from widgets.canary_view import CanaryView, canary_renderable
 
 POLICY = CanaryPolicy()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui.canary import CanaryPolicy, Reading, Side
-from tui.canary_watch import MIN_WINDOW_S, CanaryWatch, observed_share, stage_index
+from tui.domain.canary import CanaryPolicy, Reading, Side
+from tui.domain.canary_watch import MIN_WINDOW_S, CanaryWatch, observed_share, stage_index
 
 POLICY = CanaryPolicy()
 T0 = 1_795_000_000.0

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from tui.cause import SuspectedCause, suspect
 from tui.clock import utc
 from tui.config import Slo
-from tui.model import GpuEvent, GpuState, ModelHealth
+from tui.domain.cause import SuspectedCause, suspect
+from tui.domain.model import GpuEvent, GpuState, ModelHealth
 
 T0 = 1_790_000_000.0
 NOW = utc(T0)

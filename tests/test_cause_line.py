@@ -8,8 +8,8 @@ import pytest
 from demo_app import frozen_demo_app, settle
 from textual.app import App, ComposeResult
 
-from tui.cause import SuspectedCause
-from tui.model import AGGREGATE
+from tui.domain.cause import SuspectedCause
+from tui.domain.model import AGGREGATE
 from widgets.cause_line import CauseLine
 from widgets.health_table import HealthTable
 from widgets.history_plots import HistoryPlots

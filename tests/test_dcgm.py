@@ -8,10 +8,10 @@ import pytest
 
 from tui.clock import utc
 from tui.config import MetricProfile
-from tui.model import MIB, GpuState
+from tui.domain.model import MIB, GpuState
+from tui.domain.xid import XidChange
 from tui.sources.dcgm import gpu_key, gpus_from_series, pod_models, xid_changes
 from tui.sources.promql import GPU_FIELD_LABEL
-from tui.xid import XidChange
 
 PROFILE = MetricProfile()
 T0 = 1_790_000_000.0
@@ -450,7 +450,7 @@ def test_reserved_alone_gives_no_total() -> None:
 
 
 def test_pod_models_reads_the_pod_maps_model_label() -> None:
-    """`tui.stacks.compose.pod_map` answers ``namespace``, ``pod``, ``warroom_model``."""
+    """`tui.sources.stacks.compose.pod_map` answers ``namespace``, ``pod``, ``warroom_model``."""
     samples = [
         ({"namespace": "inference", "pod": "llama-70b-7f9c-x2", "warroom_model": "llama-70b"}, 1),
         ({"namespace": "inference", "pod": "q-1", "model_name": "q", "warroom_model": "qwen"}, 1),

@@ -16,8 +16,8 @@ from kube_emulator import status
 from kubernetes.client import ApiClient
 
 from tui.actions.kube import ActionError, Mitigator
-from tui.actions.plan import REVISION
 from tui.config import MitigationSettings
+from tui.domain.plan import REVISION
 from tui.sim.fleet import NAMESPACE, build_fleet
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "demo-cluster.py"

@@ -25,8 +25,7 @@ import httpx
 import pytest
 from promserver import Job, PromServer, clean_env, free_port, run_warroom, scraping_simulator
 
-from tui.config import Config, MetricProfile
-from tui.discover_report import (
+from tui.cli.discover import (
     Discovery,
     _coarse,
     discover,
@@ -34,12 +33,13 @@ from tui.discover_report import (
     discover_text,
     printable,
 )
+from tui.config import Config, MetricProfile
 from tui.errors import SourceError
 from tui.sources.prometheus import PrometheusSource
-from tui.stacks import adapter_names
-from tui.stacks import build as build_stacks
-from tui.stacks.base import Buckets, Query, Stack
-from tui.stacks.discover import (
+from tui.sources.stacks import adapter_names
+from tui.sources.stacks import build as build_stacks
+from tui.sources.stacks.base import Buckets, Query, Stack
+from tui.sources.stacks.discover import (
     CHECK_LABEL,
     PROBE_LABEL,
     families,

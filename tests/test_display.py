@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from tui.app import WarroomApp
 from tui.config import load_config
-from tui.severity import Level
+from tui.domain.severity import Level
 from widgets.ascii import MARKS, ascii_char, ascii_key, to_ascii
 from widgets.health_table import STYLE, SYMBOL, HealthTable
 

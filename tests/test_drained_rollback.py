@@ -14,13 +14,13 @@ import pytest
 from kube_emulator import DEPLOYMENTS, ROUTES, SSAR, answer_access_reviews, seed_canary, status
 from kubernetes.client import ApiClient
 
+from tui.actions.execute import carry_out
 from tui.actions.kube import ActionError, Mitigator
-from tui.actions.plan import canary_percent
-from tui.actions.record import carry_out
 from tui.clock import FrozenClock
 from tui.config import MitigationSettings
-from tui.sources.demo import DemoSource
-from tui.timeline import Timeline
+from tui.domain.plan import canary_percent
+from tui.sim.source import DemoSource
+from tui.store.timeline import Timeline
 
 NS = "inference"
 EPOCH = 1_795_000_000.0

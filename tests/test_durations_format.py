@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tui.domain.format import fmt_latency, fmt_ratio, fmt_rps
 from tui.durations import human_age, parse_duration, promql_duration
-from tui.format import fmt_latency, fmt_ratio, fmt_rps
 
 
 @pytest.mark.parametrize(

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import pytest
 from promserver import PromServer, scraping_simulator, wait_for_scrapes
 
-from tui.canary import CanaryPolicy, Reading, judge
 from tui.clock import FrozenClock, WallClock
 from tui.config import Config, load_config
-from tui.histogram import histogram_quantile
+from tui.domain.canary import CanaryPolicy, Reading, judge
+from tui.domain.histogram import histogram_quantile
 from tui.sim.engine import Engine
 from tui.sim.fleet import build_fleet
 from tui.sim.rollout import CANARY, STABLE

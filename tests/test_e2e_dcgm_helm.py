@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from promserver import Job, PromServer, scraping_simulator, snapshot_json
 
-from tui.model import MIB
+from tui.domain.model import MIB
 from tui.sim.fleet import GPU_MEMORY_MIB, NAMESPACE, build_fleet
 from tui.sim.scenarios import GpuOom
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from promserver import PromServer, scraping_simulator, snapshot_json, taken_at_unix
 
-from tui.model import MIB
+from tui.domain.model import MIB
 from tui.sim.fleet import GPU_MEMORY_MIB, GPU_PRODUCT, build_fleet
 from tui.sim.scenarios import GpuOom
 

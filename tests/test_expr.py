@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui.expr import ExprError, compile_expr
-from tui.signals import SIGNALS
+from tui.domain.expr import ExprError, compile_expr
+from tui.domain.signals import SIGNALS
 
 KNOWN = ("a", "b", "c")
 

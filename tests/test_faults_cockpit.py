@@ -71,14 +71,14 @@ from textual.widgets._toast import Toast
 
 from tui.app import WarroomApp
 from tui.config import load_config
-from tui.runbook_files import shipped_dir
-from tui.timeline import Timeline
-from widgets.confirm_action import ConfirmAction
+from tui.store.runbook_files import shipped_dir
+from tui.store.timeline import Timeline
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
-from widgets.mitigation_menu import MitigationMenu
-from widgets.runbook_screen import RunbookScreen
+from widgets.screens.confirm_action import ConfirmAction
+from widgets.screens.mitigation_menu import MitigationMenu
+from widgets.screens.runbook_screen import RunbookScreen
 from widgets.status_bar import StatusBar
 
 SIZE = (120, 40)

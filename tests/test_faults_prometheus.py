@@ -28,12 +28,12 @@ from textual.pilot import Pilot
 
 from tui.app import WarroomApp
 from tui.clock import FrozenClock, utc
-from tui.collect import Collector
 from tui.config import load_config
-from tui.format import AGGREGATE_LABEL, NO_DATA
-from tui.model import AGGREGATE
+from tui.domain.format import AGGREGATE_LABEL, NO_DATA
+from tui.domain.model import AGGREGATE
+from tui.refresh.collect import Collector
 from tui.sources.prometheus import GPU_QUERIES, PrometheusSource
-from tui.stacks.base import MODEL
+from tui.sources.stacks.base import MODEL
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable

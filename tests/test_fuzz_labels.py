@@ -49,17 +49,17 @@ from textual.widgets import Button
 
 from tui.app import WarroomApp
 from tui.clock import FrozenClock, utc
-from tui.collect import Collector
 from tui.config import load_config
-from tui.format import printable
-from tui.model import AGGREGATE, GpuEvent
-from tui.redact import redact
-from tui.report import Report, build_report
-from tui.report_text import report_markdown
+from tui.domain.format import printable
+from tui.domain.model import AGGREGATE, GpuEvent
+from tui.domain.redact import redact
+from tui.domain.report import Report, build_report
+from tui.domain.report_text import report_markdown
+from tui.refresh.collect import Collector
 from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import GpuOom
 from tui.sources.prometheus import PrometheusSource
-from tui.timeline import Timeline
+from tui.store.timeline import Timeline
 from widgets.health_table import HealthTable
 
 pytestmark = pytest.mark.prometheus
@@ -141,7 +141,7 @@ TO_CLEAN = {h.name: c.name for h, c in zip(FLEET.models, CLEAN.models, strict=Tr
 SICK = GpuOom().sick(FLEET).name
 SECRET_NAME = next(n for n in NAMES if SECRET in n)
 FORBIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
-"""Unicode categories no screen may draw as themselves (`tui.format.printable`)."""
+"""Unicode categories no screen may draw as themselves (`tui.domain.format.printable`)."""
 
 
 def test_the_draw_is_a_fair_fuzz() -> None:
@@ -422,7 +422,7 @@ def renamed(obj: Any, names: Mapping[str, str]) -> Any:
 
 
 def markdown_of(report: Report) -> str:
-    """The Markdown file as `tui.report_files.write_report` writes it (redacted)."""
+    """The Markdown file as `tui.store.report_files.write_report` writes it (redacted)."""
     return redact(report_markdown(report, clean=redact))
 
 
@@ -472,10 +472,10 @@ NEWLINE = "A label value holding a newline"
 
 
 def test_every_model_reaches_the_cockpit_with_its_figures(session: Session) -> None:
-    """The model-label regexes were ``(.+)`` (`tui.stacks.base.relabel`) and ``.+``
-    (`tui.stacks.generic`, `tui.stacks.litellm`): anchored RE2, where ``.`` stops at a
-    newline, so a model whose label held one lost its figures or vanished. They match
-    with ``(?s)`` now."""
+    """The model-label regexes were ``(.+)`` (`tui.sources.stacks.base.relabel`) and
+    ``.+`` (`tui.sources.stacks.generic`, `tui.sources.stacks.litellm`): anchored RE2,
+    where ``.`` stops at a newline, so a model whose label held one lost its figures or
+    vanished. They match with ``(?s)`` now."""
     with_newline = [ascii(n[:30]) for n in NAMES if "\n" in n]
     missing = [ascii(n[:30]) for n in NAMES if n not in session.figures]
     assert missing == [], f"{NEWLINE} is dropped: missing {missing} (newline in {with_newline})"
@@ -503,7 +503,7 @@ def test_the_cockpit_keeps_running_and_draws_brackets_as_text(session: Session) 
 def test_no_control_character_of_a_label_reaches_a_screen(session: Session) -> None:
     """Found here: the GPU grid's filter line (`f`) drew the model name as it came
     (`widgets.gpu_grid`), and the export form's root-cause field held the suggested root
-    cause, which names the model raw (`tui.report.suggest_root_cause`)."""
+    cause, which names the model raw (`tui.domain.report.suggest_root_cause`)."""
     found = {label: drawn_with(svg) or forbidden(svg) for label, svg in session.shots
              if forbidden(svg)}  # fmt: skip
     assert found == {}, "drawn as themselves:\n" + "\n".join(
@@ -547,7 +547,7 @@ def test_the_report_parses_as_with_clean_names(session: Session) -> None:
 
 def test_a_secret_shaped_name_is_redacted_without_making_a_link(session: Session) -> None:
     """A label value holding a token's shape followed by ``(http://...)`` is redacted to
-    ``[redacted github-token …]`` before Markdown escaping; `tui.report_text.md_text`
+    ``[redacted github-token …]`` before Markdown escaping; `tui.domain.report_text.md_text`
     kept the marker's brackets and left the ``(`` after them alone, so the report gained
     a live link to the name's URL. A ``(`` after ``]`` is escaped now."""
     assert session.report is not None and session.rebuilt is not None
@@ -566,7 +566,7 @@ def exported(session: Session, suffix: str) -> str:
 
 def test_the_exported_files_hold_no_control_character(session: Session) -> None:
     """The SVG screenshot's title is the report's title, which names the model raw
-    (`tui.report._title`); `WarroomApp._export_chosen` wrote it as it came, so ESC and BEL
+    (`tui.domain.report._title`); `WarroomApp._export_chosen` wrote it as it came, so ESC and BEL
     landed in the file, which XML forbids and no viewer opens. It is drawn inert now."""
     assert session.report is not None
     # A sick model lost to the newline defect would leave a title naming no model, and
@@ -584,9 +584,9 @@ def test_the_exported_files_hold_no_control_character(session: Session) -> None:
 def test_the_markdown_holds_no_bidi_zero_width_or_separator_character(
     session: Session,
 ) -> None:
-    """`tui.report_text.visible` showed C0, C1 and DEL but kept format (bidi overrides,
+    """`tui.domain.report_text.visible` showed C0, C1 and DEL but kept format (bidi overrides,
     zero-width), separator (U+2028/9) and private-use characters, which
-    `tui.format.printable` says reach no file as themselves: a name's U+202E in the
+    `tui.domain.format.printable` says reach no file as themselves: a name's U+202E in the
     timeline's GPU rows or the title reordered the text pasted into the incident
     channel."""
     markdown = exported(session, ".md")

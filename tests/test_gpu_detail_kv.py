@@ -8,7 +8,7 @@ import math
 import pytest
 from textual.app import App, ComposeResult
 
-from tui.model import MIB, GpuState, ModelHealth
+from tui.domain.model import MIB, GpuState, ModelHealth
 from widgets.gpu_detail import GpuDetail, describe, kv_cache_by_model
 
 GPU = GpuState(

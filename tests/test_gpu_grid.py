@@ -11,11 +11,11 @@ from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
-from tui.model import MIB, GpuEvent, GpuProcess, GpuState
+from tui.domain.model import MIB, GpuEvent, GpuProcess, GpuState
 from tui.sim.engine import Engine
 from tui.sim.fleet import NAMESPACE, build_fleet
 from tui.sim.scenarios import scenario
-from tui.sources.demo import gpu_state
+from tui.sim.source import gpu_state
 from widgets.gpu_detail import HINT, GpuDetail, describe
 from widgets.gpu_grid import HEADER, OOM_KINDS, GpuGrid
 

@@ -1,5 +1,5 @@
 """The health table's GPU column (issue 22, item 26): the mean utilization of each model's
-GPUs, computed from the snapshot outside the widget (`tui.gpu_share`), shown where the
+GPUs, computed from the snapshot outside the widget (`tui.domain.gpu_share`), shown where the
 width allows and the first column to go when it does not; `–` for a model with no GPU
 data. The KV-cache column stays at every width."""
 
@@ -14,10 +14,10 @@ from test_health_table import TableOnly, gpu_oom_snapshot
 
 from tui.app import WarroomApp
 from tui.config import load_config
-from tui.format import NO_DATA
-from tui.gpu_share import gpu_util_by_model
-from tui.model import AGGREGATE, GpuState, Snapshot
-from tui.sources.demo import DemoSource
+from tui.domain.format import NO_DATA
+from tui.domain.gpu_share import gpu_util_by_model
+from tui.domain.model import AGGREGATE, GpuState, Snapshot
+from tui.sim.source import DemoSource
 from widgets.health_table import HealthTable
 
 

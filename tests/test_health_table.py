@@ -15,9 +15,9 @@ from textual.widgets import DataTable
 
 from tui.clock import FrozenClock
 from tui.config import load_config
-from tui.format import fmt_latency
-from tui.model import Snapshot
-from tui.sources.demo import DemoSource
+from tui.domain.format import fmt_latency
+from tui.domain.model import Snapshot
+from tui.sim.source import DemoSource
 from widgets.health_table import HealthTable, _plain_cell
 
 

@@ -14,11 +14,11 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.annotations import Mark
 from tui.clock import utc
 from tui.config import load_config
-from tui.model import HistoryPoint
-from tui.timeline import Timeline
+from tui.domain.annotations import Mark
+from tui.domain.model import HistoryPoint
+from tui.store.timeline import Timeline
 from widgets.history_plots import MARK_LINE, SignalPlot
 
 Cell = tuple[str, str | None, str | None, bool]

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from tui.cause import suspect
 from tui.config import Slo
-from tui.model import AGGREGATE, GpuEvent, GpuState, ModelHealth, Snapshot
-from tui.runbook import Question
-from tui.runbook_files import load_runbooks, shipped_dir
-from tui.signals import Facts
+from tui.domain.cause import suspect
+from tui.domain.model import AGGREGATE, GpuEvent, GpuState, ModelHealth, Snapshot
+from tui.domain.runbook import Question
+from tui.domain.signals import Facts
+from tui.domain.triage import reading
 from tui.sources.kube import PodTarget, events_from_log, events_from_pod
-from tui.triage import reading
+from tui.store.runbook_files import load_runbooks, shipped_dir
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SLO = Slo()
@@ -185,8 +185,8 @@ def test_every_shipped_oom_question_counts_what_it_asks_about() -> None:
 def test_a_host_oom_is_the_reports_suggested_root_cause() -> None:
     """The report agrees with the cause line: OOMKilled alone is the container's memory
     limit, with follow-ups about that limit, not about GPU memory."""
-    from tui.cause import SuspectedCause
-    from tui.report import suggest_root_cause
+    from tui.domain.cause import SuspectedCause
+    from tui.domain.report import suggest_root_cause
 
     cause = SuspectedCause(
         model=MODEL, kind="host_oom", summary=f"host OOM (container memory limit) on {NODE}",

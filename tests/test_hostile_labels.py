@@ -11,16 +11,16 @@ from typing import Any
 from demo_app import frozen_demo_app, settle
 from textual.widgets import Static
 
+from tui.cli.snapshot import snapshot_table
 from tui.config import Slo
-from tui.format import printable
-from tui.headless import snapshot_table
-from tui.model import HistoryPoint, Snapshot
+from tui.domain.format import printable
+from tui.domain.model import HistoryPoint, Snapshot
 from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import GpuOom
 from widgets.cause_line import CauseLine
 from widgets.health_table import HealthTable
 from widgets.history_plots import HistoryPlots
-from widgets.report_form import ReportForm
+from widgets.screens.report_form import ReportForm
 
 EVIL = "evil\x1b]0;pwned\x07\x1b[2J\x1b]52;c;cHduZWQ=\x07"
 FLEET = build_fleet(12)
@@ -111,7 +111,7 @@ def test_headless_text_output_is_inert() -> None:
 
 
 def replace_model(_old: str, new: str) -> Any:
-    from tui.model import ModelHealth
+    from tui.domain.model import ModelHealth
 
     return ModelHealth(new, p99_s=1.0, rps=1.0, error_5xx_ratio=0.0, rate_429_ratio=0.0)
 

@@ -12,7 +12,8 @@ import pytest
 from tui.cli import _timeline, build_cockpit, build_parser, build_source, main
 from tui.clock import utc
 from tui.config import load_config
-from tui.incident import (
+from tui.sim.source import DemoSource
+from tui.store.incident import (
     OPENED,
     demo_scope,
     find_open,
@@ -21,8 +22,7 @@ from tui.incident import (
     open_or_start,
     read,
 )
-from tui.sources.demo import DemoSource
-from tui.timeline import CLOSED, Timeline
+from tui.store.timeline import CLOSED, Timeline
 
 T0 = 1_790_000_000.0
 PROD = live_scope("prod-east", "http://prometheus:9090")

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from tui import json_out
 from tui.clock import FrozenClock, utc
 from tui.config import Slo
-from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.report import build_report
-from tui.report_files import write_report
-from tui.sources.demo import DemoSource
-from tui.timeline import Timeline
+from tui.domain import json_out
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
+from tui.domain.report import build_report
+from tui.sim.source import DemoSource
+from tui.store.report_files import write_report
+from tui.store.timeline import Timeline
 
 T0 = 1_795_000_000.0
 CJK = "通义千问-72B"
@@ -135,7 +135,7 @@ def test_discover_json_is_inert(
 ) -> None:
     from test_discover import Canned, healthy_checks, run
 
-    import tui.discover_report
+    import tui.cli.discover
     from tui import cli
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
@@ -144,7 +144,7 @@ def test_discover_json_is_inert(
     checks["dcgm_exported"] = [({"job": hostile}, 1)]
     checks["istio_hops"] = [({"destination_workload": hostile}, 1)]
     discovery = run(Canned({"generic": 48, "vllm": 40}, checks))
-    monkeypatch.setattr(tui.discover_report, "run_discover", lambda config: discovery)
+    monkeypatch.setattr(tui.cli.discover, "run_discover", lambda config: discovery)
     assert cli.main(["discover", "--json", "--prometheus", "http://prom.test:9090"]) == 0
     out = capsys.readouterr().out
     for ch in RAW:

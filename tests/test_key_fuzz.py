@@ -51,16 +51,16 @@ from tui.actions.kube import Mitigator
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.config import Config, MitigationSettings
-from tui.timeline import Timeline
-from widgets.canary_screen import CanaryScreen
-from widgets.confirm_action import ConfirmAction
+from tui.store.timeline import Timeline
 from widgets.gpu_grid import GpuGrid
 from widgets.health_table import HealthTable
-from widgets.help_screen import HelpScreen
-from widgets.mitigation_menu import MitigationMenu
-from widgets.report_form import ReportForm
-from widgets.runbook_screen import RunbookPicker, RunbookScreen
 from widgets.runbook_view import RunbookTree, StepCard
+from widgets.screens.canary_screen import CanaryScreen
+from widgets.screens.confirm_action import ConfirmAction
+from widgets.screens.help_screen import HelpScreen
+from widgets.screens.mitigation_menu import MitigationMenu
+from widgets.screens.report_form import ReportForm
+from widgets.screens.runbook_screen import RunbookPicker, RunbookScreen
 
 # -- the alphabet ------------------------------------------------------------------------
 

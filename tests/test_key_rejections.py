@@ -9,7 +9,7 @@ import re
 import pytest
 from demo_app import frozen_demo_app, settle
 
-from tui.model import KeyRejections
+from tui.domain.model import KeyRejections
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.runbook_view import StepCard
 

@@ -17,11 +17,11 @@ from textual.pilot import Pilot
 from tui.app import WarroomApp
 from tui.clock import utc
 from tui.config import load_config
-from tui.incident import Scope, demo_scope, start
-from tui.model import GpuEvent
-from tui.recording import Recorder, recording_path
-from tui.timeline import Timeline
-from widgets.runbook_screen import RunbookScreen
+from tui.domain.model import GpuEvent
+from tui.store.incident import Scope, demo_scope, start
+from tui.store.recording import Recorder, recording_path
+from tui.store.timeline import Timeline
+from widgets.screens.runbook_screen import RunbookScreen
 
 SIZE = (120, 40)
 

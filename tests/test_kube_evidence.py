@@ -22,8 +22,8 @@ import pytest
 from kubernetes.client import ApiClient, Configuration
 
 from tui.clock import FrozenClock, utc
+from tui.domain.model import GpuEvent, GpuState
 from tui.errors import ConfigError
-from tui.model import GpuEvent, GpuState
 from tui.sim.fleet import NAMESPACE, build_fleet
 from tui.sim.pods import pod_log, pod_manifest, pods_for, rfc3339_nano
 from tui.sim.scenarios import ONSET_S, GpuOom

@@ -21,17 +21,17 @@ from test_actions import DEPLOYMENTS, NS, REPLICASETS, deployment, stored, write
 from test_app_mitigations import app_for, choose, done, press
 from textual.widgets import Button, Static
 
+from tui.actions.execute import carry_out
 from tui.actions.kube import ActionError, Mitigator
-from tui.actions.record import carry_out
 from tui.clock import FrozenClock
 from tui.config import MitigationSettings
-from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.recording import _model_pods, snapshot_to_json
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
 from tui.sim.fleet import NAMESPACE, build_fleet
 from tui.sim.pods import deployment_name, pod_manifest, replica_set_manifest
 from tui.sim.scenarios import scenario
 from tui.sources.dcgm import pods_by_model
-from widgets.confirm_action import ConfirmAction
+from tui.store.recording import _model_pods, snapshot_to_json
+from widgets.screens.confirm_action import ConfirmAction
 
 PODS = km.resource("", "v1", "pods")
 CLOCK = FrozenClock(1_795_000_600.0)
@@ -301,7 +301,7 @@ def test_pods_by_model_turns_the_pod_map_round() -> None:
 
 
 def test_the_demo_snapshot_names_each_models_pods() -> None:
-    from tui.sources.demo import DemoSource
+    from tui.sim.source import DemoSource
 
     source = DemoSource("healthy", models=3, clock=FrozenClock(1_795_000_600.0),
                         epoch=1_795_000_000.0)  # fmt: skip

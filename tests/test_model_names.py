@@ -9,7 +9,7 @@ from demo_app import frozen_demo_app, settle
 from rich.cells import cell_len
 
 from tui.app import WarroomApp
-from tui.names import cut_middle, fit_names
+from tui.domain.names import cut_middle, fit_names
 from widgets.health_table import CAUSE_WIDTH, HealthTable
 
 # -- the pure cut ------------------------------------------------------------------------

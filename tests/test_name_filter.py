@@ -10,8 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tui.app import WarroomApp
-from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.name_filter import matches, narrowed, summary
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
+from tui.domain.name_filter import matches, narrowed, summary
 from widgets.filter_bar import FilterBar
 from widgets.health_table import HealthTable
 

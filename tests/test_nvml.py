@@ -15,7 +15,7 @@ import pynvml
 import pytest
 
 from tui.clock import FrozenClock, utc
-from tui.model import GpuEvent, GpuProcess, GpuState
+from tui.domain.model import GpuEvent, GpuProcess, GpuState
 from tui.sources.nvml import INIT_RETRY_S, NvmlGpus, NvmlReading
 
 T0 = 1_790_000_000.0

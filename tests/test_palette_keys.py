@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from tui.app import WarroomApp
 from tui.config import load_config
 from widgets.health_table import HealthTable
-from widgets.quit_confirm import QuitConfirm
-from widgets.report_form import ReportForm
-from widgets.runbook_screen import RunbookScreen
+from widgets.screens.quit_confirm import QuitConfirm
+from widgets.screens.report_form import ReportForm
+from widgets.screens.runbook_screen import RunbookScreen
 
 SIZE = (120, 40)
 

@@ -30,13 +30,13 @@ from promserver import PromServer, backfill, free_port, start_prometheus
 
 from tui.clock import FrozenClock, utc
 from tui.config import Config, load_config
+from tui.domain.histogram import histogram_quantile
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
 from tui.errors import ConfigError, SourceError
-from tui.histogram import histogram_quantile
-from tui.model import AGGREGATE, ModelHealth, Snapshot
 from tui.sources.prometheus import GPU_QUERIES, NO_KEY, REDISCOVER_S, PrometheusSource
 from tui.sources.promql import build_queries
-from tui.stacks import DEFAULT, adapter_names, build
-from tui.stacks.discover import probe_query
+from tui.sources.stacks import DEFAULT, adapter_names, build
+from tui.sources.stacks.discover import probe_query
 
 # -- the backfilled history ----------------------------------------------------------------
 
@@ -86,7 +86,7 @@ QUANTILE_REL = 1e-6
 
 
 def bucket_quantile(q: float, les: Sequence[str], counts: Sequence[float]) -> float:
-    """What the buckets imply, by PromQL's interpolation (`tui.histogram`, itself tested
+    """What the buckets imply, by PromQL's interpolation (`tui.domain.histogram`, itself tested
     against hand-worked cases in test_sim)."""
     value = histogram_quantile(q, [(float(le), c) for le, c in zip(les, counts, strict=True)])
     assert value is not None

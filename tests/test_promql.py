@@ -6,7 +6,7 @@ evaluates each built query against ``input_series`` and compares the result with
 ``round(1e6 * (query))`` so the check is exact on integers, not on the last bit of a
 float.
 
-The queries are built for stack adapters (`tui.stacks`): every health part is named
+The queries are built for stack adapters (`tui.sources.stacks`): every health part is named
 ``<stack>/<figure>`` and answers a vector ``by (warroom_model)``; these tests use the
 shape a config with ``[metrics]`` and no stacks reads, the generic gateway and vLLM.
 """
@@ -25,14 +25,14 @@ from typing import Any
 import pytest
 
 from tui.config import PROFILES, MetricProfile
-from tui.histogram import histogram_quantile
+from tui.domain.histogram import histogram_quantile
 from tui.sources.promql import (
     QuerySet,
     build_queries,
     escape_label_value,
     selector,
 )
-from tui.stacks import DEFAULT, PROFILE_STACKS, adapter_names, build
+from tui.sources.stacks import DEFAULT, PROFILE_STACKS, adapter_names, build
 
 GENERIC = MetricProfile()
 
@@ -560,7 +560,7 @@ VLLM_HTTP = {"handler": "/v1/chat/completions", "method": "POST"}
 
 
 def bucket_quantile(q: float, les: Sequence[str], counts: Sequence[float]) -> float:
-    """What the buckets imply, by PromQL's interpolation (`tui.histogram`, itself tested
+    """What the buckets imply, by PromQL's interpolation (`tui.domain.histogram`, itself tested
     against hand-worked cases in test_sim)."""
     value = histogram_quantile(q, [(float(le), c) for le, c in zip(les, counts, strict=True)])
     assert value is not None

@@ -12,9 +12,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tui.app import WarroomApp
-from tui.timeline import CLOSED, Timeline
+from tui.store.timeline import CLOSED, Timeline
 from widgets.health_table import HealthTable
-from widgets.quit_confirm import QuitConfirm
+from widgets.screens.quit_confirm import QuitConfirm
 
 SIZE = (120, 40)
 
@@ -128,9 +128,9 @@ async def test_ctrl_q_still_quits_at_once() -> None:
 async def test_q_quits_at_once_on_a_healthy_fleet_whose_incident_is_only_opened(
     tmp_path: Path,
 ) -> None:
-    """Every cockpit opens its fleet's incident (`tui.incident`): an incident holding only
+    """Every cockpit opens its fleet's incident (`tui.store.incident`): an incident holding only
     its opening is nothing to leave, so a calm fleet still quits on the first q."""
-    from tui.incident import live_scope, start
+    from tui.store.incident import live_scope, start
 
     at = datetime.fromtimestamp(EPOCH + 300, UTC)
     opened = start(tmp_path, live_scope("prod", "http://prometheus:9090"), at)

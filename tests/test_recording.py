@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from tui.clock import FrozenClock, utc
-from tui.incident import live_scope, open_or_start
-from tui.model import (
+from tui.domain.model import (
     AGGREGATE,
     GpuEvent,
     GpuProcess,
@@ -27,7 +26,10 @@ from tui.model import (
     ModelHealth,
     Snapshot,
 )
-from tui.recording import (
+from tui.sim.source import DemoSource
+from tui.sources.replay import ReplayClock, ReplaySource
+from tui.store.incident import live_scope, open_or_start
+from tui.store.recording import (
     FORMAT,
     Recorder,
     Recording,
@@ -37,8 +39,6 @@ from tui.recording import (
     snapshot_from_json,
     snapshot_to_json,
 )
-from tui.sources.demo import DemoSource
-from tui.sources.replay import ReplayClock, ReplaySource
 
 EPOCH = 1_795_000_000.0
 REFRESH_S = 5.0

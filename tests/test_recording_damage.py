@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tui.clock import FrozenClock
-from tui.model import Snapshot
-from tui.recording import Recorder, Recording, RecordingError, read_recording
-from tui.sources.demo import DemoSource
+from tui.domain.model import Snapshot
+from tui.sim.source import DemoSource
 from tui.sources.replay import ReplayClock, ReplaySource
+from tui.store.recording import Recorder, Recording, RecordingError, read_recording
 
 EPOCH = 1_795_000_000.0
 GARBAGE = bytes(range(256)) * 16 + b"garbage, not gzip" * 100
@@ -210,7 +210,7 @@ def test_replay_says_what_it_skipped_on_stderr(
     recording's damage and its incident timeline's, one line each."""
     from tui.app import WarroomApp
     from tui.cli import main
-    from tui.timeline import Timeline
+    from tui.store.timeline import Timeline
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tui.redact import redact, redact_json
+from tui.domain.redact import redact, redact_json
 
 _RNG = random.Random(20240611)
 B62 = string.ascii_letters + string.digits

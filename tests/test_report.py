@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tui.config import Slo
-from tui.model import AGGREGATE, HistoryPoint, KeyRejections, ModelHealth, Snapshot
-from tui.report import (
+from tui.domain.model import AGGREGATE, HistoryPoint, KeyRejections, ModelHealth, Snapshot
+from tui.domain.report import (
     Overrides,
     apply,
     build_report,
@@ -20,7 +20,7 @@ from tui.report import (
     decision_path,
     suggest_root_cause,
 )
-from tui.report_text import report_json, report_markdown
+from tui.domain.report_text import report_json, report_markdown
 
 SLO = Slo()
 T0 = 1_795_000_000.0

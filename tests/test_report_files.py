@@ -12,9 +12,9 @@ import pytest
 
 from tui.cli import main
 from tui.config import Slo
-from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.report import build_report
-from tui.report_files import write_report
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
+from tui.domain.report import build_report
+from tui.store.report_files import write_report
 
 T0 = 1_795_000_000.0
 TOKEN = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJlLXNpZ24"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from test_report import OK, SLO, T0, entry, series, snapshot
 
-from tui.model import AGGREGATE
-from tui.report import Overrides, apply, build_report
-from tui.report_files import redact_svg, write_report
-from tui.report_text import report_markdown
+from tui.domain.model import AGGREGATE
+from tui.domain.report import Overrides, apply, build_report
+from tui.domain.report_text import report_markdown
+from tui.store.report_files import redact_svg, write_report
 
 EVIL = "evil```\n# pwned\n[x](http://evil)<img src=x onerror=alert(1)>\x1b]0;t\x07"
 NOW_OK = (1.0, 0.001, 0.001, 10.0)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tui.cli import main
-from tui.mitigations import MITIGATIONS
-from tui.runbook import Action, Check, Link, Question, successors
-from tui.runbook_files import load_runbook, load_runbooks, shipped_dir
+from tui.domain.mitigations import MITIGATIONS
+from tui.domain.runbook import Action, Check, Link, Question, successors
+from tui.store.runbook_files import load_runbook, load_runbooks, shipped_dir
 
 GOOD = """\
 id: {id}

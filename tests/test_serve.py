@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from promserver import free_port
 
-from tui.serve import cockpit_command
+from tui.cli.serve import cockpit_command
 
 ESCAPES = re.compile(rb"\x1b\[[0-9;?<>]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 

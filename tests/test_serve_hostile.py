@@ -20,7 +20,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from promserver import free_port
 
-from tui.serve import MAX_HEIGHT, MAX_WIDTH, _guarded_server, clamp_size, is_loopback
+from tui.cli.serve import MAX_HEIGHT, MAX_WIDTH, _guarded_server, clamp_size, is_loopback
 
 
 class FakeService:
@@ -144,7 +144,7 @@ async def test_the_kiosk_cannot_export_the_report(tmp_path: Path) -> None:
     from demo_app import frozen_demo_app, settle
 
     from tui.config import load_config
-    from widgets.report_form import ReportForm
+    from widgets.screens.report_form import ReportForm
 
     config = load_config(None, env={"XDG_STATE_HOME": str(tmp_path)}, flags={("kiosk",): True})
     app = frozen_demo_app("gpu-oom", at_s=900, config=config)

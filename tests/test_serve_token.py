@@ -25,8 +25,7 @@ from aiohttp.test_utils import TestServer
 from promserver import free_port
 from test_serve_hostile import FakeService
 
-from tui.errors import ConfigError
-from tui.serve import (
+from tui.cli.serve import (
     REFUSED,
     TOKEN_ENV,
     _guarded_server,
@@ -35,6 +34,7 @@ from tui.serve import (
     token_matches,
     token_url,
 )
+from tui.errors import ConfigError
 
 TOKEN = "wall-screen-token-0123456789abcdef"
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from pytest import MonkeyPatch
 
-from tui import severity
 from tui.config import Slo
-from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.severity import Level, assess, judge, level_of, pane_order, rank
+from tui.domain import severity
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
+from tui.domain.severity import Level, assess, judge, level_of, pane_order, rank
 
 SLO = Slo(p99_s=5.0, error_5xx_ratio=0.01, rate_429_ratio=0.05)
 

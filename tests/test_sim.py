@@ -14,14 +14,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from tui.cli import main
 from tui.clock import FrozenClock
 from tui.config import Slo
-from tui.histogram import histogram_quantile
-from tui.model import AGGREGATE, Snapshot
-from tui.severity import Level, assess, rank
+from tui.domain.histogram import histogram_quantile
+from tui.domain.model import AGGREGATE, Snapshot
+from tui.domain.severity import Level, assess, rank
 from tui.sim.engine import Engine
 from tui.sim.exporter import make_server
 from tui.sim.fleet import GPUS_PER_NODE, build_fleet
 from tui.sim.scenarios import ONSET_S, SCENARIOS, scenario
-from tui.sources.demo import DemoSource
+from tui.sim.source import DemoSource
 
 EPOCH = 1_795_000_000.0
 SLO = Slo()

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tui.config import MetricProfile
-from tui.model import MIB
+from tui.domain.model import MIB
 from tui.sim.engine import Engine
 from tui.sim.exporter import make_server
 from tui.sim.fleet import GPU_MEMORY_MIB, GPU_PRODUCT, NAMESPACE, build_fleet

@@ -18,8 +18,8 @@ from textual.pilot import Pilot
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
 from tui.config import load_config
-from tui.model import HistoryPoint, Snapshot
-from tui.sources.demo import DemoSource
+from tui.domain.model import HistoryPoint, Snapshot
+from tui.sim.source import DemoSource
 from widgets.health_table import HealthTable
 from widgets.status_bar import StatusBar
 

@@ -14,10 +14,10 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from tui.actions.canary import DriveState
-from tui.actions.plan import Change, Edit, Plan, Target
-from tui.canary import CanaryPolicy, Gate, Reading, Side, Verdict
+from tui.domain.canary import CanaryPolicy, Gate, Reading, Side, Verdict
+from tui.domain.plan import Change, Edit, Plan, Target
 from widgets.canary_view import CanaryView
-from widgets.confirm_action import ConfirmAction
+from widgets.screens.confirm_action import ConfirmAction
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((200, 50), id="200x50")]
 

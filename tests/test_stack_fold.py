@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tui.config import MetricProfile
-from tui.model import AGGREGATE
-from tui.stacks import build
-from tui.stacks.base import MODEL, Stack
-from tui.stacks.fold import fold, unsourced
+from tui.domain.model import AGGREGATE
+from tui.sources.stacks import build
+from tui.sources.stacks.base import MODEL, Stack
+from tui.sources.stacks.fold import fold, unsourced
 
 
 def m(model: str, **labels: str) -> dict[str, str]:

@@ -46,9 +46,9 @@ from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import SCENARIOS
 from tui.sim.stacks.inference_extension import deployment
 from tui.sources.prometheus import PrometheusSource
-from tui.stacks import build
-from tui.stacks.base import Query
-from tui.stacks.compose import pod_map
+from tui.sources.stacks import build
+from tui.sources.stacks.base import Query
+from tui.sources.stacks.compose import pod_map
 
 pytestmark = pytest.mark.prometheus
 

@@ -42,9 +42,9 @@ from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import SCENARIOS
 from tui.sim.stacks.envoy_gateway import route_cluster
 from tui.sim.stacks.istio import ROUTER, deployment
-from tui.stacks.base import Query
-from tui.stacks.envoy_gateway import EnvoyGateway
-from tui.stacks.istio import Istio
+from tui.sources.stacks.base import Query
+from tui.sources.stacks.envoy_gateway import EnvoyGateway
+from tui.sources.stacks.istio import Istio
 
 pytestmark = pytest.mark.prometheus
 

@@ -41,7 +41,7 @@ from promserver import (
 from tui.sim.fleet import build_fleet
 from tui.sim.scenarios import SCENARIOS
 from tui.sim.stacks.serving import served
-from tui.stacks.base import POD_NAME_OF_DEPLOYMENT
+from tui.sources.stacks.base import POD_NAME_OF_DEPLOYMENT
 
 pytestmark = pytest.mark.prometheus
 

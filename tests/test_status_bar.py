@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from tui.clock import utc
-from tui.model import AGGREGATE, KeyRejections, ModelHealth, Snapshot
+from tui.domain.model import AGGREGATE, KeyRejections, ModelHealth, Snapshot
 from widgets.key_rejections import KeyRejectionsLine
 from widgets.status_bar import StatusBar
 
@@ -136,7 +136,7 @@ async def test_an_incident_holding_only_its_opening_runs_no_clock(tmp_path: Any)
     no trouble, so no incident clock runs (the report does not start there either)."""
     from demo_app import EPOCH, frozen_demo_app, settle
 
-    from tui.incident import live_scope, start
+    from tui.store.incident import live_scope, start
 
     opened = start(tmp_path, live_scope("prod", "http://prometheus:9090"), utc(EPOCH + 60))
     app = frozen_demo_app("healthy", timeline=opened)

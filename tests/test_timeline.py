@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tui.clock import utc
-from tui.model import GpuEvent
-from tui.timeline import Timeline, default_state_dir
+from tui.domain.model import GpuEvent
+from tui.store.timeline import Timeline, default_state_dir
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 REPO = Path(__file__).resolve().parent.parent
@@ -169,7 +169,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from tui.clock import utc
-from tui.timeline import Timeline
+from tui.store.timeline import Timeline
 tl = Timeline(Path(sys.argv[1]))
 tl.append("note", utc(1790000000.0), text="before the kill", key="k")
 print("appended", flush=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tui.clock import utc
-from tui.timeline import Timeline
+from tui.store.timeline import Timeline
 
 T0 = 1_790_000_000.0
 
@@ -53,7 +53,7 @@ def test_a_clean_timeline_names_no_damage(tmp_path: Path) -> None:
 
 
 def test_report_reads_the_runbook_walked_despite_damage(tmp_path: Path) -> None:
-    from tui.report import decision_path
+    from tui.domain.report import decision_path
 
     path = tmp_path / "i.jsonl"
     lines = [

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from tui.clock import utc
-from tui.model import AGGREGATE, GpuEvent, GpuState, HistoryPoint, ModelHealth, Snapshot
-from tui.tracker import EventLog, HealthTracker
+from tui.domain.model import AGGREGATE, GpuEvent, GpuState, HistoryPoint, ModelHealth, Snapshot
+from tui.refresh.tracker import EventLog, HealthTracker
 
 T0 = 1_790_000_000.0
 

@@ -12,10 +12,10 @@ import pytest
 
 from tui.cli import main
 from tui.config import Slo
-from tui.model import AGGREGATE, GpuEvent, GpuState, KeyRejections, ModelHealth, Snapshot
-from tui.runbook_files import load_runbooks
-from tui.signals import SIGNALS, Facts, read
-from tui.triage import Walk, auto_walk, fill, worst_symptom
+from tui.domain.model import AGGREGATE, GpuEvent, GpuState, KeyRejections, ModelHealth, Snapshot
+from tui.domain.signals import SIGNALS, Facts, read
+from tui.domain.triage import Walk, auto_walk, fill, worst_symptom
+from tui.store.runbook_files import load_runbooks
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SLO = Slo()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tui.clock import utc
-from tui.model import GpuEvent, GpuState
-from tui.xid import MEANINGS, XidChange, XidWatch, describe
+from tui.domain.model import GpuEvent, GpuState
+from tui.domain.xid import MEANINGS, XidChange, XidWatch, describe
 
 T0 = 1_790_000_000.0
 

@@ -8,12 +8,12 @@ from pathlib import Path
 from demo_app import frozen_demo_app
 
 from tui.clock import utc
-from tui.incident import live_scope, open_or_start
-from tui.model import AGGREGATE, GpuState, ModelHealth, Snapshot
-from tui.report import all_events, group_events
-from tui.timeline import Timeline
-from tui.tracker import HealthTracker
-from tui.xid import XidChange, XidWatch
+from tui.domain.model import AGGREGATE, GpuState, ModelHealth, Snapshot
+from tui.domain.report import all_events, group_events
+from tui.domain.xid import XidChange, XidWatch
+from tui.refresh.tracker import HealthTracker
+from tui.store.incident import live_scope, open_or_start
+from tui.store.timeline import Timeline
 
 T0 = 1_790_000_000.0
 GPUS = [

@@ -29,37 +29,35 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from tui.actions.canary import DECIDED, END_PHASES, CanaryDriver, DriveState
+from tui.actions.execute import Outcome, carry_out
 from tui.actions.kube import MODEL_FREE, SUPPORTED, ActionError, Mitigator
 from tui.actions.lock import ActionLock
-from tui.actions.plan import Plan
-from tui.actions.record import Outcome, carry_out
-from tui.annotations import TimelineAnnotations
-from tui.canary import CanaryPolicy
-from tui.canary_watch import CanaryWatch
-from tui.cause import SuspectedCause, suspect
 from tui.clock import utc
-from tui.collect import Collector
 from tui.config import Config
+from tui.domain.annotations import TimelineAnnotations
+from tui.domain.canary import CanaryPolicy
+from tui.domain.canary_watch import CanaryWatch
+from tui.domain.cause import SuspectedCause, suspect
+from tui.domain.format import model_label, printable
+from tui.domain.gpu_share import gpu_util_by_model
+from tui.domain.model import AGGREGATE, GpuEvent, Snapshot
+from tui.domain.name_filter import narrowed
+from tui.domain.plan import Plan
+from tui.domain.severity import Verdicts, judge
+from tui.domain.signals import Facts
+from tui.domain.triage import Symptom, Walk, leaf_json, worst_symptom
 from tui.durations import human_age
 from tui.errors import SourceError, WarroomError
-from tui.format import model_label, printable
-from tui.gpu_share import gpu_util_by_model
-from tui.model import AGGREGATE, GpuEvent, Snapshot
-from tui.name_filter import narrowed
-from tui.recording import Recorder
-from tui.severity import Verdicts, judge
-from tui.signals import Facts
+from tui.refresh.collect import Collector
+from tui.refresh.tracker import HealthTracker
 from tui.sources.base import CanarySource, HealthSource
 from tui.sources.replay import ReplayClock
-from tui.timeline import CLOSED, OPENED, Timeline, default_state_dir
-from tui.tracker import HealthTracker
-from tui.triage import Symptom, Walk, leaf_json, worst_symptom
-from widgets import palette
+from tui.store.recording import Recorder
+from tui.store.timeline import CLOSED, OPENED, Timeline, default_state_dir
+from widgets import ansi_colours
 from widgets.ascii import AsciiOnly, ascii_key
-from widgets.canary_screen import CanaryScreen
 from widgets.cause_line import CauseLine
 from widgets.command_palette import SteadyCommandPalette, key_commands
-from widgets.confirm_action import ConfirmAction
 from widgets.filter_bar import FilterBar
 from widgets.gpu_detail import GpuDetail
 from widgets.gpu_grid import GpuGrid
@@ -68,18 +66,20 @@ from widgets.history_plots import HistoryPlots
 from widgets.in_force_line import InForceLine
 from widgets.key_hints import PANE_KEYS, KeyHints
 from widgets.key_rejections import KeyRejectionsLine
-from widgets.mitigation_menu import MitigationCommands, MitigationMenu
-from widgets.quit_confirm import QuitConfirm, reasons_to_ask
 from widgets.rows_out_of_view import RowsOutOfView
-from widgets.runbook_screen import RunbookScreen
+from widgets.screens.canary_screen import CanaryScreen
+from widgets.screens.confirm_action import ConfirmAction
+from widgets.screens.mitigation_menu import MitigationCommands, MitigationMenu
+from widgets.screens.quit_confirm import QuitConfirm, reasons_to_ask
+from widgets.screens.runbook_screen import RunbookScreen
 from widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     # The report and the help are imported when first asked for: markdown, the report's
     # writers and its redaction rules were a tenth of start-up's imports.
-    from tui.report import Overrides, Report
-    from tui.runbook_files import Runbooks
-    from widgets.report_form import ExportChoice
+    from tui.domain.report import Overrides, Report
+    from tui.store.runbook_files import Runbooks
+    from widgets.screens.report_form import ExportChoice
 
 DETAIL_MIN_ROWS = 13
 """Plots (10), the 429-by-key line and the border above them."""
@@ -145,7 +145,7 @@ class WarroomApp(App[int]):
         report_timeline: Timeline | None = None,
     ) -> None:
         super().__init__()
-        self.ansi_theme_light = palette.LIGHT
+        self.ansi_theme_light = ansi_colours.LIGHT
         self.theme = config.display.textual_theme
         if config.display.ascii:
             self._filters.append(AsciiOnly())
@@ -277,7 +277,7 @@ class WarroomApp(App[int]):
         unless `t` comes sooner. Reading them (YAML, validation) was a twentieth of the
         time to the first data on screen."""
         if self._runbooks is None:
-            from tui.runbook_files import configured_runbooks
+            from tui.store.runbook_files import configured_runbooks
 
             self._runbooks = configured_runbooks(self.config.runbook_dirs)
         return self._runbooks
@@ -293,7 +293,7 @@ class WarroomApp(App[int]):
         table = self.query_one(HealthTable)
         table.focus()
         # The incident's first entry (its opening, on this clock) starts its clock.
-        from tui.report import incident_span
+        from tui.domain.report import incident_span
 
         record = self.timeline or self.report_timeline
         try:
@@ -335,7 +335,7 @@ class WarroomApp(App[int]):
         self.tracker.backfill(points)
         # The incident began at its first crossing, if the history holds one before the
         # timeline's first entry (as the report reckons it).
-        from tui.report import crossings, incident_span
+        from tui.domain.report import crossings, incident_span
 
         began, _ = incident_span(crossings(points, self.config.slo), ())
         self._incident_began(began)
@@ -1046,7 +1046,7 @@ class WarroomApp(App[int]):
 
     def incident_report(self, overrides: Overrides | None = None) -> Report | None:
         """The report of what is on screen and in the timeline now; None before any data."""
-        from tui.report import build_report
+        from tui.domain.report import build_report
 
         snap = self.tracker.current
         if snap is None:
@@ -1071,8 +1071,8 @@ class WarroomApp(App[int]):
 
     def action_export(self) -> None:
         """The export form, then the report, its JSON and the screen beside it."""
-        from tui.report_files import existing, planned_paths
-        from widgets.report_form import ReportForm
+        from tui.store.report_files import existing, planned_paths
+        from widgets.screens.report_form import ReportForm
 
         report = self.incident_report()
         if report is None:
@@ -1095,7 +1095,7 @@ class WarroomApp(App[int]):
 
     @work(thread=True, exclusive=True, group="report")
     def write_incident_report(self, report: Report, svg: str, replace: bool) -> None:
-        from tui.report_files import write_report
+        from tui.store.report_files import write_report
 
         try:
             written = write_report(report, self.reports_dir, svg=svg, overwrite=replace)
@@ -1251,7 +1251,7 @@ class WarroomApp(App[int]):
         return ascii_key(shown) if self.config.display.ascii else shown
 
     def action_help(self) -> None:
-        from widgets.help_screen import HelpScreen
+        from widgets.screens.help_screen import HelpScreen
 
         off = None
         if self.mitigator is None and not self.config.kiosk:

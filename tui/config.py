@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from tui.canary import CanaryPolicy
+from tui.domain.canary import CanaryPolicy
 from tui.durations import parse_duration
 from tui.errors import ConfigError
 
@@ -215,7 +215,7 @@ class MetricProfile(_Strict):
     set; any field given beside it overrides that one name."""
 
     stacks: tuple[str, ...] | None = None
-    """The stack adapters to read (`tui.stacks`), e.g. ``["vllm", "litellm"]``. None:
+    """The stack adapters to read (`tui.sources.stacks`), e.g. ``["vllm", "litellm"]``. None:
     with no ``[metrics]`` section warroom discovers them from what Prometheus holds;
     with one, the generic gateway named here and vLLM beside it."""
     profile: Literal["generic", "istio", "ingress-nginx"] = "generic"
@@ -257,7 +257,7 @@ class MetricProfile(_Strict):
     def _known_stacks(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if v is None:
             return v
-        from tui.stacks import adapter_names
+        from tui.sources.stacks import adapter_names
 
         known = adapter_names()
         wrong = [name for name in v if name not in known]

@@ -24,9 +24,9 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui.actions.canary import DECIDED, DriveState, Phase
-from tui.canary import CanaryPolicy, Gate, Verdict, floor_drew_line, fmt_figure
 from tui.clock import utc
-from tui.format import NO_DATA
+from tui.domain.canary import CanaryPolicy, Gate, Verdict, floor_drew_line, fmt_figure
+from tui.domain.format import NO_DATA
 
 PHASE_STYLE: dict[Phase, str] = {
     "rolled-back": "bold red",

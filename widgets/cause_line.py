@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.cause import SuspectedCause
-from tui.format import model_label, printable
+from tui.domain.cause import SuspectedCause
+from tui.domain.format import model_label, printable
 
 
 class CauseLine(Static):

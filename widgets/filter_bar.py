@@ -1,7 +1,7 @@
 """`/`: the line where the engineer types part of a model name (k9s's filter).
 
 The bar only edits and shows the text; the app narrows the snapshots it hands the
-health table (`tui.name_filter`) and says how many models the text keeps
+health table (`tui.domain.name_filter`) and says how many models the text keeps
 (`show_count`). While typing, the table narrows with each key; enter keeps the filter
 and gives the keys back to the table, escape clears it. A kept filter stays on this
 line ("filter: acme (16 of 200)") until escape on the panes clears it.
@@ -18,8 +18,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from tui.format import printable
-from tui.name_filter import summary
+from tui.domain.format import printable
+from tui.domain.name_filter import summary
 
 
 class FilterBar(Horizontal):

@@ -19,8 +19,8 @@ from datetime import UTC
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.format import NO_DATA, model_label, printable
-from tui.model import GpuEvent, GpuState, ModelHealth
+from tui.domain.format import NO_DATA, model_label, printable
+from tui.domain.model import GpuEvent, GpuState, ModelHealth
 from widgets.gpu_grid import ALERT_STYLE, FULL_AT, FULL_STYLE, OOM_KINDS, OOM_MARK, XID_MARK
 
 EVENTS_SHOWN = 3

@@ -33,8 +33,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.format import printable
-from tui.model import GpuEvent, GpuState
+from tui.domain.format import printable
+from tui.domain.model import GpuEvent, GpuState
 
 GpuKey = tuple[str, int]
 """(node, GPU index): how a GPU is known from one refresh to the next."""
@@ -51,7 +51,7 @@ XID_MARK = "X"
 OOM_MARK = "!"
 OOM_KINDS = frozenset({"oom"})
 """What ``!`` marks: a CUDA out-of-memory error, the GPU's memory. A container OOMKilled
-(exit 137) ran out of host memory, its own cause (`tui.cause`): the grid, which is about
+(exit 137) ran out of host memory, its own cause (`tui.domain.cause`): the grid, which is about
 GPUs, does not mark it."""
 
 UTIL_RAMP: tuple[tuple[float, str], ...] = (

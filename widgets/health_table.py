@@ -9,7 +9,7 @@ models costs almost nothing to redraw over SSH.
 
 The table is as wide as the screen: the figures keep fixed widths, the names take what
 they leave (up to the longest) and are cut in the middle where they must be, keeping the
-tail that tells fine-tuned variants apart (`tui.names`); the suspected cause takes the
+tail that tells fine-tuned variants apart (`tui.domain.names`); the suspected cause takes the
 rest. The GPU column (mean utilization of the model's GPUs, computed by the app) is the
 first to go on a narrow terminal.
 """
@@ -31,9 +31,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from tui.cause import SuspectedCause
 from tui.config import Slo
-from tui.format import (
+from tui.domain.cause import SuspectedCause
+from tui.domain.format import (
     NO_DATA,
     NO_SOURCE,
     figure_text,
@@ -45,9 +45,9 @@ from tui.format import (
     model_label,
     printable,
 )
-from tui.model import AGGREGATE, ModelHealth, Snapshot
-from tui.names import fit_names
-from tui.severity import PER_MODEL, Level, Verdicts, judge, pane_order, signal_level
+from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
+from tui.domain.names import fit_names
+from tui.domain.severity import PER_MODEL, Level, Verdicts, judge, pane_order, signal_level
 
 SYMBOL = {Level.BREACH: "✖", Level.WARN: "▲", Level.OK: "✓", Level.NO_DATA: "?"}
 STYLE = {Level.BREACH: "bold red", Level.WARN: "yellow", Level.OK: "green", Level.NO_DATA: "dim"}
@@ -83,7 +83,7 @@ OFF_SCREEN_MARGIN = 4
 """Rows this far beyond the visible ones are written at once, as if on screen."""
 GPU_WIDTH = 5
 """The GPU utilization column ("100%"): the mean of the model's GPUs, handed to `show`
-(`tui.gpu_share`), never judged against an SLO."""
+(`tui.domain.gpu_share`), never judged against an SLO."""
 COMPACT_BELOW = 100
 """Table width (cells) under which the p50 and p95 columns are dropped."""
 CAUSE_FROM = 130
@@ -213,7 +213,7 @@ class HealthTable(DataTable[Text]):
         """The wall screen: the columns read from across the room (p99 and the error
         ratios), as on a narrow terminal, however wide the screen is."""
         self._gpu_util: Mapping[str, float | None] = {}
-        """Mean utilization of each model's GPUs (`tui.gpu_share`), as handed to `show`."""
+        """Mean utilization of each model's GPUs (`tui.domain.gpu_share`), as handed to `show`."""
         self._longest = 0
         """The longest model name, in cells: the name column needs no more."""
         self._names: frozenset[tuple[str, bool]] = frozenset()
@@ -328,7 +328,7 @@ class HealthTable(DataTable[Text]):
     ) -> None:
         """``causes`` by model name: what GPU evidence says is behind each one's 5xx;
         ``verdicts``: the snapshot's, judged once by the app (judged here when absent);
-        ``gpu_util``: the mean utilization of each model's GPUs (`tui.gpu_share`), kept
+        ``gpu_util``: the mean utilization of each model's GPUs (`tui.domain.gpu_share`), kept
         from the last call when absent."""
         self._snapshot = snapshot
         if gpu_util is not None:

@@ -33,10 +33,10 @@ from textual.content import Content
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
-from tui.annotations import Mark, plot_marks
 from tui.config import Slo
-from tui.format import model_label
-from tui.model import HistoryPoint
+from tui.domain.annotations import Mark, plot_marks
+from tui.domain.format import model_label
+from tui.domain.model import HistoryPoint
 
 PLOT_CHROME_ROWS = 4
 """Rows of a plot that are not its canvas: the title, the frame's top and bottom and the
@@ -247,7 +247,7 @@ class HistoryPlots(Horizontal):
         marks: Sequence[Mark] = (),
     ) -> None:
         """The model's history over ``window_s`` up to ``now``, with ``marks`` where
-        something was done (`tui.annotations`): a plot shown the same again draws nothing."""
+        something was done (`tui.domain.annotations`): a plot shown the same again draws nothing."""
         # Content, not a str: a str title is parsed as markup, and a model named
         # ``crash[/]me`` ended the cockpit with a MarkupError on every start.
         self.border_title = Content(f"history · {model_label(model)}")

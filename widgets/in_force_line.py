@@ -2,7 +2,7 @@
 16 on llama-70b since 14:02Z``.
 
 Three changes into an incident nobody remembers which switch is still thrown; this line
-says it, from the timeline (`tui.annotations`). It shows only while something is in
+says it, from the timeline (`tui.domain.annotations`). It shows only while something is in
 force, so it appears once with the first change and stays while anything holds: the
 plots above it give up one row, nothing else moves.
 

@@ -15,8 +15,8 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import Static
 
-from tui.format import printable
-from tui.model import KeyRejections
+from tui.domain.format import printable
+from tui.domain.model import KeyRejections
 
 CONCENTRATED = 0.5
 """A key taking at least this share of all 429s is called out as the source."""

@@ -24,13 +24,13 @@ from textual.strip import Strip
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
+from tui.domain.format import INERT_CATEGORIES, model_label, printable
+from tui.domain.mitigations import MITIGATIONS
+from tui.domain.model import KeyRejections
+from tui.domain.runbook import Action, Check, Link, Note, Question, Runbook
+from tui.domain.signals import SIGNALS, Facts
+from tui.domain.triage import Walk, fill, reading
 from tui.durations import human_age
-from tui.format import INERT_CATEGORIES, model_label, printable
-from tui.mitigations import MITIGATIONS
-from tui.model import KeyRejections
-from tui.runbook import Action, Check, Link, Note, Question, Runbook
-from tui.signals import SIGNALS, Facts
-from tui.triage import Walk, fill, reading
 from widgets.key_rejections import CONCENTRATED, fmt_key_rate, fmt_share, who
 
 MAX_DEPTH = 40

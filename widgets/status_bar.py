@@ -13,9 +13,9 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.domain.format import printable
+from tui.domain.model import Snapshot
 from tui.durations import human_age
-from tui.format import printable
-from tui.model import Snapshot
 
 
 class StatusBar(Static):

@@ -4,7 +4,7 @@ regression roll back drained (deploy-inference-gateway).
 Traffic moves through a `Route` — the Gateway API HTTPRoute through `Mitigator`, or the
 demo's simulated route — a small interface, so a second backend (Argo Rollouts) is one
 more class. Figures come from a `CanarySource`; every verdict comes from the pure
-`tui.canary.judge`. Each transition and comparison is one log line and, for the ones
+`tui.domain.canary.judge`. Each transition and comparison is one log line and, for the ones
 that matter afterwards, one timeline entry; the rollback is an action like any other
 (``action.requested`` before, ``action.succeeded`` after, with the drain in between).
 """
@@ -16,21 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
+from tui.actions.execute import Cluster, Outcome, Sleep, carry_out
 from tui.actions.kube import ActionError
-from tui.actions.plan import Plan
-from tui.actions.record import Cluster, Outcome, Sleep, carry_out
-from tui.canary import CanaryPolicy, Reading, Side, Verdict, fmt_figure, judge
 from tui.clock import Clock, utc
+from tui.domain.canary import CanaryPolicy, Reading, Side, Verdict, fmt_figure, judge
+from tui.domain.format import NO_DATA
+from tui.domain.plan import Plan
 from tui.errors import SourceError
-from tui.format import NO_DATA
 from tui.sources.base import CanarySource
-from tui.timeline import Timeline
+from tui.store.timeline import Timeline
 
 Phase = Literal[
     "starting", "smoke", "warm-up", "ramping", "rolling-back", "promoted", "rolled-back",
     "refused", "failed", "watching",
 ]  # fmt: skip
-"""``watching``: a rollout someone else drives, followed by `tui.canary_watch`."""
+"""``watching``: a rollout someone else drives, followed by `tui.domain.canary_watch`."""
 END_PHASES = ("promoted", "rolled-back", "refused", "failed")
 DECIDED: tuple[Phase, ...] = (*END_PHASES, "rolling-back")
 """Phases whose outcome is settled: pausing, promoting or aborting changes nothing."""

@@ -30,7 +30,11 @@ from tui.actions.owners import (
     template_collision,
     unreadable,
 )
-from tui.actions.plan import (
+from tui.clock import Clock, WallClock, utc
+from tui.config import DEFAULT_MODEL_DEPLOYMENT, MitigationSettings
+from tui.domain.mitigations import MITIGATIONS
+from tui.domain.model import iso_utc
+from tui.domain.plan import (
     FREEZE_ANNOTATION,
     Edit,
     Plan,
@@ -45,10 +49,6 @@ from tui.actions.plan import (
     set_env,
     undo,
 )
-from tui.clock import Clock, WallClock, utc
-from tui.config import DEFAULT_MODEL_DEPLOYMENT, MitigationSettings
-from tui.mitigations import MITIGATIONS
-from tui.model import iso_utc
 from tui.sources.kube import display_host, first_line, status_message
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tui.actions.plan import dns_name
 from tui.config import DEFAULT_MODEL_DEPLOYMENT
+from tui.domain.plan import dns_name
 
 MAX_PODS = 3
 """Pods read at most for one model: the first that exists answers for all of them (one

@@ -1,7 +1,7 @@
 """The protocols the health sources implement (the demo simulator, Prometheus).
 
 A source reads; it never renders and never keeps stale data: when a refresh cannot be
-completed it raises `SourceError` with one sentence, and the caller (`tui.tracker`)
+completed it raises `SourceError` with one sentence, and the caller (`tui.refresh.tracker`)
 keeps the last good values and marks them stale with their age.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from tui.canary import Reading
-from tui.model import HistoryPoint, Snapshot
+from tui.domain.canary import Reading
+from tui.domain.model import HistoryPoint, Snapshot
 
 
 class HealthSource(Protocol):
@@ -26,7 +26,7 @@ class HealthSource(Protocol):
 
     async def history(self) -> dict[str, list[HistoryPoint]]:
         """Per-model history over the configured window (oldest first), keyed by model name,
-        with `tui.model.AGGREGATE` for the whole API. Used once to backfill the plot;
+        with `tui.domain.model.AGGREGATE` for the whole API. Used once to backfill the plot;
         later points come from `refresh`. Raises `SourceError` like `refresh`."""
         ...
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from tui.clock import utc
 from tui.config import MetricProfile
-from tui.model import MIB, GpuState
+from tui.domain.model import MIB, GpuState
+from tui.domain.xid import XidChange
 from tui.sources.promql import GPU_FIELD_LABEL, HOST_LABELS, IDENTITY_FIELD
-from tui.stacks.base import MODEL
-from tui.xid import XidChange
+from tui.sources.stacks.base import MODEL
 
 Labels = Mapping[str, str]
 _HOST, _HOST_NEWER = HOST_LABELS
@@ -116,7 +116,7 @@ def gpu_key(
 
 
 def pod_models(samples: Iterable[tuple[Labels, Any]], profile: MetricProfile) -> dict[str, str]:
-    """``namespace/pod`` -> served model, from the pod map (`tui.stacks.compose.pod_map`:
+    """``namespace/pod`` -> served model, from the pod map (`tui.sources.stacks.compose.pod_map`:
     ``namespace``, ``pod``, ``warroom_model``); a series with only the model server's own
     model label (``model_name``) is read too."""
     out = {}

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tui.clock import Clock, WallClock
+from tui.domain.model import GpuEvent, GpuState
 from tui.errors import ConfigError
-from tui.model import GpuEvent, GpuState
 from tui.sim.fleet import Fleet
 from tui.sim.pods import pod_log, pod_manifest, pod_model
 from tui.sim.scenarios import Scenario

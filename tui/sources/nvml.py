@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 import pynvml
 
 from tui.clock import Clock, WallClock, utc
-from tui.model import GpuEvent, GpuProcess, GpuState
-from tui.xid import describe
+from tui.domain.model import GpuEvent, GpuProcess, GpuState
+from tui.domain.xid import describe
 
 INIT_RETRY_S = 60.0
 """After NVML failed to start, wait this long before trying again: a missing library or

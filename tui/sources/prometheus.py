@@ -22,11 +22,10 @@ from urllib.parse import unquote, unquote_plus
 
 import httpx
 
-from tui.canary import Reading, Side
 from tui.clock import Clock, WallClock, utc
 from tui.config import Config
-from tui.errors import ConfigError, SourceError
-from tui.model import (
+from tui.domain.canary import Reading, Side
+from tui.domain.model import (
     AGGREGATE,
     GpuEvent,
     GpuState,
@@ -34,6 +33,8 @@ from tui.model import (
     KeyRejections,
     Snapshot,
 )
+from tui.domain.xid import XidWatch
+from tui.errors import ConfigError, SourceError
 from tui.sources.dcgm import gpus_from_series, pod_models, pods_by_model, xid_changes
 from tui.sources.promql import (
     HEALTH_PART_LABEL,
@@ -45,13 +46,12 @@ from tui.sources.promql import (
     canary_queries,
     in_flight_query,
 )
-from tui.stacks import DEFAULT as DEFAULT_STACKS
-from tui.stacks import adapter_names, configured
-from tui.stacks import build as build_stacks
-from tui.stacks.base import MODEL, Stack
-from tui.stacks.discover import present, probe_query
-from tui.stacks.fold import fold, unsourced
-from tui.xid import XidWatch
+from tui.sources.stacks import DEFAULT as DEFAULT_STACKS
+from tui.sources.stacks import adapter_names, configured
+from tui.sources.stacks import build as build_stacks
+from tui.sources.stacks.base import MODEL, Stack
+from tui.sources.stacks.discover import present, probe_query
+from tui.sources.stacks.fold import fold, unsourced
 
 HISTORY_POINTS = 60
 """Points per history plot: enough for a terminal-wide sparkline, cheap to fetch."""

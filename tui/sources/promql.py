@@ -18,7 +18,7 @@ from tui.config import CanarySettings, MetricProfile
 from tui.durations import parse_duration, promql_duration
 
 if TYPE_CHECKING:
-    from tui.stacks.base import Stack
+    from tui.sources.stacks.base import Stack
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -155,8 +155,8 @@ def build_queries(profile: MetricProfile, window: str, stacks: Sequence[Stack]) 
 
     Raises ValueError naming the bad metric or label name in the profile.
     """
-    from tui.stacks.base import MODEL, Query
-    from tui.stacks.compose import health_parts, pod_map, quantile
+    from tui.sources.stacks.base import MODEL, Query
+    from tui.sources.stacks.compose import health_parts, pod_map, quantile
 
     w = promql_duration(parse_duration(window))
     pods = pod_map(stacks)

@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 
-from tui.model import GpuEvent, HistoryPoint, Snapshot
-from tui.recording import Recording
+from tui.domain.model import GpuEvent, HistoryPoint, Snapshot
+from tui.store.recording import Recording
 
 
 class ReplayClock:
@@ -165,7 +165,7 @@ class ReplaySource:
 
     def history_now(self) -> dict[str, list[HistoryPoint]]:
         """Each model's recorded p99, 5xx and 429 ratios up to the clock's now, oldest first,
-        with `tui.model.AGGREGATE` for the whole API."""
+        with `tui.domain.model.AGGREGATE` for the whole API."""
         if self._history is None:
             self._history = _history(self.recording.snapshots)
         now = self.clock.now()

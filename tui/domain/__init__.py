@@ -1,0 +1,1 @@
+"""What warroom knows and judges: pure, no I/O, no Textual."""

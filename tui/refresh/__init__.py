@@ -1,0 +1,1 @@
+"""The snapshot layer: one refresh from the sources, and what the screen shows now."""

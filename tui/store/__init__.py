@@ -1,0 +1,1 @@
+"""What warroom keeps on disk: the timeline, recordings, runbook and report files, incidents."""

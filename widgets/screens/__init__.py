@@ -1,0 +1,1 @@
+"""Screens: each owns its feature's keys and interaction; the app composes them."""
