@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from test_gpu_grid import sim_fleet  # noqa: E402
+from gpu_fleet import sim_fleet  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import Vertical  # noqa: E402
 from textual.geometry import Region  # noqa: E402

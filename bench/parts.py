@@ -20,7 +20,7 @@ import httpx
 from _rig import simulated_fleet  # also puts the repository on sys.path
 
 from tui.config import MetricProfile
-from tui.sources.promql import build_queries
+from tui.sources.queries import build_queries
 from tui.sources.stacks import build
 
 WINDOW = "30s"

@@ -29,13 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from tui.cli.wiring import build_pod_evidence  # noqa: E402
 from tui.clock import FrozenClock  # noqa: E402
 from tui.config import Config  # noqa: E402
+from tui.domain.assessed import Assessed  # noqa: E402
 from tui.domain.runbook import Question  # noqa: E402
 from tui.domain.signals import SIGNALS, Facts, read  # noqa: E402
-from tui.domain.triage import Walk, auto_walk, reading, worst_symptom  # noqa: E402
+from tui.domain.triage import Walk, auto_walk, reading  # noqa: E402
 from tui.refresh.collect import Collector  # noqa: E402
-from tui.refresh.evidence import build_pod_evidence  # noqa: E402
 from tui.sim.source import DemoSource  # noqa: E402
 from tui.store.runbook_files import load_runbooks  # noqa: E402
 
@@ -63,10 +64,17 @@ async def facts_for_fleet() -> Facts:
     snap = await collector.collect()
     evidence = await collector.pod_evidence(snap)
     assert evidence is not None
-    symptom = worst_symptom(snap.models, snap.aggregate, config.slo)
-    assert symptom is not None
     events = (*snap.events, *evidence.events)
-    return Facts(snap, config.slo, symptom.model, events, config.history_s)
+    assessed = Assessed.build(snap, config.slo, events=events, within_s=config.history_s)
+    assert assessed.symptom is not None
+    return assessed.facts(assessed.symptom.model)
+
+
+def fresh(facts: Facts) -> Facts:
+    """Facts cache the model's GPUs and events; a fresh copy per run, as each refresh
+    makes (the verdicts are the refresh's, made once)."""
+    return Facts(facts.snapshot, facts.slo, facts.model, facts.events, facts.within_s,
+                 verdicts=facts.verdicts)  # fmt: skip
 
 
 def main() -> None:
@@ -80,8 +88,7 @@ def main() -> None:
 
     def walk() -> Walk:
         w = Walk(books, books.books["errors-5xx"])
-        # Facts cache the model's GPUs and events; a fresh copy per run, as each refresh is.
-        auto_walk(w, Facts(facts.snapshot, facts.slo, facts.model, facts.events))
+        auto_walk(w, fresh(facts))
         return w
 
     end = walk()
@@ -89,12 +96,8 @@ def main() -> None:
           f"{len(facts.events)} events; walk ends at {end.runbook.id}/{end.here.id} "
           f"after {len(end.path)} steps")  # fmt: skip
     rows = {
-        "every signal": lambda: read(
-            SIGNALS, Facts(facts.snapshot, facts.slo, facts.model, facts.events)
-        ),
-        "one question's evidence": lambda: reading(
-            first, Facts(facts.snapshot, facts.slo, facts.model, facts.events)
-        ),
+        "every signal": lambda: read(SIGNALS, fresh(facts)),
+        "one question's evidence": lambda: reading(first, fresh(facts)),
         "the whole walk (auto_walk)": walk,
         "loading the shipped runbooks": load_runbooks,
     }

@@ -21,8 +21,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from demo_app import SteppedDrive, frozen_demo_app, settle  # noqa: E402
 
-from tui.actions.canary import END_PHASES  # noqa: E402
 from tui.config import load_config  # noqa: E402
+from tui.domain.drive_state import END_PHASES  # noqa: E402
 
 OUT = ROOT / "screenshots"
 AT_S = 1200.0

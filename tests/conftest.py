@@ -1,5 +1,6 @@
 """Shared fixtures: a deterministic cockpit over the simulated fleet (see `demo_app`), and
-the Kubernetes client against kmock's emulator (see `kube_emulator`)."""
+the Kubernetes client against kmock's emulator (see `kube_emulator`); and the `e2e` mark
+on every test that starts a real server."""
 
 from __future__ import annotations
 
@@ -10,8 +11,20 @@ import pytest
 from demo_app import frozen_demo_app
 from kube_emulator import ApiServerEmulator, answer_access_reviews
 from kubernetes.client import ApiClient, Configuration
+from mitigation_rig import DEPLOYMENTS, MODEL_DEPLOYMENT, NS, deployment
 
 from tui.app import WarroomApp
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``e2e`` every test that starts a real Prometheus (its ``prometheus`` mark) or
+    kmock's Kubernetes API emulator (the ``kmock`` fixture, asked for directly or by
+    another fixture), so ``-m "not e2e"`` leaves them out. (The `warroom serve` tests
+    carry the mark themselves.)"""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("prometheus") or "kmock" in fixtures:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture
@@ -40,8 +53,6 @@ def cluster(kmock: Any) -> Any:
     """The gateway's and the sick model's Deployments for the cockpit's mitigations; every
     access review allowed but those a test adds to ``kmock.denied``. (Modules needing
     other objects define their own.)"""
-    from test_actions import DEPLOYMENTS, MODEL_DEPLOYMENT, NS, deployment
-
     kmock.objects[DEPLOYMENTS, NS, "llm-gateway"] = deployment("llm-gateway", env=[])
     kmock.objects[DEPLOYMENTS, NS, MODEL_DEPLOYMENT] = deployment(MODEL_DEPLOYMENT)
     kmock.denied = set()

@@ -21,11 +21,11 @@ from textual.pilot import Pilot
 from tui.actions.canary import CanaryDriver
 from tui.actions.kube import Mitigator
 from tui.app import WarroomApp
+from tui.cli.wiring import build_pod_evidence
 from tui.clock import FrozenClock
 from tui.config import Config, MitigationSettings, load_config
 from tui.domain.canary import CanaryPolicy
 from tui.refresh.collect import Collector
-from tui.refresh.evidence import build_pod_evidence
 from tui.sim.route import SimulatedRoute, SimulatedWarmup
 from tui.sim.source import DemoSource
 from tui.sources.base import HealthSource

@@ -314,6 +314,17 @@ def wait_for_scrapes(
     )
 
 
+def wait_for_every_model(server: PromServer, window: str) -> None:
+    """Until the quietest model has three whole requests in ``window``. Counters move in
+    whole requests: before that some model's figures have no request behind them, and a
+    healthy reading would not show a figure in every cell."""
+    server.wait_for(
+        f"min(sum by (model) (increase(http_requests_total[{window}])))",
+        ready=lambda r: bool(r) and float(r[0]["value"][1]) >= 3,
+        what="three requests for every model",
+    )
+
+
 def run_warroom(
     *args: str, env: Mapping[str, str] | None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:

@@ -17,9 +17,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from tui.domain.canary import CanaryPolicy
 from tui.durations import parse_duration
 from tui.errors import ConfigError
+
+STACK_NAMES = (
+    "generic", "litellm", "inference_extension", "istio", "envoy_gateway", "ingress_nginx",
+    "vllm", "vllm_http", "sglang", "tgi",
+)  # fmt: skip
+"""What ``[metrics] stacks`` may name: gateways first, then model servers, in the order
+the top line names them. `tui.sources.stacks` has one adapter for each (a test holds
+the two together); the names live here so the config is checked without loading them."""
 
 
 class _Strict(BaseModel):
@@ -192,15 +199,6 @@ class CanarySettings(_Strict):
     """POSTed straight to the canary during warm-up, e.g. its ``/v1/completions``."""
     warmup_body: dict[str, Any] = Field(default_factory=dict)
 
-    def policy(self, drain_timeout_s: float) -> CanaryPolicy:
-        """The judge's policy; the drain timeout is the mitigations' (one setting)."""
-        return CanaryPolicy(
-            stages=self.stages, stage_hold_s=self.stage_hold_s,
-            error_rate_regression=self.error_rate_regression,
-            p99_regression=self.p99_regression, warmup_s=self.warmup_s,
-            min_requests=self.min_requests, drain_timeout_s=drain_timeout_s,
-        )  # fmt: skip
-
     @field_validator("stages")
     @classmethod
     def _stages(cls, v: tuple[int, ...]) -> tuple[int, ...]:
@@ -257,9 +255,7 @@ class MetricProfile(_Strict):
     def _known_stacks(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if v is None:
             return v
-        from tui.sources.stacks import adapter_names
-
-        known = adapter_names()
+        known = STACK_NAMES
         wrong = [name for name in v if name not in known]
         if wrong or not v:
             raise ValueError(
@@ -336,6 +332,124 @@ class DisplaySettings(_Strict):
         return THEME_ALIASES.get(self.theme, self.theme)
 
 
+KEY_BINDINGS: dict[str, tuple[str, ...]] = {
+    "cockpit": (
+        "quit", "help", "refresh", "gpus", "runbook", "mitigate", "canary", "export", "filter",
+        "clear_filter", "palette", "quit_now",
+    ),
+    "replay": ("pause", "back_1m", "forward_1m", "back_10m", "forward_10m"),
+    "table": ("up", "down", "page_up", "page_down", "home", "end", "sort"),
+    "grid": (
+        "left", "right", "up", "down", "page_up", "page_down", "home", "end", "next_event",
+        "filter",
+    ),
+    "filter": ("clear",),
+    "runbook": (
+        "yes", "copy", *(f"copy_{n}" for n in range(1, 10)), "scroll_left", "scroll_right",
+        "no", "accept", "back", "restart", "pick", "mitigate", "close", "quit",
+    ),
+    "picker": ("cancel",),
+    "canary": ("pause", "promote", "abort", "back", "quit"),
+    "help": ("close",),
+    "quit": ("yes", "no"),
+    "confirm": ("cancel", "no"),
+    "menu": ("cancel",),
+    "report": ("cancel",),
+}  # fmt: skip
+"""What ``[keys]`` may rebind: each scope's binding names (the id is ``scope.name``). The
+bindings themselves are `widgets.keymap.KEYS` (a test holds the two together); the ids
+live here so that the config is checked without loading the widgets."""
+BINDING_IDS = frozenset(
+    f"{scope}.{name}" for scope, names in KEY_BINDINGS.items() for name in names
+)
+_MODIFIERS = ("ctrl", "alt", "shift", "meta", "super", "hyper")
+
+
+def _check_keys(table: Any) -> dict[str, str]:
+    """``[keys]``: binding id -> a key, several comma-separated, or a list of keys; checked,
+    and each key in Textual's name for it (``"?"`` -> ``question_mark``). A nested table
+    is read as dotted ids (``[keys.cockpit] runbook = "T"``). Raises `ValueError`, one
+    clause naming the binding."""
+    if not isinstance(table, dict):
+        raise ValueError('it must be a table of binding id = key, e.g. "cockpit.runbook" = "T"')
+    checked: dict[str, str] = {}
+    for binding_id, value in _flatten(table).items():
+        if binding_id not in BINDING_IDS:
+            raise ValueError(_unknown_binding(binding_id))
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = ",".join(value)
+        if not isinstance(value, str):
+            raise ValueError(
+                f'the key of {binding_id} must be a string such as "ctrl+t", or a list of them'
+            )
+        keys = _key_names(value)
+        if not keys:
+            raise ValueError(f"{binding_id} is given no key; leave it out to keep its own")
+        for key in keys:
+            if not _is_key(key):
+                raise ValueError(
+                    f"{key!r} (for {binding_id}) is not a key: write one character or a key "
+                    "name such as escape, enter, space, f5 or pageup, with ctrl+, alt+ or "
+                    "shift+ before it if need be"
+                )
+        checked[binding_id] = ",".join(keys)
+    return checked
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    # TOML reads `cockpit.runbook = "T"` (unquoted) as a table within the table.
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def _unknown_binding(binding_id: str) -> str:
+    import difflib
+
+    scope, _, name = binding_id.partition(".")
+    known = KEY_BINDINGS.get(scope)
+    if known:  # the scope is right: the nearest name in it, else all of them
+        near = [f"{scope}.{n}" for n in difflib.get_close_matches(name, known, n=1)]
+    else:
+        near = difflib.get_close_matches(binding_id, sorted(BINDING_IDS), n=1)
+    if near:
+        nearest = near[0]
+        return f"{binding_id!r} names no key binding; the nearest is {nearest}"
+    if known:
+        names = ", ".join(known)
+        return f"{binding_id!r} names no key binding; those of {scope} are {names}"
+    return (
+        f"{binding_id!r} names no key binding; an id is scope.name, the scopes being "
+        f"{', '.join(KEY_BINDINGS)}"
+    )
+
+
+def _key_names(keys: str) -> tuple[str, ...]:
+    """Textual's names for comma-separated keys, as its bindings and keymap read them."""
+    from textual.binding import Binding, InvalidBinding
+
+    try:
+        return tuple(b.key for b in Binding.make_bindings([Binding(keys, "")]))
+    except InvalidBinding:  # an empty key between commas
+        return ()
+
+
+def _is_key(key: str) -> bool:
+    """A key Textual can report: a character or a key's name, modifiers before it."""
+    from textual.keys import Keys, format_key
+
+    *modifiers, base = key.split("+")
+    if not base or any(m not in _MODIFIERS for m in modifiers):
+        return False
+    named = {k.value for k in Keys if k.value.isalnum()}  # escape, enter, space, f1, pageup…
+    # A character's name (question_mark, slash) shows as that one character.
+    return len(base) == 1 or base in named or len(format_key(base)) == 1
+
+
 class Config(_Strict):
     prometheus: PrometheusSettings = PrometheusSettings()
     refresh_s: float = Field(default=2.0, ge=0.5, le=300)
@@ -364,6 +478,9 @@ class Config(_Strict):
     runbook_dirs: list[Path] = Field(default_factory=list)
     """Folders of your own runbooks, read after the shipped ones: a tree with the same id
     replaces the shipped tree."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """``[keys]``: binding id -> its key(s), comma-separated, in Textual's names
+    (``"cockpit.runbook" = "T"``); a binding not named keeps its own key."""
 
     @field_validator("window", "history")
     @classmethod
@@ -371,6 +488,11 @@ class Config(_Strict):
         if parse_duration(v) < 1:
             raise ValueError(f"{v!r} is shorter than one second")
         return v
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _keys(cls, v: Any) -> dict[str, str]:
+        return _check_keys(v)
 
     @property
     def window_s(self) -> float:

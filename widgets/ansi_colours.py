@@ -4,7 +4,7 @@ light theme.
 Textual turns named colours into RGB from an ANSI palette chosen by the theme's
 darkness. Its light palette keeps the yellow and green of a dark one, which sit at
 2:1 and 3:1 against a light background: the warning mark all but vanishes. This one
-darkens them to 4.4:1 or better on textual-light (tests/test_display.py holds every
+darkens them to 4.4:1 or better on textual-light (tests/app/test_display.py holds every
 status colour to 3:1 on both the dark and the light theme).
 """
 

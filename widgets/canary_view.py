@@ -23,9 +23,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.actions.canary import DECIDED, DriveState, Phase
 from tui.clock import utc
 from tui.domain.canary import CanaryPolicy, Gate, Verdict, floor_drew_line, fmt_figure
+from tui.domain.drive_state import DECIDED, DriveState, Phase
 from tui.domain.format import NO_DATA
 
 PHASE_STYLE: dict[Phase, str] = {

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.domain.assessed import Assessed
 from tui.domain.cause import SuspectedCause
 from tui.domain.format import model_label, printable
 
@@ -25,20 +26,20 @@ class CauseLine(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._text: Text | None = None
-        self._last: tuple[str, Mapping[str, SuspectedCause], str | None] | None = None
+        self._last: tuple[str, Assessed | None, str | None] | None = None
 
     def on_resize(self) -> None:
         if self._last is not None:
             self.show(*self._last)
 
-    def show(
-        self, selected: str, causes: Mapping[str, SuspectedCause], note: str | None = None
-    ) -> None:
-        """The selected model's cause, else the incident's: the sickest model's (causes
-        come sickest first). The line is about the incident, not the selection: moving to
-        a healthy model keeps it, and with it the height of every pane below. ``note``
-        says why evidence is partial."""
-        self._last = (selected, causes, note)
+    def show(self, selected: str, assessed: Assessed | None, note: str | None = None) -> None:
+        """The selected model's cause, else the incident's: the sickest model's (the
+        refresh's causes, `Assessed.causes`, come sickest first; None before any data).
+        The line is about the incident, not the selection: moving to a healthy model keeps
+        it, and with it the height of every pane below. ``note`` says why evidence is
+        partial."""
+        self._last = (selected, assessed, note)
+        causes: Mapping[str, SuspectedCause] = assessed.causes if assessed is not None else {}
         cause = causes.get(selected)
         if cause is None and causes:
             cause = next(iter(causes.values()))

@@ -13,19 +13,18 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
 from tui.domain.format import printable
 from tui.domain.name_filter import summary
+from widgets.keymap import bindings
 
 
 class FilterBar(Horizontal):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "clear", "Clear filter"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("filter")
 
     DEFAULT_CSS = """
     FilterBar {

@@ -27,7 +27,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size, Spacing
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -35,6 +35,7 @@ from textual.strip import Strip
 
 from tui.domain.format import printable
 from tui.domain.model import GpuEvent, GpuState
+from widgets.keymap import bindings
 
 GpuKey = tuple[str, int]
 """(node, GPU index): how a GPU is known from one refresh to the next."""
@@ -276,18 +277,7 @@ def legend() -> Text:
 class GpuGrid(ScrollView, can_focus=True):
     """Renders the GPUs and events it is given; it never reads a source."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "move(0, -1)", "GPU left", show=False),
-        Binding("right", "move(0, 1)", "GPU right", show=False),
-        Binding("up", "move(-1, 0)", "Line up", show=False),
-        Binding("down", "move(1, 0)", "Line down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "ends(0)", "First GPU", show=False),
-        Binding("end", "ends(-1)", "Last GPU", show=False),
-        Binding("e", "next_event", "Next event"),
-        Binding("f", "toggle_filter", "Filter model"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("grid")
 
     DEFAULT_CSS = """
     GpuGrid {

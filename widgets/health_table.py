@@ -25,13 +25,14 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.config import Slo
+from tui.domain.assessed import Assessed, Verdicts
 from tui.domain.cause import SuspectedCause
 from tui.domain.format import (
     NO_DATA,
@@ -47,7 +48,8 @@ from tui.domain.format import (
 )
 from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
 from tui.domain.names import fit_names
-from tui.domain.severity import PER_MODEL, Level, Verdicts, judge, pane_order, signal_level
+from tui.domain.severity import PER_MODEL, Judged, Level, pane_order, signal_level
+from widgets.keymap import bindings
 
 SYMBOL = {Level.BREACH: "✖", Level.WARN: "▲", Level.OK: "✓", Level.NO_DATA: "?"}
 STYLE = {Level.BREACH: "bold red", Level.WARN: "yellow", Level.OK: "green", Level.NO_DATA: "dim"}
@@ -160,9 +162,7 @@ def row_labels(rows: Iterable[tuple[str, bool]], width: int) -> dict[tuple[str, 
 class HealthTable(DataTable[Text]):
     """Renders a `Snapshot`; it never reads a source."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "cycle_sort", "Sort"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("table")
 
     DEFAULT_CSS = """
     HealthTable { height: 1fr; }
@@ -206,8 +206,10 @@ class HealthTable(DataTable[Text]):
         self._order: list[str] = []
         self._snapshot: Snapshot | None = None
         self._unsourced: frozenset[str] = frozenset()
-        self._verdicts = Verdicts({}, 0)
         """The figures no stack in use exports (`Snapshot.unsourced`): ``n/s`` cells."""
+        self._assessed: Assessed | None = None
+        """What `show` was handed: the rows' verdicts and causes, judged once per refresh."""
+        self._verdicts: Judged = Verdicts({}, 0)
         self._causes: Mapping[str, SuspectedCause] = {}
         self.wall = wall
         """The wall screen: the columns read from across the room (p99 and the error
@@ -258,7 +260,7 @@ class HealthTable(DataTable[Text]):
         if self._layout(self.size.width) == self.columns_layout:
             return
         if self._snapshot is not None:
-            self.show(self._snapshot, self._causes, self._verdicts)  # lays the columns out
+            self.show(self._snapshot, self._assessed)  # lays the columns out
         else:
             self._build_columns(self._layout(self.size.width))
 
@@ -322,14 +324,14 @@ class HealthTable(DataTable[Text]):
     def show(
         self,
         snapshot: Snapshot,
-        causes: Mapping[str, SuspectedCause] | None = None,
-        verdicts: Verdicts | None = None,
+        assessed: Assessed | None = None,
         gpu_util: Mapping[str, float | None] | None = None,
     ) -> None:
-        """``causes`` by model name: what GPU evidence says is behind each one's 5xx;
-        ``verdicts``: the snapshot's, judged once by the app (judged here when absent);
-        ``gpu_util``: the mean utilization of each model's GPUs (`tui.domain.gpu_share`), kept
-        from the last call when absent."""
+        """``assessed``: the refresh's verdicts and causes (what GPU evidence says is
+        behind each model's 5xx), judged once for every pane; ``snapshot`` may be a
+        narrowing of its snapshot (the name filter keeps the same rows). Judged here when
+        absent. ``gpu_util``: the mean utilization of each model's GPUs
+        (`tui.domain.gpu_share`), kept from the last call when absent."""
         self._snapshot = snapshot
         if gpu_util is not None:
             self._gpu_util = gpu_util
@@ -356,12 +358,15 @@ class HealthTable(DataTable[Text]):
             if labels != self._labels:
                 self._labels = labels
                 self._reads.clear()  # some rows read differently now
-        self._verdicts = verdicts if verdicts is not None else judge(snapshot, self.slo)
+        if assessed is None:
+            # A snapshot shown on its own, no refresh behind it: judged by the same builder.
+            assessed = Assessed.build(snapshot, self.slo)
+        self._assessed = assessed
+        self._verdicts = assessed.verdicts
+        self._causes = assessed.causes
         if snapshot.unsourced != self._unsourced:
             self._unsourced = snapshot.unsourced
             self._reads.clear()  # every row reads differently now
-        if causes is not None:
-            self._causes = causes
         rows = [snapshot.aggregate, *self._ordered(snapshot.models)]  # in their order
         present = {m.model for m in rows}
         for key in [k for k in self.rows if k.value not in present]:
@@ -532,7 +537,7 @@ class HealthTable(DataTable[Text]):
         any cell changes or focus moves (its caches are keyed on a global update count
         and the focus state), and rich's Padding and Styled layout per cell was most of a
         refresh's and of `g`'s time at 200 models. The lines are the ones DataTable would
-        draw (tests/test_health_table.py compares them); any other cell goes its way."""
+        draw (tests/app/test_health_table.py compares them); any other cell goes its way."""
         if row_index < 0 or column_index < 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
@@ -591,7 +596,7 @@ class HealthTable(DataTable[Text]):
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self.post_message(self.SortChanged(self.sort_label))
         if self._snapshot is not None:
-            self.show(self._snapshot, self._causes, self._verdicts)
+            self.show(self._snapshot, self._assessed)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if isinstance(event.row_key, RowKey) and event.row_key.value is not None:

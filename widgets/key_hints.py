@@ -8,7 +8,8 @@ to paint. `KeyHints` is one widget that renders the same line as text: a change 
 is a repaint of one line, and no change at all is nothing. The keys read as Footer's
 do (key bold in its colour, then its description; disabled ones dim; the command
 palette's key on the right behind a thin rule); they are not clickable, as this is a
-keyboard cockpit.
+keyboard cockpit. Only the key registry's bindings are shown (`widgets.keymap`), those it
+puts on the line, on whatever key the config's ``[keys]`` gave them.
 
 A narrow line keeps the keys that matter most under stress: the owner ranks the
 actions (``keep_first``), and what does not fit goes lowest rank first, whole; the
@@ -24,8 +25,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from widgets.keymap import BY_ID
+
 Hint = tuple[str, str, bool]
 """(key as displayed, description, enabled)."""
+PALETTE_ACTIONS = ("command_palette", "app.command_palette")
 PANE_KEYS = "*"
 """In ``keep_first``: where every action it does not name ranks (the focused pane's)."""
 
@@ -73,6 +77,7 @@ class KeyHints(Widget):
         self._hints: tuple[tuple[Hint, ...], Hint | None] = ((), None)
         self._ranks: tuple[int, ...] = ()
         """Each hint's rank (lower stays longer), in the order of ``_hints``."""
+        self._ids: tuple[str, ...] = ()
         self._keep_first = {name: rank for rank, name in enumerate(keep_first)}
         self._unnamed_rank = self._keep_first.get(PANE_KEYS, len(self._keep_first))
 
@@ -87,6 +92,11 @@ class KeyHints(Widget):
     def hints(self) -> tuple[tuple[Hint, ...], Hint | None]:
         """The keys shown, left to right, and the command palette's key (or None)."""
         return self._hints
+
+    @property
+    def hint_ids(self) -> tuple[str, ...]:
+        """The binding ids (`widgets.keymap`) of the keys shown, in their order."""
+        return self._ids
 
     def _bindings_changed(self, *_: object) -> None:
         hints, ranks = self._read()
@@ -105,17 +115,22 @@ class KeyHints(Widget):
         seen: set[str] = set()
         hints: list[Hint] = []
         ranks: list[int] = []
+        ids: list[str] = []
+        palette: Hint | None = None
         for _, binding, enabled, _ in active.values():
-            if not binding.show or binding.action in seen:
+            if binding.action in PALETTE_ACTIONS:
+                # Apart, on the right; found by its action, as the keymap may move its key.
+                if palette is None and app.ENABLE_COMMAND_PALETTE:
+                    palette = (app.get_key_display(binding), binding.description, enabled)
+                continue
+            # The registry's keys only, those it puts on the line (`Key.show`).
+            if not binding.show or binding.id not in BY_ID or binding.action in seen:
                 continue
             seen.add(binding.action)
             hints.append((app.get_key_display(binding), binding.description, enabled))
             ranks.append(self._rank(binding.action))
-        palette: Hint | None = None
-        entry = active.get(app.COMMAND_PALETTE_BINDING)
-        if entry is not None and app.ENABLE_COMMAND_PALETTE:
-            _, binding, enabled, _ = entry
-            palette = (app.get_key_display(binding), binding.description, enabled)
+            ids.append(binding.id)
+        self._ids = tuple(ids)
         return (tuple(hints), palette), tuple(ranks)
 
     def render(self) -> Text:

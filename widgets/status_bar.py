@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.domain.assessed import Assessed
 from tui.domain.format import printable
 from tui.domain.model import Snapshot
 from tui.durations import human_age
@@ -52,7 +53,7 @@ class StatusBar(Static):
         now: float,
         *,
         error: str | None = None,
-        breaching: int = 0,
+        assessed: Assessed | None = None,
         sort: str = "severity",
         late_s: float | None = None,
         incident_since: float | None = None,
@@ -61,7 +62,9 @@ class StatusBar(Static):
 
         ``late_s``: how long the refresh in flight has been out, when that is longer than
         the refresh interval (None otherwise). ``incident_since``: when the open incident
-        began (its clock's seconds), shown with how long it has run."""
+        began (its clock's seconds), shown with how long it has run. ``assessed``: the
+        snapshot judged once by its refresh: how many of its models breach, every model
+        counted whatever the table's name filter shows."""
         sep = (" │ ", "dim")
         # Each part with its rank: on a narrow screen the lowest go first, so the line
         # keeps to one row (a wrapped top line pushes every pane down a row).
@@ -98,6 +101,7 @@ class StatusBar(Static):
             parts.append((9, fresh))
             if late_s is not None:
                 parts.append((9, _late(late_s, sep)))
+            breaching = assessed.breaching if assessed is not None else 0
             parts.append((8, Text.assemble(sep, f"{breaching}/{len(snapshot.models)} breaching")))
             if sort != "severity":
                 parts.append((3, Text.assemble(sep, f"sort {sort}")))

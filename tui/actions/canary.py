@@ -13,32 +13,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from dataclasses import replace
+from typing import Protocol
 
 from tui.actions.execute import Cluster, Outcome, Sleep, carry_out
 from tui.actions.kube import ActionError
 from tui.clock import Clock, utc
 from tui.domain.canary import CanaryPolicy, Reading, Side, Verdict, fmt_figure, judge
+from tui.domain.drive_state import LOG_KEPT, DriveState, Phase
 from tui.domain.format import NO_DATA
 from tui.domain.plan import Plan
 from tui.errors import SourceError
 from tui.sources.base import CanarySource
 from tui.store.timeline import Timeline
 
-Phase = Literal[
-    "starting", "smoke", "warm-up", "ramping", "rolling-back", "promoted", "rolled-back",
-    "refused", "failed", "watching",
-]  # fmt: skip
-"""``watching``: a rollout someone else drives, followed by `tui.domain.canary_watch`."""
-END_PHASES = ("promoted", "rolled-back", "refused", "failed")
-DECIDED: tuple[Phase, ...] = (*END_PHASES, "rolling-back")
-"""Phases whose outcome is settled: pausing, promoting or aborting changes nothing."""
 EXIT_CODES = {"promoted": 0, "rolled-back": 1, "refused": 2, "failed": 3}
 """``warroom canary drive`` exit status: 0 only on promotion, so CI/CD fails the
 pipeline on a bad deploy."""
-LOG_KEPT = 50
-"""Log lines a `DriveState` carries for the view; the timeline keeps what matters."""
 PREFLIGHT_WINDOW_S = 300.0
 """How far back the model versions are read before any traffic moves."""
 
@@ -68,27 +59,6 @@ class Warmup(Protocol):
     async def warm(self) -> None:
         """Start (or keep up) warm-up traffic to the canary."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class DriveState:
-    """What the canary view shows; replaced, never changed, at each step."""
-
-    phase: Phase = "starting"
-    stage: int | None = None
-    """Index into the policy's stages; None before the first."""
-    stage_pct: int = 0
-    stage_started: float | None = None
-    elapsed_s: float = 0.0
-    reading: Reading | None = None
-    verdict: Verdict | None = None
-    history: tuple[tuple[float, Verdict], ...] = field(default_factory=tuple)
-    """(when, verdict) for every decision that was not a wait, oldest first."""
-    paused: bool = False
-    message: str = ""
-    """The last log line."""
-    log: tuple[tuple[float, str], ...] = ()
-    """(when, line) for the last `LOG_KEPT` log lines, oldest first."""
 
 
 class CanaryDriver:

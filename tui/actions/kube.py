@@ -49,11 +49,11 @@ from tui.domain.plan import (
     set_env,
     undo,
 )
-from tui.sources.kube import display_host, first_line, status_message
+from tui.kubeclient import display_host, first_line, status_message
 
 if TYPE_CHECKING:
     # Imported where a cluster is talked to: the demo and the cockpit's start-up need
-    # only this module's names, not the client's tenth of a second (tui/sources/kube.py).
+    # only this module's names, not the client's tenth of a second (tui/kubeclient.py).
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from tui.actions.kube import JSON_PATCH, ActionError, Mitigator
 from tui.clock import Clock, WallClock
-from tui.sources.kube import parse_time
+from tui.kubeclient import parse_time
 
 LEASE_NAME = "warroom-action-lock"
 LEASE_SECONDS = 300

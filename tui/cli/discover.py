@@ -14,22 +14,36 @@ The JSON keys are a contract: later versions add keys, never rename them.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tui.config import Config
+from tui.domain import json_out
+from tui.durations import parse_duration
+from tui.errors import ConfigError
+
+if TYPE_CHECKING:
+    pass
+
 import json
 import math
 import textwrap
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 
-from tui.config import Config
+from tui.cli.wiring import load
 from tui.domain.format import printable
-from tui.durations import parse_duration, promql_duration
-from tui.errors import ConfigError, SourceError
+from tui.durations import promql_duration
+from tui.errors import SourceError
 from tui.sources.prometheus import PrometheusSource
-from tui.sources.promql import build_queries
+from tui.sources.queries import build_queries
 from tui.sources.stacks import DEFAULT as DEFAULT_STACKS
 from tui.sources.stacks import adapter_names, configured
 from tui.sources.stacks import build as build_stacks
@@ -108,7 +122,6 @@ class Discovery:
 
 def run_discover(config: Config, *, transport: httpx.AsyncBaseTransport | None = None) -> Discovery:
     """`discover` to completion; raises `SourceError`/`ConfigError` as one sentence."""
-    import asyncio
 
     return asyncio.run(discover(config, transport=transport))
 
@@ -477,3 +490,16 @@ def discover_text(d: Discovery) -> str:
     lines += [f"  {line}" for line in snippet["toml"].splitlines()]
     lines += ["", f"or pass {snippet['flag']}, or set {snippet['env']}."]
     return "\n".join(lines) + "\n"
+
+
+def command(args: argparse.Namespace) -> int:
+
+    if vars(args).get("demo"):
+        raise ConfigError("warroom discover reads a Prometheus: pass --prometheus URL.")
+    discovery = run_discover(load(args))
+    if args.json:
+        json_out.dump(discover_json(discovery), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(discover_text(discovery))
+    return 0

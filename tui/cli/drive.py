@@ -9,17 +9,35 @@ comparison on stdout, each stamped; the exit status is 0 only on promotion.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from tui.clock import Clock
+from tui.config import Config
+from tui.errors import ConfigError
+from tui.sources.base import HealthSource
+
+if TYPE_CHECKING:
+    from tui.actions.canary import CanaryDriver, Route, Warmup
+    from tui.store.timeline import Timeline
+
 from dataclasses import replace
 
 from tui.actions.canary import EXIT_CODES, CanaryDriver, Route, Warmup
-from tui.clock import Clock, utc
-from tui.config import Config
-from tui.domain.canary import CanaryPolicy, policy_from_env
+from tui.cli.wiring import (
+    build_mitigator,
+    build_source,
+    canary_parts,
+    load,
+    sleep_for,
+    timeline_for,
+)
+from tui.clock import utc
+from tui.domain.canary import CanaryPolicy, policy_from_env, policy_of
 from tui.domain.model import iso_utc
-from tui.errors import ConfigError
-from tui.sources.base import CanarySource, HealthSource
+from tui.sources.base import CanarySource
 from tui.store.timeline import Timeline
 
 FLAGS = {
@@ -46,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def policy(args: argparse.Namespace, config: Config, env: dict[str, str]) -> CanaryPolicy:
-    base = config.canary.policy(config.mitigations.drain_timeout_s)
+    base = policy_of(config.canary, config.mitigations.drain_timeout_s)
     try:
         chosen = policy_from_env(env, base)
         flagged = {FLAGS[k]: v for k, v in vars(args).items() if k in FLAGS and v is not None}
@@ -83,3 +101,17 @@ async def drive(
     finally:
         await source.aclose()
     return EXIT_CODES.get(state.phase, 3)
+
+
+def command(args: argparse.Namespace) -> int:
+    from tui.sim.source import DemoSource
+
+    config = load(args)
+    source, clock = build_source(args, config)
+    demo = source if isinstance(source, DemoSource) else None
+    route, warmup = canary_parts(config, demo, *build_mitigator(config, demo))
+    timeline = timeline_for(config, demo)
+    return asyncio.run(
+        drive(args, config, source, clock, route=route, warmup=warmup, sleep=sleep_for(clock),
+              timeline=timeline)
+    )  # fmt: skip

@@ -20,19 +20,28 @@ that stderr line: the access log has it blanked, and the cockpits do not inherit
 
 from __future__ import annotations
 
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tui.errors import ConfigError, WarroomError
+
+if TYPE_CHECKING:
+    pass
+
 import hmac
 import ipaddress
 import logging
-import os
 import re
 import secrets
-import shlex
-import sys
-from collections.abc import MutableMapping, Sequence
-from typing import Any
+from collections.abc import MutableMapping
 from urllib.parse import quote
 
-from tui.errors import ConfigError, WarroomError
+from tui.cli.parser import build_parser
+from tui.cli.wiring import load
 
 MAX_WIDTH = 500
 MAX_HEIGHT = 200
@@ -273,18 +282,9 @@ def serve(
     no_token: bool = False,
 ) -> None:
     """Serve until Ctrl+C. ``options`` are the cockpit's own (``--demo``, ``--prometheus
-    URL``, ``--theme light`` …), checked here first so a typo fails now, in this
-    terminal, rather than in a browser on the wall. ``token`` and ``no_token`` are
+    URL``, ``--theme light`` …), already checked by the command line (`tui.cli`), so a
+    typo fails in this terminal rather than in a browser on the wall. ``token`` and ``no_token`` are
     `resolve_token`'s."""
-    from tui.cli import build_parser, load
-
-    try:
-        args = build_parser().parse_args(list(options))
-    except SystemExit:
-        raise ConfigError(f"The cockpit options {shlex.join(options)!r} are not valid.") from None
-    if args.command is not None:
-        raise ConfigError(f"warroom serve runs the cockpit, not `warroom {args.command}`.")
-    load(args)
     try:
         from textual_serve.server import Server
     except ImportError:
@@ -315,3 +315,22 @@ def serve(
         server.serve()
     except OSError as exc:
         raise WarroomError(f"Cannot serve on {host}:{port}: {exc.strerror or exc}.") from None
+
+
+def command(args: argparse.Namespace) -> int:
+
+    options = list(args.options)
+    if options[:1] == ["--"]:
+        options = options[1:]
+    # Checked here first, so a typo fails now, in this terminal, rather than in a
+    # browser on the wall.
+    try:
+        cockpit = build_parser().parse_args(options)
+    except SystemExit:
+        raise ConfigError(f"The cockpit options {shlex.join(options)!r} are not valid.") from None
+    if cockpit.command is not None:
+        raise ConfigError(f"warroom serve runs the cockpit, not `warroom {cockpit.command}`.")
+    load(cockpit)
+    serve(options, host=args.host, port=args.port, public_url=args.public_url,
+          wall=not args.desk, token=args.token, no_token=args.no_token)  # fmt: skip
+    return 0

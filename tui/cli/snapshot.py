@@ -1,16 +1,27 @@
 """`warroom snapshot`: the numbers the panes show, for scripts and for pasting.
 
 The JSON keys are a contract: later capabilities add keys beside these, never rename
-them. Models come worst first by `tui.domain.severity.rank`, exactly as on screen.
+them. Models come worst first by `tui.domain.severity.rank`, exactly as on screen, from
+the verdicts judged once (`tui.domain.assessed.Assessed`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from tui.config import Slo
-from tui.domain.cause import SuspectedCause
+from tui.domain import json_out
+from tui.domain.model import GpuEvent
+
+if TYPE_CHECKING:
+    pass
+
+from collections.abc import Mapping
+
+from tui.cli.wiring import collect_once, load
+from tui.domain.assessed import Assessed
 from tui.domain.format import (
     figure_text,
     fmt_latency,
@@ -20,24 +31,18 @@ from tui.domain.format import (
     fmt_rps,
     printable,
 )
-from tui.domain.model import GpuEvent, ModelHealth, Snapshot, iso_utc
-from tui.domain.severity import judge, rank
+from tui.domain.model import ModelHealth, iso_utc
 from tui.domain.signals import SIGNALS
 
 
-def snapshot_json(
-    snap: Snapshot,
-    slo: Slo,
-    *,
-    events: Sequence[GpuEvent] | None = None,
-    causes: Mapping[str, SuspectedCause] | None = None,
-) -> dict[str, Any]:
-    """``events`` defaults to the snapshot's own; ``causes`` are by model name."""
-    verdicts = judge(snap, slo)
+def snapshot_json(assessed: Assessed) -> dict[str, Any]:
+    """The snapshot as judged once (`Assessed`), with every GPU event its causes were
+    read from."""
+    snap = assessed.snapshot
 
     def model_entry(m: ModelHealth) -> dict[str, Any]:
-        verdict = verdicts.of(m, slo)
-        cause = (causes or {}).get(m.model)
+        verdict = assessed.of(m)
+        cause = assessed.causes.get(m.model)
         return {
             **m.as_json(),
             "severity": round(verdict.severity, 4),
@@ -54,15 +59,13 @@ def snapshot_json(
         "queries": snap.queries,
         "stack": list(snap.stack),
         "unsourced": sorted(snap.unsourced),
-        "breaching": verdicts.breaching,
-        "models": [model_entry(m) for m in rank(snap.models, slo, verdicts)],
+        "breaching": assessed.breaching,
+        "models": [model_entry(m) for m in assessed.ranked],
         "aggregate": model_entry(snap.aggregate),
         "rate_limited_keys": [k.as_json() for k in snap.rate_limited_keys],
         "gpus": [g.as_json() for g in sorted(snap.gpus, key=lambda g: (g.node, g.gpu))],
         "gpu_error": snap.gpu_error,
-        "events": [
-            e.as_json() for e in sorted(snap.events if events is None else events, key=_when)
-        ],
+        "events": [e.as_json() for e in sorted(assessed.events, key=_when)],
         **snap.extras,
     }
 
@@ -71,9 +74,8 @@ def _when(event: GpuEvent) -> object:
     return event.at
 
 
-def snapshot_table(
-    snap: Snapshot, slo: Slo, *, causes: Mapping[str, SuspectedCause] | None = None
-) -> str:
+def snapshot_table(assessed: Assessed) -> str:
+    snap = assessed.snapshot
     columns = (
         ("p50", "p50_s", fmt_latency), ("p95", "p95_s", fmt_latency),
         ("p99", "p99_s", fmt_latency), ("ttft p99", "ttft_p99_s", fmt_latency),
@@ -83,7 +85,7 @@ def snapshot_table(
     )  # fmt: skip
     header = ("model", *(name for name, _, _ in columns))
     rows = [header]
-    for m in (*rank(snap.models, slo), snap.aggregate):
+    for m in (*assessed.ranked, snap.aggregate):
         rows.append(
             (printable(m.model), *(figure_text(m, f, fmt, snap.unsourced) for _, f, fmt in columns))
         )
@@ -95,7 +97,7 @@ def snapshot_table(
             c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
         ]
         lines.append("  ".join(cells))
-    for model, cause in sorted((causes or {}).items()):
+    for model, cause in sorted(assessed.causes.items()):
         lines.append(f"{model}: {cause.summary}")
     if snap.gpus:
         lines.append(f"{len(snap.gpus)} GPUs read")
@@ -144,3 +146,19 @@ def _inert_lines(lines: Sequence[str]) -> str:
     """The text to print: model, node and pod names and servers' words are outside
     text, so every line is made inert (`printable`) before it reaches a terminal."""
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def command(args: argparse.Namespace) -> int:
+    from tui.domain.assessed import Assessed
+
+    config = load(args)
+    snap, events, note = collect_once(args, config)
+    assessed = Assessed.build(snap, config.slo, events=events, within_s=config.history_s)
+    if note:
+        print(f"warroom: {note}", file=sys.stderr)
+    if args.json:
+        json_out.dump(snapshot_json(assessed), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(snapshot_table(assessed))
+    return 0

@@ -14,8 +14,7 @@ back to what it was before the incident touched it (the first change's ``old``) 
 its normal value (fallback off, no freeze). A restart or a rollback is a moment, not a
 state: it is a mark only.
 
-Pure but for `TimelineAnnotations`, which reads the timeline file again only when it
-has changed.
+Pure: `tui.store.timeline.TimelineAnnotations` reads the file and folds it here.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from tui.clock import utc
 from tui.domain.format import model_label, printable
 from tui.domain.mitigations import MITIGATIONS, replicas_word
 from tui.domain.model import AGGREGATE
-from tui.store.timeline import Timeline
 
 UNSET = "(unset)"
 """How a plan writes a value that was not there (`tui.domain.plan.UNSET`)."""
@@ -277,40 +275,6 @@ def annotate(entries: Iterable[Mapping[str, Any]], now: float | None = None) -> 
     ]
     in_force.sort(key=lambda i: i.since, reverse=True)
     return Annotations(tuple(fold.marks), tuple(in_force))
-
-
-class TimelineAnnotations:
-    """The annotations of the timeline the cockpit records into (or reads), kept: the
-    file is read again only when it has changed (one ``stat`` a call), and folded again
-    on each call, which costs little (the few entries that matter are kept)."""
-
-    def __init__(self) -> None:
-        self.current = Annotations()
-        self._file: tuple[object, ...] | None = None
-        self._entries: tuple[Mapping[str, Any], ...] = ()
-
-    def update(self, timeline: Timeline | None, now: float) -> bool:
-        """Read ``timeline`` if it changed and fold it up to ``now``; True when the marks
-        or what is in force changed."""
-        if timeline is None:
-            self._file, self._entries = None, ()
-        else:
-            try:
-                st = timeline.path.stat()
-                key: tuple[object, ...] = (timeline.path, st.st_ino, st.st_size, st.st_mtime_ns)
-            except OSError:
-                key = (timeline.path,)  # nothing recorded yet
-            if key != self._file:
-                try:
-                    self._entries = tuple(e for e in timeline.entries() if relevant(e))
-                    self._file = key
-                except OSError:
-                    pass  # unreadable for now: the last reading stands, the next call retries
-        fresh = annotate(self._entries, now)
-        if fresh == self.current:
-            return False
-        self.current = fresh
-        return True
 
 
 def plot_marks(marks: Sequence[Mark], now: float, window_s: float) -> tuple[tuple[float, str], ...]:

@@ -18,7 +18,10 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tui.config import CanarySettings
 
 Decision = Literal["wait", "no-data", "advance", "promote", "rollback", "refuse"]
 """``no-data``: nothing to compare (neither pass nor fail); ``refuse``: the comparison
@@ -58,6 +61,17 @@ class CanaryPolicy:
     worse than the gate would show that many errors less often than this: the chance of
     rolling back a good canary on one look. The looks of one stage share their window,
     so they are far from independent chances of a false alarm."""
+
+
+def policy_of(settings: CanarySettings, drain_timeout_s: float) -> CanaryPolicy:
+    """The judge's policy from the config's ``[canary]``; the drain timeout is the
+    mitigations' (one setting)."""
+    return CanaryPolicy(
+        stages=settings.stages, stage_hold_s=settings.stage_hold_s,
+        error_rate_regression=settings.error_rate_regression,
+        p99_regression=settings.p99_regression, warmup_s=settings.warmup_s,
+        min_requests=settings.min_requests, drain_timeout_s=drain_timeout_s,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

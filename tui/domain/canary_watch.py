@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tui.actions.canary import DriveState
 from tui.domain.canary import CanaryPolicy, Reading, judge
+from tui.domain.drive_state import DriveState
 
 SNAP_POINTS = 2
 """An observed share within this many points of a stage is that stage: a 5 % weight

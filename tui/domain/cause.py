@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from tui.config import Slo
 from tui.domain.model import GpuEvent, GpuState, ModelHealth
-from tui.domain.severity import error_rose, rank
+from tui.domain.severity import Judged, error_rose, rank
 
 T = TypeVar("T")
 GPU_OOM_KINDS = ("oom",)
@@ -70,13 +70,14 @@ def suspect(
     *,
     now: datetime,
     within_s: float,
+    verdicts: Judged,
 ) -> dict[str, SuspectedCause]:
     """The suspected cause of each model whose 5xx rose, where GPU evidence points to one;
-    sickest model first, as the health pane orders them."""
+    sickest model first, as the health pane orders them (by ``verdicts``)."""
     placement = Placement.of(gpus)
     recent = recent_events(events, now=now, within_s=within_s)
     causes = {}
-    for m in rank(models, slo):
+    for m in rank(models, slo, verdicts):
         if not error_rose(m, slo):
             continue
         behind = placement.behind(m.model, recent)

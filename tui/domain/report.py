@@ -18,13 +18,12 @@ from typing import Any, Literal, TypeGuard
 
 from tui.clock import utc
 from tui.config import Slo
+from tui.domain.assessed import judge
 from tui.domain.cause import SuspectedCause
+from tui.domain.entries import OPENED
 from tui.domain.format import NO_DATA, fmt_latency, fmt_ratio, model_label
 from tui.domain.model import AGGREGATE, GpuEvent, HistoryPoint, Snapshot
-from tui.domain.severity import HISTORY_SIGNALS as SIGNALS
-from tui.domain.severity import SIGNALS as NOW_SIGNALS
-from tui.domain.severity import Level, assess, threshold
-from tui.store.timeline import OPENED
+from tui.domain.severity import HISTORY_SIGNALS, JUDGED_SIGNALS, Judged, Level, threshold
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 SEVERITIES: dict[Severity, tuple[str, str, str]] = {
@@ -165,7 +164,7 @@ def crossings(points: Mapping[str, Sequence[HistoryPoint]], slo: Slo) -> list[Cr
     oldest first. A history that starts over the line counts as crossing at its start."""
     out: list[Crossing] = []
     for model, series in points.items():
-        for signal in SIGNALS:
+        for signal in HISTORY_SIGNALS:
             line = threshold(slo, signal)
             over = False
             for point in series:
@@ -181,7 +180,7 @@ def crossings(points: Mapping[str, Sequence[HistoryPoint]], slo: Slo) -> list[Cr
 
 def _signals(of: object) -> dict[str, float | None]:
     """The severity signals of a history point or a model's health, by name."""
-    return {signal: getattr(of, signal) for signal in SIGNALS}
+    return {signal: getattr(of, signal) for signal in HISTORY_SIGNALS}
 
 
 def _known(value: float | None) -> TypeGuard[float]:
@@ -199,7 +198,7 @@ def _over(values: Mapping[str, float | None], slo: Slo) -> float:
 
 
 def model_numbers(
-    points: Mapping[str, Sequence[HistoryPoint]], snapshot: Snapshot, slo: Slo
+    points: Mapping[str, Sequence[HistoryPoint]], snapshot: Snapshot, slo: Slo, verdicts: Judged
 ) -> list[ModelNumbers]:
     """Each model at its worst and now; the whole API first, then worst first."""
     out: list[ModelNumbers] = []
@@ -209,7 +208,7 @@ def model_numbers(
         series = [*points.get(health.model, ()), now_point]
         known = [p for p in series if any(_known(v) for v in _signals(p).values())]
         worst = max(known, key=lambda p: _over(_signals(p), slo), default=None)
-        values = {s: _highest(getattr(p, s) for p in series) for s in SIGNALS}
+        values = {s: _highest(getattr(p, s) for p in series) for s in HISTORY_SIGNALS}
         out.append(
             ModelNumbers(
                 model=health.model,
@@ -217,10 +216,10 @@ def model_numbers(
                 worst=values,
                 # Now, every judged figure: TTFT, queue and KV cache have no history here
                 # but count in the verdict and are in the table.
-                now={signal: getattr(health, signal) for signal in NOW_SIGNALS},
+                now={signal: getattr(health, signal) for signal in JUDGED_SIGNALS},
                 rps_now=health.rps,
                 breached=(worst is not None and _over(values, slo) >= 1.0)
-                or assess(health, slo).level == Level.BREACH,
+                or verdicts.of(health, slo).level == Level.BREACH,
             )
         )
     head, rest = out[0], out[1:]
@@ -265,7 +264,7 @@ def suggest_severity(models: Sequence[ModelNumbers], slo: Slo) -> tuple[Severity
 
 
 def _worst_signal(m: ModelNumbers, slo: Slo) -> str:
-    signal = max(SIGNALS, key=lambda s: (m.worst[s] or 0.0) / threshold(slo, s))
+    signal = max(HISTORY_SIGNALS, key=lambda s: (m.worst[s] or 0.0) / threshold(slo, s))
     return f"{NAMES[signal]} {_fmt(NAMES[signal], m.worst[signal])}"
 
 
@@ -466,11 +465,16 @@ def build_report(
     now: float,
     overrides: Overrides | None = None,
     notes: Sequence[str] = (),
+    verdicts: Judged | None = None,
 ) -> Report:
     """``notes``: sentences on the record behind the report (damaged timeline lines it
-    skipped), each a row of its timeline at ``now``, so the reader knows what is missing."""
+    skipped), each a row of its timeline at ``now``, so the reader knows what is missing.
+    ``verdicts``: the snapshot's, made once by its refresh (`Assessed.verdicts`); made
+    here when absent (a report remade from a recording's inputs)."""
     found = crossings(points, slo)
-    numbers = model_numbers(points, snapshot, slo)
+    if verdicts is None:
+        verdicts = judge(snapshot, slo)
+    numbers = model_numbers(points, snapshot, slo, verdicts)
     severity, why = suggest_severity(numbers, slo)
     path = decision_path(entries)
     reached = next((s.text.removeprefix("Reached: ") for s in reversed(path)
@@ -500,7 +504,7 @@ def build_report(
         resolution=_resolution(done, numbers, slo),
         action_items=items,
         lessons="",
-        slo={signal: threshold(slo, signal) for signal in SIGNALS},
+        slo={signal: threshold(slo, signal) for signal in HISTORY_SIGNALS},
     )
     report = replace(report, summary=_summary(report, done))
     if overrides is not None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -275,3 +276,29 @@ def _cycle(graph: Mapping[str, list[str]], roots: list[str]) -> list[str] | None
         if root in graph and root not in state and (found := visit(root)):
             return found
     return None
+
+
+class RunbookError(ValueError):
+    """One sentence: ``runbooks/latency.yaml line 14, steps[2].yes: there is no step 'x'.``"""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, where: str = "") -> None:
+        self.path, self.line, self.where, self.reason = path, line, where, message
+        place = str(path) + (f" line {line}" if line else "")
+        # One line that ends as a sentence does, whatever the YAML parser or the schema
+        # said: the cockpit shows it as a toast, the CLI as one line on stderr.
+        said = " ".join(f"{place}{', ' + where if where else ''}: {message}".split())
+        super().__init__(said if said.endswith((".", "?")) else f"{said}.")
+
+
+@dataclass
+class Runbooks:
+    books: dict[str, Runbook] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    errors: list[RunbookError] = field(default_factory=list)
+
+    def for_symptom(self, symptom: str) -> Runbook | None:
+        """The runbook opened for ``symptom`` (p99, 5xx, 429): the first by id."""
+        for rid in sorted(self.books):
+            if symptom in self.books[rid].symptoms:
+                return self.books[rid]
+        return None

@@ -17,12 +17,13 @@ per-model line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Protocol
 
 from tui.config import Slo
-from tui.domain.model import AGGREGATE, ModelHealth, Snapshot
+from tui.domain.model import AGGREGATE, ModelHealth
 
 
 class Level(IntEnum):
@@ -32,7 +33,7 @@ class Level(IntEnum):
     BREACH = 2
 
 
-SIGNALS = (
+JUDGED_SIGNALS = (
     "p99_s", "error_5xx_ratio", "rate_429_ratio", "ttft_p99_s", "queue_depth", "kv_cache_ratio",
 )  # fmt: skip
 """Signals that decide severity, in the order they are named when tied."""
@@ -46,7 +47,7 @@ KV cache anywhere) is not judged against it; the model rows are."""
 @dataclass(frozen=True, slots=True)
 class Assessment:
     severity: float
-    """Worst multiple of its SLO threshold among `SIGNALS`; 0.0 with no data."""
+    """Worst multiple of its SLO threshold among `JUDGED_SIGNALS`; 0.0 with no data."""
     level: Level
     worst: str | None
     """The signal behind ``severity`` (a field name of `ModelHealth`), None with no data."""
@@ -83,7 +84,7 @@ def assess(health: ModelHealth, slo: Slo) -> Assessment:
     worst: str | None = None
     severity = 0.0
     whole = health.model == AGGREGATE
-    for signal in SIGNALS:
+    for signal in JUDGED_SIGNALS:
         value = getattr(health, signal)
         if value is None or (whole and signal in PER_MODEL):
             continue
@@ -95,54 +96,32 @@ def assess(health: ModelHealth, slo: Slo) -> Assessment:
     return Assessment(severity, level_of(severity, 1.0, slo), worst)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdicts:
-    """Every model's assessment for one snapshot, made once per refresh (`judge`): the
-    pane, the top line, the headless output and the report read these instead of each
-    judging again."""
+class Judged(Protocol):
+    """Every verdict of one snapshot, made once per refresh (`tui.domain.assessed`, the one
+    place `assess` is applied): the orderings, the panes, the headless output and the
+    report read these instead of each judging again."""
 
-    judged: Mapping[str, tuple[ModelHealth, Assessment]]
-    """By model name (the whole API under `tui.domain.model.AGGREGATE`): the row judged, and
-    its verdict."""
-    breaching: int
-    """Models (not the whole API) at or past an SLO line."""
+    @property
+    def breaching(self) -> int:
+        """Models (not the whole API) at or past an SLO line."""
+        ...
 
     def of(self, health: ModelHealth, slo: Slo) -> Assessment:
-        """``health``'s verdict; judged afresh if it is not the row these were made from
-        (a row from another snapshot)."""
-        found = self.judged.get(health.model)
-        if found is None or found[0] is not health:
-            return assess(health, slo)
-        return found[1]
+        """``health``'s verdict."""
+        ...
 
 
-def judge(snapshot: Snapshot, slo: Slo) -> Verdicts:
-    """The verdicts of ``snapshot`` under ``slo``, once."""
-    judged = {m.model: (m, assess(m, slo)) for m in (*snapshot.models, snapshot.aggregate)}
-    breaching = sum(1 for m in snapshot.models if judged[m.model][1].level == Level.BREACH)
-    return Verdicts(judged, breaching)
-
-
-def rank(
-    models: Iterable[ModelHealth], slo: Slo, verdicts: Verdicts | None = None
-) -> list[ModelHealth]:
+def rank(models: Iterable[ModelHealth], slo: Slo, verdicts: Judged) -> list[ModelHealth]:
     """Models worst first by the rule in this module's docstring."""
-
-    def verdict(m: ModelHealth) -> Assessment:
-        return verdicts.of(m, slo) if verdicts is not None else assess(m, slo)
-
-    return sorted(models, key=lambda m: (-verdict(m).severity, -(m.rps or 0.0), m.model))
+    return sorted(models, key=lambda m: (-verdicts.of(m, slo).severity, -(m.rps or 0.0), m.model))
 
 
-def pane_order(
-    models: Iterable[ModelHealth], slo: Slo, verdicts: Verdicts | None = None
-) -> list[ModelHealth]:
+def pane_order(models: Iterable[ModelHealth], slo: Slo, verdicts: Judged) -> list[ModelHealth]:
     """The health pane's order: breaching and warning models worst first (`rank`), then
     the fine ones by name, then those with no data by name."""
     by_level: dict[Level, list[ModelHealth]] = {level: [] for level in Level}
     for m in models:
-        level = verdicts.of(m, slo).level if verdicts is not None else assess(m, slo).level
-        by_level[level].append(m)
+        by_level[verdicts.of(m, slo).level].append(m)
     sick = rank([*by_level[Level.BREACH], *by_level[Level.WARN]], slo, verdicts)
     by_name = sorted(by_level[Level.OK], key=lambda m: m.model)
     return [*sick, *by_name, *sorted(by_level[Level.NO_DATA], key=lambda m: m.model)]

@@ -18,7 +18,7 @@ from tui.config import Slo
 from tui.domain.cause import GPU_OOM_KINDS, Placement, recent_events
 from tui.domain.format import fmt_latency, fmt_queue, fmt_ratio, fmt_rps
 from tui.domain.model import AGGREGATE, GpuEvent, GpuState, ModelHealth, Snapshot
-from tui.domain.severity import Level, assess
+from tui.domain.severity import Judged
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Facts:
     """Every GPU event known so far (the tracker's log); signals count the recent ones."""
     within_s: float = 1800.0
     """Look-back for event counts: the history window."""
+    verdicts: Judged = field(kw_only=True)
+    """The snapshot's verdicts, made once by its refresh (`tui.domain.assessed`)."""
 
     @property
     def health(self) -> ModelHealth | None:
@@ -119,7 +121,7 @@ def _gpus_with_xid(f: Facts) -> float | None:
 
 
 def _models_breaching(f: Facts) -> float | None:
-    return float(sum(1 for m in f.snapshot.models if assess(m, f.slo).level == Level.BREACH))
+    return float(f.verdicts.breaching)
 
 
 def _share_of_api(attr_ratio: str) -> Callable[[Facts], float | None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.config import Slo
 from tui.domain.format import model_label
@@ -26,12 +26,10 @@ from tui.domain.runbook import (
     Note,
     Question,
     Runbook,
+    Runbooks,
 )
-from tui.domain.severity import Level, assess, rank, threshold
+from tui.domain.severity import Judged, Level, rank, threshold
 from tui.domain.signals import SIGNALS, Facts, read
-
-if TYPE_CHECKING:
-    from tui.store.runbook_files import Runbooks  # the loader (YAML) is not needed to walk
 
 SIGNAL_NAMES = {"ttft_p99_s": "TTFT", "queue_depth": "queue", "kv_cache_ratio": "KV cache"}
 """How a headline names the signals that open a tree named after another symptom."""
@@ -76,12 +74,12 @@ class Symptom:
 
 
 def worst_symptom(
-    models: Iterable[ModelHealth], aggregate: ModelHealth, slo: Slo
+    models: Iterable[ModelHealth], aggregate: ModelHealth, slo: Slo, verdicts: Judged
 ) -> Symptom | None:
     """The sickest model's worst signal at or past its warning line; the whole API's when
     no single model is (or none reports). None when everything is within SLO."""
-    for health in [*rank(models, slo), aggregate]:
-        verdict = assess(health, slo)
+    for health in [*rank(models, slo, verdicts), aggregate]:
+        verdict = verdicts.of(health, slo)
         if verdict.worst is None or verdict.level < Level.WARN:
             continue
         value = getattr(health, verdict.worst)

@@ -4,7 +4,8 @@ A source either delivers a whole fresh snapshot or fails with one sentence. The
 tracker turns that stream into what an engineer can trust: the last good values stay
 on screen when a refresh fails, marked stale with the time they were read; a model
 whose series vanish is carried forward, marked stale, rather than silently dropped;
-and each model's history for the plot grows with every fresh refresh.
+and each model's history for the plot grows with every fresh refresh. The snapshot
+to show is judged here, once per refresh (`HealthTracker.assessed`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
+from tui.config import Slo
+from tui.domain.assessed import Assessed
+from tui.domain.entries import gpu_event_of, same_xid
 from tui.domain.model import GpuEvent, GpuState, HistoryPoint, ModelHealth, Snapshot
-from tui.store.timeline import Timeline, gpu_event_of, same_xid
+from tui.store.timeline import Timeline
 
 _MAX_POINTS = 720
 """Cap per model so a long incident cannot grow memory without bound."""
@@ -27,11 +31,13 @@ class EventLog:
 
     An XID a resumed incident's timeline recorded, read again at another time (a restart
     reads it from the gauge's history on another step grid), is the one recorded, by the
-    rule the timeline records by (`tui.store.timeline.XID_SAME_WITHIN_S`): the live report
+    rule the timeline records by (`tui.domain.entries.XID_SAME_WITHIN_S`): the live report
     then counts it once."""
 
     def __init__(self, limit: int = _MAX_EVENTS) -> None:
         self._events: deque[GpuEvent] = deque(maxlen=limit)
+        self.learned = 0
+        """Events taken so far, ever: moves whenever what `all` returns does."""
         self._keys: set[tuple[object, ...]] = set()
         self._recorded: dict[tuple[str | None, int | None], GpuEvent] = {}
         """Each GPU's latest XID in the resumed timeline (`resume`)."""
@@ -52,6 +58,7 @@ class EventLog:
             self._events.append(event)
             self._keys.add(event.key)
             new.append(event)
+        self.learned += len(new)
         if new and last is not None and new[0].at < last:
             # Log lines and terminations arrive after the XIDs of the same minute.
             ordered = sorted(self._events, key=lambda e: e.at)
@@ -81,9 +88,13 @@ class EventLog:
 
 
 class HealthTracker:
-    def __init__(self, history_s: float) -> None:
+    def __init__(self, history_s: float, slo: Slo | None = None) -> None:
         self.history_s = history_s
+        self.slo = slo or Slo()
+        """What the snapshots are judged against (`assessed`)."""
         self.current: Snapshot | None = None
+        self._assessed: tuple[Assessed, EventLog, int] | None = None
+        """The current snapshot judged, with the event log and its count it read."""
         self.history: dict[str, deque[HistoryPoint]] = {}
         self._last_fresh: dict[str, datetime] = {}
         self.events = EventLog()
@@ -135,7 +146,7 @@ class HealthTracker:
             error=error,
         )
         self.new_events = self.events.add(fresh.events)
-        self.current = shown
+        self._show(shown)
         at = fresh.taken_at.timestamp()
         for m in (*fresh.models, fresh.aggregate):
             self._append(m.model, HistoryPoint(at, m.p99_s, m.error_5xx_ratio, m.rate_429_ratio))
@@ -161,8 +172,30 @@ class HealthTracker:
             error=reason,
             stale_since=min(stale_since, prev.stale_since or stale_since),
         )
-        self.current = shown
+        self._show(shown)
         return shown
+
+    def _show(self, snapshot: Snapshot) -> None:
+        """``snapshot`` becomes the one on screen, judged once here for every reader."""
+        self.current = snapshot
+        events = self.events
+        assessed = Assessed.build(snapshot, self.slo, events=events.all(), within_s=self.history_s)
+        self._assessed = (assessed, events, events.learned)
+
+    @property
+    def assessed(self) -> Assessed | None:
+        """The current snapshot's verdicts, causes and worst symptom; None before any
+        data. Judged once per refresh (`accept`, `fail`): GPU events learned since (pod
+        evidence, read apart from the refresh) bring the causes up to date, never a
+        second judgement."""
+        held = self._assessed
+        if held is None:
+            return None
+        assessed, log, count = held
+        if log is not self.events or count != self.events.learned:
+            assessed = assessed.with_events(self.events.all())
+            self._assessed = (assessed, self.events, self.events.learned)
+        return assessed
 
     def points(self, model: str) -> list[HistoryPoint]:
         return list(self.history.get(model, ()))

@@ -3,7 +3,7 @@
 A GPU OOM on a model server reaches the gateway as a plain 5xx; the pods behind the model
 say why. `KubeEvidence` reads them through the official client: one pod list per
 namespace (restarts, last terminations), then the recent log of at most ``max_pods`` pods
-(CUDA OOM lines), bounded by lines and time. `DemoEvidence` reads the simulator's pods.
+(CUDA OOM lines), bounded by lines and time. `tui.sim.evidence` reads the simulator's pods.
 Both feed the same parsers, `events_from_pod` and `events_from_log`, so the demo shows
 exactly what a cluster would.
 
@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import re
-import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,10 +25,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tui.clock import Clock, WallClock
 from tui.domain.model import GpuEvent, GpuState
-from tui.errors import ConfigError
-from tui.sim.fleet import Fleet
-from tui.sim.pods import pod_log, pod_manifest, pod_model
-from tui.sim.scenarios import Scenario
+from tui.kubeclient import (
+    api_client,
+    connect_reason,
+    display_host,
+    first_line,
+    parse_time,
+    status_message,
+    trim,
+)
 
 if TYPE_CHECKING:
     # The client (and urllib3 under it) costs a tenth of a second to import: the demo and
@@ -41,7 +44,6 @@ if TYPE_CHECKING:
 
 CONTAINER = "vllm"
 """The model-server container's name; a pod without one has its first container read."""
-DETAIL_CHARS = 160
 BURST_S = 1.0
 """Lines of one traceback are logged together: matches this close are one OOM."""
 
@@ -192,7 +194,7 @@ class _Burst:
         return GpuEvent(
             at=self.at,
             kind="oom",
-            detail=_trim(self.line),
+            detail=trim(self.line),
             node=node,
             gpu=gpu,
             pod=target.pod,
@@ -206,32 +208,16 @@ def _clean(line: str) -> str:
     return _VLLM_PREFIX.sub("", line.rstrip()).strip()
 
 
-def _trim(line: str) -> str:
-    return line if len(line) <= DETAIL_CHARS else line[: DETAIL_CHARS - 1].rstrip() + "…"
-
-
-def parse_time(text: object) -> datetime | None:
-    """An RFC 3339 time with a zone (``Z`` or an offset, any fraction) as UTC; None if it
-    is anything else."""
-    if not isinstance(text, str):
-        return None
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return at.astimezone(UTC) if at.tzinfo is not None else None
-
-
-def _since(events: list[GpuEvent], since: datetime) -> list[GpuEvent]:
+def events_since(events: list[GpuEvent], since: datetime) -> list[GpuEvent]:
     return [e for e in events if e.at >= since]
 
 
-def _evidence(events: list[GpuEvent], restarts: dict[str, int], error: str | None) -> PodEvidence:
+def gathered(events: list[GpuEvent], restarts: dict[str, int], error: str | None) -> PodEvidence:
     ordered = sorted({e.key: e for e in events}.values(), key=lambda e: (e.at, e.pod or ""))
     return PodEvidence(tuple(ordered), restarts, error)
 
 
-def _unique(targets: Sequence[PodTarget]) -> list[PodTarget]:
+def unique_pods(targets: Sequence[PodTarget]) -> list[PodTarget]:
     seen: set[tuple[str, str]] = set()
     out = []
     for t in targets:
@@ -241,11 +227,11 @@ def _unique(targets: Sequence[PodTarget]) -> list[PodTarget]:
     return out
 
 
-def _utc(at: datetime) -> datetime:
+def as_utc(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _since_seconds(now: float, since: datetime) -> int:
+def since_seconds(now: float, since: datetime) -> int:
     # The API counts whole seconds back from its own clock: round up so nothing after
     # ``since`` is cut off, and drop the extra by time afterwards.
     return max(1, math.ceil(now - since.timestamp()))
@@ -269,48 +255,6 @@ class _Failure(Exception):
 
 class _Gone(Exception):
     """404: the pod went away between the list and the log read."""
-
-
-def api_client(kubeconfig: Path | None = None, context: str | None = None) -> client.ApiClient:
-    """A client from a kubeconfig (``kubeconfig``, else ``$KUBECONFIG`` or
-    ``~/.kube/config``), or the pod's service account when there is none and we run in a
-    cluster. Raises `ConfigError` with one sentence when no usable configuration is found.
-    """
-    from kubernetes import client, config
-    from kubernetes.config.config_exception import ConfigException
-
-    configuration = client.Configuration()
-    if kubeconfig is not None and not kubeconfig.is_file():
-        raise ConfigError(
-            f"The kubeconfig {kubeconfig} does not exist; give the path to a kubeconfig "
-            "file or leave it out to use $KUBECONFIG or ~/.kube/config."
-        )
-    path = str(kubeconfig) if kubeconfig is not None else default_kubeconfig()
-    try:
-        if path is not None:
-            config.load_kube_config(
-                config_file=path,
-                context=context,
-                client_configuration=configuration,
-                persist_config=False,
-            )
-        else:
-            config.load_incluster_config(client_configuration=configuration)
-    except ConfigException as exc:
-        if path is None:
-            raise ConfigError(
-                "No Kubernetes configuration was found (no ~/.kube/config, no $KUBECONFIG, "
-                "not running in a pod); give a kubeconfig."
-            ) from None
-        where = f" for context {context!r}" if context else ""
-        raise ConfigError(
-            f"The kubeconfig {path} cannot be used{where} ({first_line(exc)}); "
-            "check the file and the context name."
-        ) from None
-    # One attempt per request: the next refresh is the retry, and urllib3's own
-    # retries would multiply the wait on a server that is timing out.
-    configuration.retries = 0
-    return client.ApiClient(configuration)
 
 
 class KubeEvidence:
@@ -356,8 +300,8 @@ class KubeEvidence:
     async def read(self, targets: Sequence[PodTarget], since: datetime) -> PodEvidence:
         """Events at or after ``since`` for ``targets`` (most urgent first: only the first
         ``max_pods`` found have their logs read), and every found target's restarts."""
-        targets, since = _unique(targets), _utc(since)
-        since_s = _since_seconds(self._clock.now(), since)
+        targets, since = unique_pods(targets), as_utc(since)
+        since_s = since_seconds(self._clock.now(), since)
         events: list[GpuEvent] = []
         restarts: dict[str, int] = {}
         errors: list[str] = []
@@ -378,7 +322,7 @@ class KubeEvidence:
             found.sort(key=lambda pair: rank[pair[0]])
             for target, pod in found:
                 restarts[target.pod] = restart_count(pod)
-                events += _since(events_from_pod(pod, target), since)
+                events += events_since(events_from_pod(pod, target), since)
             forbidden: set[str] = set()
             for target, pod in found[: self.max_pods]:
                 if target.namespace in forbidden:
@@ -394,10 +338,10 @@ class KubeEvidence:
                     if exc.scope == "namespace":
                         forbidden.add(target.namespace)
                     continue
-                events += _since(events_from_log(log, target), since)
+                events += events_since(events_from_log(log, target), since)
         except _Failure as exc:
             errors.append(str(exc))
-        return _evidence(events, restarts, errors[0] if errors else None)
+        return gathered(events, restarts, errors[0] if errors else None)
 
     async def _list(self, namespace: str, wanted: set[str]) -> dict[str, dict[str, Any]]:
         # A field selector narrows the list to the one pod when there is one; otherwise
@@ -536,110 +480,9 @@ class KubeEvidence:
         )
 
     def _unreachable(self, exc: object) -> _Failure:
-        reason = _connect_reason(exc)
+        reason = connect_reason(exc)
         return _Failure(
             f"Cannot reach the Kubernetes API at {self._host} ({reason}); check the "
             "kubeconfig's server address and that the cluster is up.",
             scope="api",
         )
-
-
-def default_kubeconfig() -> str | None:
-    """``$KUBECONFIG`` (possibly several files, which the client merges) or
-    ``~/.kube/config``, when any of those files exists; None otherwise."""
-    listed = os.environ.get("KUBECONFIG") or "~/.kube/config"
-    paths = [Path(p).expanduser() for p in listed.split(os.pathsep) if p]
-    return os.pathsep.join(map(str, paths)) if any(p.is_file() for p in paths) else None
-
-
-def display_host(url: str) -> str:
-    """The server URL without any ``user:password@`` part."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url.rstrip("/")
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)).rstrip("/")
-
-
-def status_message(exc: ApiException) -> str:
-    """The ``message`` of the API's Status body, shortened; empty if there is none."""
-    try:
-        message = str(json.loads(exc.body or "")["message"])
-    except (ValueError, KeyError, TypeError):
-        return ""
-    return _trim(" ".join(message.split()))
-
-
-def _connect_reason(exc: object) -> str:
-    text = str(exc)
-    if "Connection refused" in text or isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "unknown host name"
-    return first_line(f"{type(exc).__name__}: {text}")
-
-
-def first_line(text: object) -> str:
-    lines = str(text).strip().splitlines()
-    return _trim(lines[0].rstrip(".")) if lines else "unknown error"
-
-
-# -- reading the simulator -----------------------------------------------------------
-
-
-class DemoEvidence:
-    """`KubeEvidence`'s reading of the simulated fleet: the same bounds, the same parsers,
-    no network."""
-
-    def __init__(
-        self,
-        fleet: Fleet,
-        scenario: Scenario,
-        epoch: float,
-        clock: Clock,
-        *,
-        tail_lines: int = 200,
-        max_pods: int = 4,
-    ) -> None:
-        self._fleet = fleet
-        self._scenario = scenario
-        self._epoch = epoch
-        self._clock = clock
-        self.tail_lines = tail_lines
-        self.max_pods = max_pods
-
-    async def aclose(self) -> None:
-        pass
-
-    async def read(self, targets: Sequence[PodTarget], since: datetime) -> PodEvidence:
-        now, since = self._clock.now(), _utc(since)
-        t = max(0.0, now - self._epoch)
-        since_s = _since_seconds(now, since)
-        events: list[GpuEvent] = []
-        restarts: dict[str, int] = {}
-        found: list[tuple[PodTarget, dict[str, Any]]] = []
-        for target in _unique(targets):
-            try:
-                pod_model(self._fleet, target.pod)
-            except KeyError:
-                continue  # not a pod of this fleet: as if it were gone
-            pod = pod_manifest(self._fleet, self._scenario, target.pod, t, self._epoch)
-            if pod["metadata"]["namespace"] != target.namespace:
-                continue
-            found.append((target, pod))
-            restarts[target.pod] = restart_count(pod)
-            events += _since(events_from_pod(pod, target), since)
-        for target, _ in found[: self.max_pods]:
-            log = pod_log(
-                self._fleet,
-                self._scenario,
-                target.pod,
-                t,
-                self._epoch,
-                since_s=since_s,
-                tail_lines=self.tail_lines,
-                timestamps=True,
-            )
-            events += _since(events_from_log(log, target), since)
-        return _evidence(events, restarts, None)

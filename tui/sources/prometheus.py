@@ -41,11 +41,10 @@ from tui.sources.promql import (
     HEALTH_QUERY,
     KEY_TENANTS_PART,
     TOTAL_LABEL,
-    QuerySet,
-    build_queries,
     canary_queries,
     in_flight_query,
 )
+from tui.sources.queries import QuerySet, build_queries
 from tui.sources.stacks import DEFAULT as DEFAULT_STACKS
 from tui.sources.stacks import adapter_names, configured
 from tui.sources.stacks import build as build_stacks

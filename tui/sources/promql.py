@@ -10,15 +10,9 @@ results by name and tests pin the exact strings.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from tui.config import CanarySettings, MetricProfile
-from tui.durations import parse_duration, promql_duration
-
-if TYPE_CHECKING:
-    from tui.sources.stacks.base import Stack
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -116,7 +110,7 @@ def selector(
     return f"{name}{{{','.join(parts)}}}"
 
 
-def _by(*labels: str) -> str:
+def by_labels(*labels: str) -> str:
     return ", ".join(check_label_name(label) for label in labels)
 
 
@@ -136,107 +130,6 @@ def tagged_union(parts: Mapping[str, str], label: str) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class QuerySet:
-    """The PromQL a refresh and a history backfill send, by name."""
-
-    health: dict[str, str]
-    """The parts of the health query, by name: what each pane figure is read from."""
-    instant: dict[str, str]
-    """What a refresh sends: the health parts as one query (`HEALTH_QUERY`), then the GPUs'."""
-    range: dict[str, str]
-    xid_history: str
-    """Range query sent once, on the first refresh: when each GPU's XID code last changed
-    inside the history window (the gauge only holds the latest code)."""
-
-
-def build_queries(profile: MetricProfile, window: str, stacks: Sequence[Stack]) -> QuerySet:
-    """All queries for the adapters ``stacks`` with rate window ``window`` (e.g. ``5m``).
-
-    Raises ValueError naming the bad metric or label name in the profile.
-    """
-    from tui.sources.stacks.base import MODEL, Query
-    from tui.sources.stacks.compose import health_parts, pod_map, quantile
-
-    w = promql_duration(parse_duration(window))
-    pods = pod_map(stacks)
-    q = Query(window=w, pods=pods, matchers=dict(profile.matchers))
-
-    def rate(metric: str) -> str:
-        return f"rate({selector(metric)}[{w}])"
-
-    keys = f"sum by ({_by(profile.api_key_label)}) ({rate(profile.rejections_total)})"
-    by_tenant = _by(profile.api_key_label, profile.tenant_label)
-    keys_by_tenant = f"sum by ({by_tenant}) ({rate(profile.rejections_total)})"
-    keys_total = f"sum({rate(profile.rejections_total)})"
-    health = {
-        **health_parts(stacks, q),
-        "rejected_keys": (
-            f"topk({TOP_KEYS}, {keys}) or "
-            f'label_replace({keys_total}, "{TOTAL_LABEL}", "true", "", "")'
-        ),
-        # Who is behind each of those keys: their series by tenant too (`and on` keeps
-        # every tenant of a top key, where a join would fail on a key with two). The keys
-        # are ranked above, by key alone, so a key split across tenants still ranks whole.
-        KEY_TENANTS_PART: (
-            f"{keys_by_tenant} and on ({_by(profile.api_key_label)}) topk({TOP_KEYS}, {keys})"
-        ),
-    }
-    # One request for all of them: Prometheus evaluates the parts one after another
-    # (about 60 ms more at 200 models) but the cockpit pays for one answer instead of
-    # one per part (HTTP, pool and parsing: 10 ms of CPU instead of 22 per refresh), and
-    # a struggling Prometheus gets one query slot taken per refresh, whatever the stacks.
-    instant = {HEALTH_QUERY: tagged_union(health, HEALTH_PART_LABEL)}
-
-    # -- history: the figures of the stack that speaks for traffic (a gateway if any).
-    range_: dict[str, str] = {}
-    speaker = sorted(stacks, key=lambda s: s.layer != "gateway")
-    latency = next((b for s in speaker if (b := s.latency(q)) is not None), None)
-    if latency is not None:
-        range_["p99"] = quantile("0.99", latency, f"{MODEL}, le")
-        range_["p99_all"] = quantile("0.99", latency, "le")
-    for name, figure in (("error_5xx", "errors"), ("rate_429", "limited")):
-        for stack in speaker:
-            part, total = getattr(stack, figure)(q), stack.requests(q)
-            if part is not None and total is not None:
-                range_[name] = f"({part}) / ({total})"
-                range_[f"{name}_all"] = f"sum({part}) / sum({total})"
-                break
-
-    # -- GPUs: every dcgm-exporter gauge in one query, each series tagged with its field.
-    # ``max by`` keeps the labels the grid needs and drops the rest (device, pci_bus_id,
-    # container, err_msg…). Who a GPU is (UUID, model, pod, namespace) comes once, in an
-    # identity series; each gauge carries only the node and the index: at 1024 GPUs that
-    # halves the answer (1.7 MB of JSON to read every GPU refresh, on both sides).
-    # The workload's pod and namespace are ``exported_*`` under the dcgm-exporter Helm
-    # chart's ServiceMonitor (``honorLabels: false``, NVIDIA/dcgm-exporter
-    # ``deployment/values.yaml``): both spellings are kept (`tui.sources.dcgm.workload`).
-    dcgm = profile.dcgm
-    pod, namespace = profile.pod_label, profile.namespace_label
-    gpu_by = _by(*HOST_LABELS, "gpu", "UUID", "modelName", pod, namespace,
-                 f"exported_{pod}", f"exported_{namespace}")  # fmt: skip
-    where_by = _by(*HOST_LABELS, "gpu")
-    gauges = dict(zip(GPU_FIELDS, (dcgm.util, dcgm.fb_used, dcgm.fb_free, dcgm.temp,
-                                   dcgm.power, dcgm.xid), strict=True))  # fmt: skip
-    # Framebuffer reserved by driver and firmware: used + free + reserved is the card
-    # (dcgm-exporter ``etc/default-counters.csv`` since 4.3.1-4.4.0); absent on older ones.
-    gauges["fb_reserved"] = dcgm.fb_reserved
-    every_gauge = " or ".join(selector(name, dcgm.matchers) for name in gauges.values())
-    instant["gpus"] = tagged_union(
-        {
-            IDENTITY_FIELD: f"group by ({gpu_by}) ({every_gauge})",
-            **{
-                field: f"max by ({where_by}) ({selector(name, dcgm.matchers)})"
-                for field, name in gauges.items()
-            },
-        },
-        GPU_FIELD_LABEL,
-    )
-    instant["pod_models"] = pods
-    xid_history = f"max by ({gpu_by}) ({selector(dcgm.xid, dcgm.matchers)}) != 0"
-    return QuerySet(health=health, instant=instant, range=range_, xid_history=xid_history)
-
-
 def canary_queries(
     profile: MetricProfile, canary: CanarySettings, window_s: float
 ) -> dict[str, str]:
@@ -249,14 +142,14 @@ def canary_queries(
     gateway = dict(profile.matchers)
     requests = selector(profile.requests_total, gateway)
     buckets = selector(profile.latency_bucket, gateway)
-    by_le = f"sum by ({_by(revision, 'le')}) (increase({buckets}[{w}]))"
+    by_le = f"sum by ({by_labels(revision, 'le')}) (increase({buckets}[{w}]))"
     return {
         "canary_requests": (
-            f"sum by ({_by(revision, profile.status_label)}) (increase({requests}[{w}]))"
+            f"sum by ({by_labels(revision, profile.status_label)}) (increase({requests}[{w}]))"
         ),
         "canary_p99": _quantile("0.99", by_le),
         "canary_versions": (
-            f"max by ({_by(revision, canary.model_version_label)}) "
+            f"max by ({by_labels(revision, canary.model_version_label)}) "
             f"({selector(canary.build_info, canary.matchers)})"
         ),
     }

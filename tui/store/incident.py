@@ -21,8 +21,9 @@ from datetime import datetime
 from pathlib import Path
 
 from tui.domain import json_out
+from tui.domain.entries import CLOSED, OPENED
 from tui.domain.model import iso_utc
-from tui.store.timeline import CLOSED, OPENED, Timeline
+from tui.store.timeline import Timeline
 
 
 @dataclass(frozen=True, slots=True)

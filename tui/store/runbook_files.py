@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from tui.domain.runbook import STEP_KINDS, Problem, Runbook, link_loop, problems
+from tui.domain.runbook import (
+    STEP_KINDS,
+    Problem,
+    Runbook,
+    RunbookError,
+    Runbooks,
+    link_loop,
+    problems,
+)
 
 SUFFIXES = (".yaml", ".yml")
 MAX_BYTES = 256 * 1024
@@ -44,18 +52,6 @@ _Loader.add_implicit_resolver(
 )
 
 
-class RunbookError(ValueError):
-    """One sentence: ``runbooks/latency.yaml line 14, steps[2].yes: there is no step 'x'.``"""
-
-    def __init__(self, path: Path, message: str, line: int | None = None, where: str = "") -> None:
-        self.path, self.line, self.where, self.reason = path, line, where, message
-        place = str(path) + (f" line {line}" if line else "")
-        # One line that ends as a sentence does, whatever the YAML parser or the schema
-        # said: the cockpit shows it as a toast, the CLI as one line on stderr.
-        said = " ".join(f"{place}{', ' + where if where else ''}: {message}".split())
-        super().__init__(said if said.endswith((".", "?")) else f"{said}.")
-
-
 def shipped_dir() -> Path:
     """The runbooks that come with warroom (the ``runbooks`` package's folder)."""
     return Path(str(resources.files("runbooks")))
@@ -64,20 +60,6 @@ def shipped_dir() -> Path:
 def configured_runbooks(team_dirs: Sequence[Path]) -> Runbooks:
     """The shipped runbooks, then the team's folders (``runbook_dirs`` in the config)."""
     return load_runbooks([shipped_dir(), *team_dirs])
-
-
-@dataclass
-class Runbooks:
-    books: dict[str, Runbook] = field(default_factory=dict)
-    files: dict[str, Path] = field(default_factory=dict)
-    errors: list[RunbookError] = field(default_factory=list)
-
-    def for_symptom(self, symptom: str) -> Runbook | None:
-        """The runbook opened for ``symptom`` (p99, 5xx, 429): the first by id."""
-        for rid in sorted(self.books):
-            if symptom in self.books[rid].symptoms:
-                return self.books[rid]
-        return None
 
 
 @dataclass

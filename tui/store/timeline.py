@@ -15,16 +15,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tui.domain import json_out
+from tui.domain.annotations import Annotations, annotate, relevant
+from tui.domain.entries import gpu_event_of, same_xid
 from tui.domain.model import GpuEvent, iso_utc
-
-OPENED = "incident.opened"
-"""The first entry of an incident: its scope and its clock (`tui.store.incident`)."""
-CLOSED = "incident.closed"
 
 
 def default_state_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -128,52 +126,39 @@ class Timeline:
                 damaged.append(number)
 
 
-def gpu_event_of(entry: Mapping[str, Any]) -> GpuEvent | None:
-    """The GPU event a ``gpu.*`` entry recorded; None for any other entry or a damaged one."""
-    kind = entry.get("kind")
-    at = entry.get("at")
-    if not isinstance(kind, str) or not kind.startswith("gpu.") or not isinstance(at, str):
-        return None
-    try:
-        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        return None
-    gpu = entry.get("gpu")
-    return GpuEvent(
-        at=when.astimezone(UTC),
-        kind=kind[4:],
-        detail=str(entry.get("detail", "")),
-        node=_str_or_none(entry.get("node")),
-        gpu=gpu if isinstance(gpu, int) and not isinstance(gpu, bool) else None,
-        pod=_str_or_none(entry.get("pod")),
-        model=_str_or_none(entry.get("model")),
-        namespace=_str_or_none(entry.get("namespace")),
-    )
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-XID_SAME_WITHIN_S = 300.0
-"""A GPU's XID code read again this close to its recorded first sighting is that sighting
-(history steps, refresh intervals and scrape lag), not a new XID."""
-
-
-def same_xid(held: GpuEvent, event: GpuEvent) -> bool:
-    """``event`` is ``held`` learned again: same GPU, same code, first seen at about the
-    same time (a restart reads it from the gauge's history on another step grid)."""
-    return (
-        _code(held.detail) == _code(event.detail)
-        and abs((event.at - held.at).total_seconds()) <= XID_SAME_WITHIN_S
-    )
-
-
-def _code(detail: str) -> str:
-    return detail.split(" (", 1)[0].split(",", 1)[0]
-
-
 def _gpu_key(event: GpuEvent) -> str:
     return "gpu:" + "|".join(str(part) for part in event.key)
+
+
+class TimelineAnnotations:
+    """The annotations of the timeline the cockpit records into (or reads), kept: the
+    file is read again only when it has changed (one ``stat`` a call), and folded again
+    on each call, which costs little (the few entries that matter are kept)."""
+
+    def __init__(self) -> None:
+        self.current = Annotations()
+        self._file: tuple[object, ...] | None = None
+        self._entries: tuple[Mapping[str, Any], ...] = ()
+
+    def update(self, timeline: Timeline | None, now: float) -> bool:
+        """Read ``timeline`` if it changed and fold it up to ``now``; True when the marks
+        or what is in force changed."""
+        if timeline is None:
+            self._file, self._entries = None, ()
+        else:
+            try:
+                st = timeline.path.stat()
+                key: tuple[object, ...] = (timeline.path, st.st_ino, st.st_size, st.st_mtime_ns)
+            except OSError:
+                key = (timeline.path,)  # nothing recorded yet
+            if key != self._file:
+                try:
+                    self._entries = tuple(e for e in timeline.entries() if relevant(e))
+                    self._file = key
+                except OSError:
+                    pass  # unreadable for now: the last reading stands, the next call retries
+        fresh = annotate(self._entries, now)
+        if fresh == self.current:
+            return False
+        self.current = fresh
+        return True

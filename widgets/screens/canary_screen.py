@@ -9,26 +9,21 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 
-from tui.actions.canary import DECIDED, DriveState
 from tui.domain.canary import CanaryPolicy
+from tui.domain.drive_state import DECIDED, DriveState
 from widgets.canary_view import CanaryView
+from widgets.keymap import bindings
 
 DRIVE_ONLY = ("pause", "promote")
 """Keys that steer a drive warroom runs; watching someone else's, they do nothing."""
 
 
 class CanaryScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "pause", "Pause"),
-        Binding("P", "promote", "Promote"),
-        Binding("A", "abort", "Abort"),
-        Binding("escape,c", "app.pop_screen", "Back", key_display="esc"),
-        Binding("q", "app.quit", "Quit", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("canary")
 
     class Pause(Message):
         """``p``: hold the stage (or resume)."""

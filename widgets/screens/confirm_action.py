@@ -16,19 +16,17 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui.domain.plan import Plan
+from widgets.keymap import bindings
+from widgets.screens.steady import SteadyModal
 
 
-class ConfirmAction(ModalScreen[bool]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("n", "cancel", "Cancel", show=False),  # in the name field, n is typed
-    ]
+class ConfirmAction(SteadyModal[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("confirm")
     DEFAULT_CSS = """
     ConfirmAction { align: center middle; }
     ConfirmAction > Vertical { width: 100; max-width: 96%; height: auto; max-height: 96%;
@@ -123,8 +121,4 @@ class ConfirmAction(ModalScreen[bool]):
         self._close(False)
 
     def _close(self, apply: bool) -> None:
-        # Two enters in one burst press the button twice: the second lands after the
-        # confirmation has closed, and dismissing again would close the screen beneath
-        # it (or stop warroom) and answer the waiting mitigation a second time.
-        if self.is_active:
-            self.dismiss(apply)
+        self.dismiss(apply)  # once, however many enters the burst held (SteadyModal)

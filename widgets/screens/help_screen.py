@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
-# warroom keys
+from widgets.keymap import bindings, current_keymap, help_table, say
+from widgets.screens.steady import SteadyModal
 
-| key | does |
-|---|---|
-| ↑ ↓ PgUp PgDn Home End | move the selection; the plots follow it |
-| s | cycle the sort: severity, p99, 5xx, 429, req/s, name |
-| g | to the GPU grid and back (below 160 columns it takes the plots' place) |
-| ← → ↑ ↓ (grid) | move over GPUs; the detail pane follows |
-| e (grid) | next GPU with an OOM or XID event |
-| f (grid) | show only the nodes of the model selected in the table |
-| t | the runbook navigator: opens on the tree for the worst symptom |
-| y / n (runbook) | answer the question; at a check, y / 1-9 copy a command (OSC 52, over SSH) |
-| enter (runbook) | take the suggested answer, or move past a check or note |
-| backspace / r / p (runbook) | back one step / start over / pick another runbook |
-| escape (runbook) | back to the panes; `t` resumes where you were |
-| m | mitigations: each enabled only if RBAC allows it; a plan, a confirmation, then the change |
-| a (runbook, at an action step) | the mitigations that step names |
-| c | the canary: the drive this cockpit runs, else a watch on the rollout whoever drives it |
-| p / P / A (canary) | pause or resume / promote now / abort, drained (P and A confirm first) |
-| e | export the incident report: severity and root cause to confirm, then Markdown, JSON, SVG |
-| space, [ ], { } (replay) | pause / resume, back or forward a minute, ten minutes |
-| ctrl+p | command palette: every key's action by name ("report"…), each "Mitigate: …" |
-| / | filter the table by name: enter keeps it, escape clears it |
-| r | refresh now |
-| ? | this help |
-| q | quit; asks first (y / n) while a model breaches, the incident is open or a drive runs |
-| ctrl+q | quit at once |
-
-# Reading the pane
-
+READING = """\
 * **One row per model**, the whole API (**Σ all models**) pinned on top. A sick
   low-volume model can hide in the aggregate: always read the split.
 * **Severity** is the worst of each figure ÷ its SLO: p99, 5xx ratio, 429 ratio, TTFT
@@ -66,18 +39,24 @@ HELP = """\
   request before and the result after. Pressing one whose change is already in place
   says so and sends nothing. `--read-only` sends nothing at all.
 * **N more ↓** under the table: that many rows below the view (the table scrolls with
-  the selection); `/` narrows a large fleet by name.
+  the selection); `{cockpit.filter}` narrows a large fleet by name.
 * **STALE** in the top line: the last refresh failed, the numbers are the last good
   ones, and the age counts how old they are.
-
-Press escape or ? to close.
 """
+"""How to read the pane, below the key table: ``{scope.name}`` is that binding's key."""
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "dismiss", "Close"),
-    ]
+def help_markdown(keymap: Mapping[str, str] | None = None, *, ascii: bool = False) -> str:
+    """The help: every key (the registry's table), then how to read the pane."""
+    return (
+        f"# warroom keys\n\n{help_table(keymap, ascii=ascii)}\n# Reading the pane\n\n"
+        f"{say(READING, keymap, ascii=ascii)}\n"
+        f"Press {say('{help.close}', keymap, ascii=ascii)} to close.\n"
+    )
+
+
+class HelpScreen(SteadyModal[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("help")
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
@@ -86,21 +65,25 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, mitigations_off: str | None = None) -> None:
+    def __init__(self, mitigations_off: str | None = None, *, ascii: bool = False) -> None:
         super().__init__()
         self.mitigations_off = mitigations_off
         """Why `m` is dim (no cluster to act on), said first; None when it acts."""
+        self.ascii = ascii
+        """``--ascii``: the arrows named in ASCII at their own width."""
 
     def compose(self) -> ComposeResult:
+        # The keys as the config's [keys] table binds them, in the table and the prose.
+        keymap = current_keymap(self)
         first = ""
         if self.mitigations_off:
             first = (
-                f"**`m` is dim here.** {self.mitigations_off} The demo has no cluster of its "
-                "own: `scripts/demo-cluster.py` serves one and prints the command that points "
-                "`warroom --demo` at it.\n\n"
+                f"**`{say('{cockpit.mitigate}', keymap)}` is dim here.** {self.mitigations_off} "
+                "The demo has no cluster of its own: `scripts/demo-cluster.py` serves one and "
+                "prints the command that points `warroom --demo` at it.\n\n"
             )
         with VerticalScroll():
-            yield Markdown(first + HELP)
+            yield Markdown(first + help_markdown(keymap, ascii=self.ascii))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

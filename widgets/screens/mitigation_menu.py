@@ -17,20 +17,21 @@ from typing import ClassVar, Protocol
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.command import Hit, Provider
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.domain.format import model_label
 from tui.domain.mitigations import MITIGATIONS, SCALES, scale_words
 from tui.domain.model import AGGREGATE
+from widgets.keymap import bindings
+from widgets.screens.steady import SteadyModal
 
 
-class MitigationMenu(ModalScreen[str | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+class MitigationMenu(SteadyModal[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("menu")
     DEFAULT_CSS = """
     MitigationMenu { align: center middle; }
     MitigationMenu > OptionList { width: 90%; max-width: 110; height: auto; max-height: 80%;
@@ -113,11 +114,7 @@ class MitigationMenu(ModalScreen[str | None]):
         self._close(None)
 
     def _close(self, chosen: str | None) -> None:
-        # Two enters in one burst (a double tap, or keys queued over a slow SSH link)
-        # select twice: the second lands after the menu has closed, and dismissing again
-        # would close the screen beneath it, or stop warroom when that is the last one.
-        if self.is_active:
-            self.dismiss(chosen)
+        self.dismiss(chosen)  # once, however many enters the burst held (SteadyModal)
 
 
 class _Mitigates(Protocol):
@@ -128,11 +125,9 @@ class MitigationCommands(Provider):
     """The command palette's "Mitigate: …" entries, one per mitigation warroom runs."""
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
-        from tui.actions.kube import SUPPORTED
-
         matcher = self.matcher(query)
         app: _Mitigates = self.app  # type: ignore[assignment]
-        for mid in SUPPORTED:
+        for mid in (mid for mid, m in MITIGATIONS.items() if m.automated):
             text = f"Mitigate: {MITIGATIONS[mid].title}"
             score = matcher.match(text)
             if score > 0:

@@ -14,12 +14,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.domain.format import printable
+from widgets.keymap import bindings, current_keymap, say
+from widgets.screens.steady import SteadyModal
 
 
 def reasons_to_ask(
@@ -43,11 +44,8 @@ def reasons_to_ask(
     return reasons
 
 
-class QuitConfirm(ModalScreen[bool]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "answer(True)", "Quit"),
-        Binding("n,escape", "answer(False)", "Stay"),
-    ]
+class QuitConfirm(SteadyModal[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("quit")
 
     DEFAULT_CSS = """
     QuitConfirm { align: center middle; }
@@ -76,8 +74,9 @@ class QuitConfirm(ModalScreen[bool]):
             yield Static(Text(where))
             for reason in self.reasons:
                 yield Static(Text(f"• {reason}"))
-            yield Static(Text("y / enter  quit    n / escape  stay"), id="quit-keys")
+            # "y / enter  quit    n / escape  stay", on the keys the config gave them.
+            keys = say("{quit.yes}  quit    {quit.no}  stay", current_keymap(self), every=True)
+            yield Static(Text(keys), id="quit-keys")
 
     def action_answer(self, quit: bool) -> None:
-        if self.is_active:  # a burst of keys answers once
-            self.dismiss(quit)
+        self.dismiss(quit)  # a burst of keys answers once (SteadyModal)

@@ -15,13 +15,14 @@ from typing import ClassVar, cast
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.domain.format import printable
 from tui.domain.report import SEVERITIES, Overrides, Report, Severity
+from widgets.keymap import bindings
+from widgets.screens.steady import SteadyModal
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +31,8 @@ class ExportChoice:
     replace: bool
 
 
-class ReportForm(ModalScreen[ExportChoice | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+class ReportForm(SteadyModal[ExportChoice | None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("report")
     DEFAULT_CSS = """
     ReportForm { align: center middle; }
     ReportForm > VerticalScroll { width: 110; max-width: 96%; height: auto; max-height: 100%;
@@ -112,8 +113,4 @@ class ReportForm(ModalScreen[ExportChoice | None]):
         self._close(None)
 
     def _close(self, choice: ExportChoice | None) -> None:
-        # Two enters in one burst (a double tap, or keys queued over a slow SSH link)
-        # submit twice: the second lands after the form has closed, and dismissing again
-        # would close the screen beneath it, or stop warroom when that is the last one.
-        if self.is_active:
-            self.dismiss(choice)
+        self.dismiss(choice)  # once, however many enters the burst held (SteadyModal)

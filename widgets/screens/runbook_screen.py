@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -28,6 +28,7 @@ from tui.domain.runbook import Action, Check, Runbook
 from tui.domain.signals import Facts
 from tui.domain.triage import Taken, Walk
 from widgets.key_hints import KeyHints
+from widgets.keymap import bindings
 from widgets.runbook_view import (
     CommandLines,
     RunbookTree,
@@ -36,9 +37,10 @@ from widgets.runbook_view import (
     header,
     paste_safe,
 )
+from widgets.screens.steady import SteadyModal
 
 if TYPE_CHECKING:
-    from tui.store.runbook_files import Runbooks
+    from tui.domain.runbook import Runbooks
 
 WIDE_FROM = 120
 """From this width the tree and the step sit side by side; narrower, the step on top."""
@@ -49,23 +51,9 @@ SHOWN_IN_NOTE = 60
 
 
 class RunbookScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # One key, two meanings: a question's yes, a check's copy (`check_action` shows
-        # whichever the step in hand answers to).
-        Binding("y", "answer(True)", "Yes"),
-        Binding("y", "copy_command", "Copy"),
-        *[Binding(str(n), f"copy_command({n})", f"Copy {n}", show=False) for n in range(1, 10)],
-        Binding("left", "scroll_commands(-1)", "Scroll left", show=False),
-        Binding("right", "scroll_commands(1)", "Scroll right", show=False),
-        Binding("n", "answer(False)", "No"),
-        Binding("enter", "accept", "Accept"),
-        Binding("backspace", "back", "Back"),
-        Binding("r", "restart", "Restart"),
-        Binding("p", "pick", "Pick"),
-        Binding("a", "mitigate", "Act"),
-        Binding("escape,t", "close", "Close", key_display="esc"),
-        Binding("q", "app.quit", "Quit", show=False),
-    ]
+    # `y` is a question's yes and a check's copy: `check_action` shows whichever the step
+    # in hand answers to.
+    BINDINGS: ClassVar[list[BindingType]] = bindings("runbook")
     DEFAULT_CSS = """
     RunbookScreen { layout: vertical; }
     RunbookScreen #rb-header { height: auto; padding: 0 1; background: $boost; }
@@ -310,10 +298,10 @@ class RunbookScreen(Screen[None]):
         )
 
 
-class RunbookPicker(ModalScreen[str | None]):
+class RunbookPicker(SteadyModal[str | None]):
     """`p`: every runbook that loaded, and one line for each that did not."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("picker")
     DEFAULT_CSS = """
     RunbookPicker { align: center middle; }
     RunbookPicker > OptionList { width: 90%; max-width: 100; height: 80%;
@@ -347,10 +335,7 @@ class RunbookPicker(ModalScreen[str | None]):
         self._close(None)
 
     def _close(self, chosen: str | None) -> None:
-        # A second enter of the same burst selects again after the picker has closed:
-        # dismissing again would close the navigator beneath it.
-        if self.is_active:
-            self.dismiss(chosen)
+        self.dismiss(chosen)  # once: a second enter would close the navigator beneath
 
 
 def _line(book: Runbook) -> str:

@@ -11,29 +11,9 @@ separate jobs with their own target labels (dcgm-exporter under ``honorLabels: f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from tui.sim.stacks.reading import Emitter, Reading
 
-from prometheus_client.core import Metric
-
-from tui.sim.engine import GpuGauges, PodGauges, Sample
-from tui.sim.fleet import Fleet
-from tui.sim.scenarios import Scenario
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """The fleet at one simulated instant, as every emitter sees it."""
-
-    fleet: Fleet
-    scenario: Scenario
-    sample: Sample
-    pods: list[PodGauges]
-    gpus: list[GpuGauges]
-    in_flight: dict[str, float]
-
-
-Emitter = Callable[[Reading], Iterable[Metric]]
+__all__ = ["DEFAULT_STACK", "Emitter", "Reading", "emitters", "parse_stack"]
 
 
 def emitters() -> dict[str, Emitter]:

@@ -25,8 +25,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from tui.sim.engine import GpuGauges
 from tui.sim.fleet import GPU_MEMORY_MIB, GPU_PRODUCT, NAMESPACE
-from tui.sim.stacks import Reading
 from tui.sim.stacks.common import gauges
+from tui.sim.stacks.reading import Reading
 
 XID_MESSAGES = {
     0: "No Error",

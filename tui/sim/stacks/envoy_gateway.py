@@ -45,9 +45,9 @@ from prometheus_client.core import (
 )
 
 from tui.sim.fleet import NAMESPACE
-from tui.sim.stacks import Reading
 from tui.sim.stacks.envoy_histogram import envoy_buckets, served
 from tui.sim.stacks.istio import deployment
+from tui.sim.stacks.reading import Reading
 
 PROXY_NAMESPACE = "envoy-gateway-system"
 GATEWAY = "llm-gateway"

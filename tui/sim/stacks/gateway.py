@@ -16,8 +16,8 @@ from prometheus_client.core import (
 )
 
 from tui.sim.rollout import CANARY, STABLE
-from tui.sim.stacks import Reading
 from tui.sim.stacks.common import buckets
+from tui.sim.stacks.reading import Reading
 
 
 def emit(r: Reading) -> Iterator[Metric]:

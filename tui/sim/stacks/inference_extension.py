@@ -47,7 +47,7 @@ from prometheus_client.core import (
 )
 
 from tui.sim.engine import PodGauges
-from tui.sim.stacks import Reading
+from tui.sim.stacks.reading import Reading
 from tui.sim.stacks.rebucket import buckets, go_le, whole
 
 INF = float("inf")

@@ -42,8 +42,8 @@ from prometheus_client.core import HistogramMetricFamily, Metric
 
 from tui.sim.engine import REJECTED_LATENCY_S, SHARE_503, ModelSample
 from tui.sim.fleet import NAMESPACE
-from tui.sim.stacks import Reading
 from tui.sim.stacks.inference_extension import deployment
+from tui.sim.stacks.reading import Reading
 from tui.sim.stacks.rebucket import cumulative, go_le, whole
 
 INF = float("inf")

@@ -47,8 +47,8 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 
 from tui.sim.engine import HistogramSample
 from tui.sim.fleet import NAMESPACE, ServedModel
-from tui.sim.stacks import Reading
 from tui.sim.stacks.envoy_histogram import envoy_buckets, served
+from tui.sim.stacks.reading import Reading
 
 ROUTER = "llm-gateway"
 """The router Deployment every request passes through before it reaches a model."""

@@ -49,7 +49,7 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 
 from tui.sim.engine import HistogramSample
 from tui.sim.fleet import ApiKey, Fleet, stable_fraction
-from tui.sim.stacks import Reading
+from tui.sim.stacks.reading import Reading
 from tui.sim.stacks.rebucket import cumulative, python_le, whole
 
 INF = float("inf")

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from tui.sim.engine import HistogramSample
 from tui.sim.fleet import Fleet
-from tui.sim.stacks import Reading
+from tui.sim.stacks.reading import Reading
 
 FAMILY = {
     "vllm": "vllm",

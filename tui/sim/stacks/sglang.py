@@ -34,8 +34,8 @@ from prometheus_client.utils import floatToGoString
 
 from tui.sim.engine import HistogramSample, PodGauges
 from tui.sim.fleet import NAMESPACE
-from tui.sim.stacks import Reading
 from tui.sim.stacks.common import gauges
+from tui.sim.stacks.reading import Reading
 from tui.sim.stacks.serving import cumulative_at, per_pod
 
 TTFT_BUCKETS = (

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from tui.sim.fleet import NAMESPACE
-from tui.sim.stacks import Reading
+from tui.sim.stacks.reading import Reading
 from tui.sim.stacks.serving import cumulative_at, per_pod
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client.core import Metric
 
-from tui.sim.stacks import Reading
+from tui.sim.stacks.reading import Reading
 
 
 def underscored(emit: Callable[[Reading], Iterable[Metric]], prefix: str) -> Callable:

@@ -16,8 +16,8 @@ from prometheus_client.core import HistogramMetricFamily, Metric
 
 from tui.sim.engine import PodGauges
 from tui.sim.fleet import NAMESPACE
-from tui.sim.stacks import Reading
 from tui.sim.stacks.common import buckets, gauges
+from tui.sim.stacks.reading import Reading
 
 POD_GAUGES: tuple[tuple[str, str, Callable[[PodGauges], float]], ...] = (
     ("vllm:num_requests_waiting", "Number of requests waiting to be processed.",

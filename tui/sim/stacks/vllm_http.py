@@ -29,7 +29,7 @@ from prometheus_client.utils import floatToGoString
 
 from tui.sim.engine import REJECTED_LATENCY_S
 from tui.sim.fleet import NAMESPACE
-from tui.sim.stacks import Reading
+from tui.sim.stacks.reading import Reading
 from tui.sim.stacks.serving import cumulative_at, per_pod
 
 LOWR_BUCKETS = (0.1, 0.5, 1.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tui.config import MetricProfile
+from tui.config import STACK_NAMES, MetricProfile
 from tui.sources.stacks.base import Stack
 
 
@@ -49,7 +49,8 @@ def _adapters() -> dict[str, Callable[[MetricProfile], Stack]]:
 
 
 def adapter_names() -> tuple[str, ...]:
-    return tuple(_adapters())
+    """The names ``[metrics] stacks`` takes, as the config checks them."""
+    return STACK_NAMES
 
 
 def build(names: Iterable[str], profile: MetricProfile) -> list[Stack]:
