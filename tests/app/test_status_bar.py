@@ -3,6 +3,7 @@ new layout of the whole screen, unless their height could change."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -146,3 +147,47 @@ async def test_an_incident_holding_only_its_opening_runs_no_clock(tmp_path: Any)
         assert "incident" not in text(app.query_one(StatusBar))
         report = app.incident_report()
         assert report is not None and report.start is None
+
+
+class LateHistory:
+    """The demo source whose history answers only after the first refresh has landed,
+    as a slow Prometheus's range queries do behind its instant ones."""
+
+    def __init__(self, demo: Any) -> None:
+        self.demo = demo
+        self.refreshed = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.demo, name)
+
+    async def refresh(self) -> Snapshot:
+        try:
+            return await self.demo.refresh()
+        finally:
+            self.refreshed.set()
+
+    async def history(self) -> Any:
+        await asyncio.wait_for(self.refreshed.wait(), timeout=30)
+        await asyncio.sleep(0.05)  # after the refresh has painted the top line
+        return await self.demo.history()
+
+
+async def test_the_incident_clock_moves_back_when_the_history_lands_after_the_data() -> None:
+    """The top line's incident clock starts at the first crossing in the history: a
+    history landing after the first refresh moves it at once, not at the next tick (a
+    frozen or paused cockpit has none)."""
+    from demo_app import frozen_demo_app, settle
+
+    late: list[LateHistory] = []
+
+    def wrap(demo: Any) -> Any:
+        late.append(LateHistory(demo))
+        return late[0]
+
+    app = frozen_demo_app("gpu-oom", wrap=wrap)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        status = str(app.cockpit.query_one(StatusBar).render())
+        assert app.incident_since is not None
+        assert "incident 11:10Z, 6m20s" in status, status

@@ -71,6 +71,10 @@ class RefreshLoop:
         self.history_note = None
         app.tracker.backfill(points)
         self.panes.incident_from_history(points)
+        # The incident clock on the top line may have moved back to the first crossing:
+        # said now, not at the next tick (a replay paused, a frozen demo, has none).
+        if self.screen.has_panes:
+            self.panes.paint_status()
         if app.tracker.current is not None:
             # Before the first refresh lands the plots wait for it: drawing them twice
             # would only delay the first data on screen.
