@@ -18,6 +18,7 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.theme import ThemeProvider
 
 from tui.actions.canary import CanaryDriver
 from tui.actions.kube import Mitigator
@@ -196,15 +197,13 @@ class WarroomApp(App[int]):
         if self.use_command_palette and not SteadyCommandPalette.is_open(self):
             self.push_screen(SteadyCommandPalette(id="--command-palette"))
 
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
+    def search_themes(self) -> None:
+        """The palette's Theme entry: its list of themes has the palette's guards too."""
+        self.push_screen(SteadyCommandPalette(providers=[ThemeProvider],
+                                              placeholder="Search for themes…"))  # fmt: skip
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:  # fmt: skip
         """Literal unless asked: toasts carry outside words (an API server's reason, a
         Gatekeeper rule in brackets, a path, a YAML error) that markup would lose, or
         end the cockpit on, as ``[/spec/replicas]`` does."""

@@ -432,6 +432,26 @@ async def test_a_double_apply_on_a_confirmation_acts_once(
         assert kinds == ["action.requested", "action.succeeded"]
 
 
+async def test_a_double_enter_in_the_theme_list_keeps_the_panes(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+p, "theme", enter: the palette's Theme entry opens Textual's own palette of
+    themes, without the guards; two enters in one burst there dismissed twice, the
+    second popping the panes: ScreenStackError stopped the cockpit."""
+    app = cockpit("gpu-oom", state_dir, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"theme")
+        await frames(pilot, 10)
+        await pilot.press("enter")
+        await frames(pilot, 10)
+        assert isinstance(app.screen, CommandPalette), app.screen  # the list of themes
+        burst(app, "down", "enter", "enter")
+        await frames(pilot)
+        assert_alive(app)
+        assert_on_the_panes(app)
+
+
 async def test_a_double_enter_in_the_runbook_picker_keeps_the_navigator(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
