@@ -121,6 +121,12 @@ def ascii_key(display: str) -> str:
     return KEY_NAMES.get(display) or to_ascii(display)
 
 
+def readable(text: str) -> str:
+    """``text`` in ASCII with each character at its readable form (`WIDE`), for a place
+    that lays out its own width (the help's key table), not the screen's filter."""
+    return "".join(WIDE.get(char) or ascii_char(char) for char in text)
+
+
 @lru_cache(maxsize=4096)
 def ascii_char(char: str) -> str:
     """The ASCII stand-in for one character, as many cells wide as the original."""

@@ -22,6 +22,7 @@ from textual.dom import DOMNode
 from textual.keys import KEY_DISPLAY_ALIASES, format_key
 
 from tui.errors import ConfigError
+from widgets.ascii import readable
 
 Scope = Literal[
     "cockpit", "replay", "table", "grid", "filter", "runbook", "picker", "canary",
@@ -271,18 +272,16 @@ HELP_NAMES = {
 }  # fmt: skip
 """Keys the help names by their keycap; the others by their Textual name (``escape``,
 ``ctrl+p``) or their character (``?``, ``[``)."""
-ASCII_NAMES = {"up": "^", "down": "v", "left": "<-", "right": "->"}
-"""The arrows with ``--ascii``: named at their own width, as the key line names keys
-(`widgets.ascii.ascii_key`), rather than squeezed to one cell by the screen's filter."""
 
 
 def help_key(key: str, *, ascii: bool = False) -> str:
     """One key as the help table writes it: ``↑``, ``PgUp``, ``?``, ``escape``, ``ctrl+p``."""
     *modifiers, base = key.split("+")
-    if ascii and base in ASCII_NAMES:
-        base = ASCII_NAMES[base]
-    elif base in HELP_NAMES:
+    if base in HELP_NAMES:
         base = HELP_NAMES[base]
+        if ascii:
+            # ``<-``, not the one cell the screen's filter would squeeze ``←`` to.
+            base = readable(base)
     elif base not in KEY_DISPLAY_ALIASES and len(shown := format_key(base)) == 1:
         base = shown  # a character key: ?, /, [
     return "+".join([*modifiers, base])
